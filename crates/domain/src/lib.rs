@@ -1,0 +1,1 @@
+//! The meldcode as pure logic.

@@ -1,0 +1,179 @@
+//! Every text a user reads comes from the Fluent files in `locales/<lang>/*.ftl`, embedded at compile time.
+//! Dutch (`nl`) is the default and the reference: a key missing in English falls back to Dutch, and a test
+//! checks that both languages define the same keys.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use serde::{Deserialize, Serialize};
+
+/// A language the product speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Nl,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Nl, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Nl => "nl",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "nl" | "nl-nl" | "nl-be" => Some(Lang::Nl),
+            "en" | "en-gb" | "en-us" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// The Fluent sources per language. Add a file here when you add one under `locales/`.
+fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
+    match lang {
+        Lang::Nl => &[
+            ("common.ftl", include_str!("../../../locales/nl/common.ftl")),
+            ("domain.ftl", include_str!("../../../locales/nl/domain.ftl")),
+        ],
+        Lang::En => &[
+            ("common.ftl", include_str!("../../../locales/en/common.ftl")),
+            ("domain.ftl", include_str!("../../../locales/en/domain.ftl")),
+        ],
+    }
+}
+
+type Bundle = FluentBundle<FluentResource>;
+
+struct Bundles {
+    nl: Bundle,
+    en: Bundle,
+}
+
+fn build(lang: Lang) -> Bundle {
+    let langid = match lang {
+        Lang::Nl => unic_langid::langid!("nl"),
+        Lang::En => unic_langid::langid!("en"),
+    };
+    let mut bundle = FluentBundle::new_concurrent(vec![langid]);
+    // No Unicode isolation marks around arguments: the texts also go to plain-text outputs and PDFs.
+    bundle.set_use_isolating(false);
+    for (_, source) in sources(lang) {
+        // A syntax error in a translation file is caught by the tests in this crate; at run time the valid
+        // part of the file is still used.
+        let resource = match FluentResource::try_new((*source).to_string()) {
+            Ok(res) => res,
+            Err((res, _)) => res,
+        };
+        let _ = bundle.add_resource(resource);
+    }
+    bundle
+}
+
+fn bundles() -> &'static Bundles {
+    static BUNDLES: OnceLock<Bundles> = OnceLock::new();
+    BUNDLES.get_or_init(|| Bundles {
+        nl: build(Lang::Nl),
+        en: build(Lang::En),
+    })
+}
+
+fn bundle(lang: Lang) -> &'static Bundle {
+    match lang {
+        Lang::Nl => &bundles().nl,
+        Lang::En => &bundles().en,
+    }
+}
+
+/// The text for `key` in `lang`, with named arguments. Falls back to Dutch, then to the key itself (so a
+/// missing text is visible, never a crash).
+pub fn text(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
+    render(bundle(lang), key, args)
+        .or_else(|| render(bundle(Lang::Nl), key, args))
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// Whether `key` exists in `lang`.
+pub fn has(lang: Lang, key: &str) -> bool {
+    bundle(lang).has_message(key)
+}
+
+fn render(bundle: &Bundle, key: &str, args: &[(&str, String)]) -> Option<String> {
+    let message = bundle.get_message(key)?;
+    let pattern = message.value()?;
+    let mut fluent_args = FluentArgs::new();
+    for (name, value) in args {
+        fluent_args.set(*name, FluentValue::from(value.as_str()));
+    }
+    let mut errors = Vec::new();
+    let out = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+    Some(out.into_owned())
+}
+
+/// All message keys of one language (for consistency tests elsewhere).
+pub fn keys(lang: Lang) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for (_, source) in sources(lang) {
+        let resource = match FluentResource::try_new((*source).to_string()) {
+            Ok(res) => res,
+            Err((res, _)) => res,
+        };
+        for entry in resource.entries() {
+            if let fluent_syntax::ast::Entry::Message(message) = entry {
+                keys.insert(message.id.name.to_string());
+            }
+        }
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_parses_without_errors() {
+        for lang in Lang::ALL {
+            for (name, source) in sources(lang) {
+                if let Err((_, errors)) = FluentResource::try_new((*source).to_string()) {
+                    panic!("{}/{name} has syntax errors: {errors:?}", lang.code());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dutch_and_english_define_the_same_keys() {
+        let nl = keys(Lang::Nl);
+        let en = keys(Lang::En);
+        let only_nl: Vec<_> = nl.difference(&en).collect();
+        let only_en: Vec<_> = en.difference(&nl).collect();
+        assert!(only_nl.is_empty(), "keys only in Dutch: {only_nl:?}");
+        assert!(only_en.is_empty(), "keys only in English: {only_en:?}");
+    }
+
+    #[test]
+    fn arguments_are_filled_in_and_missing_keys_are_visible() {
+        assert_eq!(
+            text(Lang::Nl, "no-such-key-anywhere", &[]),
+            "no-such-key-anywhere"
+        );
+        assert!(text(Lang::En, "app-name", &[]).contains("meldroute"));
+    }
+
+    #[test]
+    fn language_codes_round_trip() {
+        for lang in Lang::ALL {
+            assert_eq!(Lang::from_code(lang.code()), Some(lang));
+        }
+        assert_eq!(Lang::from_code("de"), None);
+    }
+}

@@ -1,0 +1,1 @@
+//! One conformance suite for the store traits, run against both backends.

@@ -1,0 +1,1 @@
+//! Persistence traits and types shared by both database backends.

@@ -1,0 +1,1 @@
+# Texts of the meldcode engine: rule reasons and domain errors.
