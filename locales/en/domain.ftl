@@ -1,1 +1,79 @@
 # Texts of the meldcode engine: rule reasons and domain errors.
+# Keys: rule-<rule id> and error-<error code>. Keep this list equal to locales/nl/domain.ftl.
+
+## Meldnormen
+
+rule-meldnorm_1_disclosure = A report is required: the pupil has told about violence (meldnorm 1). Report to Veilig Thuis and agree the next steps with them.
+rule-meldnorm_1_unsafety = A report is required: there is acute or structural unsafety (meldnorm 1). Answer questions 3 to 5 together with Veilig Thuis.
+rule-meldnorm_1_doubt = A report is required: there is doubt about safety, and doubt is never a reason to wait (meldnorm 1).
+rule-meldnorm_1_doubt_education = A report is required: with yes or doubt about safety the school reports directly, by phone, to Veilig Thuis (meldnorm 1).
+rule-meldnorm_2_help_not_possible = A report is required: the school or a partner cannot offer or arrange help that removes the threat (meldnorm 2).
+rule-meldnorm_2_help_not_accepted = A report is required: those involved do not accept the help or do not commit to it (meldnorm 2).
+rule-meldnorm_3_no_result = A new report is required: the help does not reach the agreed result within the agreed term, or the unsafety returns (meldnorm 3).
+
+## Answers in the assessment framework
+
+rule-q1_no_close = There is no suspicion of domestic violence or child abuse. Close the meldcode route and record the conclusion. Help for other concerns is still possible.
+rule-q1_suspicion = There is a suspicion of (a threat of) domestic violence or child abuse. Continue with question 2.
+rule-q1_action_needed_education = Action is needed: there is a strong suspicion. The competent authority (bevoegd gezag) is informed. Continue with question 2.
+rule-q1_doubt_continue = There is doubt about the suspicion. Doubt counts as yes: continue with question 2.
+rule-q2_no_unsafety = There is no acute or structural unsafety. Continue with question 3.
+rule-q3_help_possible = Suitable help that puts safety first is possible. Continue with question 4.
+rule-q4_help_accepted = Those involved accept the help. Start the help, agree a term and name a case manager; then answer question 5.
+rule-q5_results_reached = The help reached the agreed result within the term. Close the help with agreements on keeping an eye on safety.
+
+## What is still needed
+
+rule-next_question = Answer question { $question } of the assessment framework, with your reasoning.
+rule-inform_board_education = Inform the competent authority (bevoegd gezag) about the suspicion.
+rule-q2_with_board = Answer question 2 together with the competent authority (bevoegd gezag).
+rule-answer_with_veilig_thuis = After the report, questions 3 to 5 are answered together with Veilig Thuis.
+rule-agree_safety_term_with_veilig_thuis = First agree with Veilig Thuis within which term which safety results must be reached.
+rule-help_needs_term_and_case_manager = Record a help plan with a term and a case manager before question 5 is answered.
+rule-record_monitoring_agreements = Record how the safety of everyone involved stays monitored, with those involved and the partners.
+rule-record_closing_conclusion = Record the conclusion and close the dossier.
+rule-report_needs_conversation_or_exception = A report needs a conversation with the pupil or the parents. Without one it is only allowed when safety is at stake or when contact would be broken off; record that with an explanation.
+rule-record_observations = Record concrete signals: what you saw or heard, when and where. Keep facts and concerns apart.
+rule-consult_colleague = Talk it over with a colleague or the designated lead (aandachtsfunctionaris); ask Veilig Thuis for (anonymous) advice if needed.
+rule-hold_conversation = Talk with the pupil and/or the parents about what you noticed.
+rule-weigh_together = Weigh the nature, severity and risk together in the support team, and the protective factors as well.
+rule-record_decision = The assessment framework is complete. Record the decision: who reports, who informs the parents and the pupil, and what the school does next.
+rule-veilig_thuis_decision_due = Veilig Thuis tells you by { $due } how it will proceed (within 5 working days after the report).
+rule-help_term_ends = The term of the help ends on { $due }. Answer question 5 then.
+rule-evaluation_due = The next evaluation is planned for { $due }.
+rule-follow_up_conversation_due = The agreed follow-up conversation is planned for { $due }.
+rule-staff_misconduct_klachtenregeling = Sexual misconduct by a staff member is outside the meldcode. Follow the school's complaints regulation, with its duty to report and press charges.
+
+## Errors
+
+error-question_out_of_order = Question { $question } cannot be answered yet: answer question { $expected } first.
+error-doubt_not_allowed = Doubt is not possible on question { $question }. Resolve the doubt first, for example by consulting Veilig Thuis.
+error-answered_after_end = Question { $question } is no longer part of the route: it ended at question { $ended_at }.
+error-question_already_answered = Question { $question } has already been answered. To change the answer, record a correction.
+error-reasoning_required = Write down the reasoning for the answer.
+error-veilig_thuis_must_take_part = After a report at question 2, questions 3 to 5 are answered together with Veilig Thuis.
+error-board_must_take_part = Question 2 is answered together with the competent authority (bevoegd gezag).
+error-help_plan_required_before_q5 = Question 5 can only be answered once there is a help plan with a term and a case manager.
+error-report_needs_conversation_or_exception = No conversation with the pupil or the parents has been recorded. Record the conversation first, or state why reporting without one is necessary here.
+error-exception_needs_explanation = Explain why reporting without a conversation is necessary here.
+error-report_parents_informed_missing = State whether the parents were told about the report beforehand.
+error-report_parents_not_informed_reason_missing = State why the parents were not told beforehand.
+error-report_pupil_informed_missing = State whether the report was discussed with the pupil (12 or older).
+error-report_pupil_not_informed_reason_missing = State why the report was not discussed with the pupil.
+error-report_board_not_informed = The competent authority (bevoegd gezag) must know about every report. Inform them first.
+error-confidentiality_questions_missing = Reporting without consent needs answers to the five questions on breaking confidentiality; question { $number } is not answered yet.
+error-shield_identity_needs_arguments = Give the arguments why Veilig Thuis should not tell the family who reported.
+error-feedback_without_report = No report has been recorded yet for Veilig Thuis to give feedback on.
+error-decision_contradicts_meldnorm = Meldnorm { $meldnorm } requires a report; the decision cannot be not to report.
+error-correction_target_missing = The entry you want to correct does not exist in this dossier.
+error-correction_reason_required = State why the entry is corrected.
+error-correction_of_correction = Correct the original entry, not an earlier correction.
+error-correction_kind_mismatch = A correction must be of the same kind as the entry it corrects.
+error-dossier_closed = The dossier is closed. Reopen it first if there are new concerns.
+error-reopen_not_closed = The dossier is not closed, so it does not need to be reopened.
+error-closing_with_report_due = The dossier cannot be closed: meldnorm { $meldnorm } requires a report first.
+error-field_required = This field is required ({ $field }).
+error-date_in_future = This date lies in the future ({ $field }).
+error-date_too_early = This date is too early ({ $field }).
+error-term_invalid = Give a term of at least one day, week or month ({ $field }).
+error-author_unknown = The author of the entry is unknown.

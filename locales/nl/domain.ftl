@@ -1,1 +1,79 @@
-# Texts of the meldcode engine: rule reasons and domain errors.
+# Teksten van de meldcode-engine: redenen bij regels en foutmeldingen van het domein.
+# Sleutels: rule-<regel-id> en error-<foutcode>. Houd deze lijst gelijk met locales/en/domain.ftl.
+
+## Meldnormen
+
+rule-meldnorm_1_disclosure = Melden is nodig: de leerling heeft zelf verteld over geweld (meldnorm 1). Meld aan Veilig Thuis en bespreek met hen het vervolg.
+rule-meldnorm_1_unsafety = Melden is nodig: er is sprake van acute of structurele onveiligheid (meldnorm 1). Beantwoord de vragen 3 tot en met 5 samen met Veilig Thuis.
+rule-meldnorm_1_doubt = Melden is nodig: er is twijfel over de veiligheid, en twijfel is nooit een reden om te wachten (meldnorm 1).
+rule-meldnorm_1_doubt_education = Melden is nodig: bij ja of twijfel over de veiligheid meldt de school direct, telefonisch, bij Veilig Thuis (meldnorm 1).
+rule-meldnorm_2_help_not_possible = Melden is nodig: de school of een partner kan geen hulp bieden of organiseren die de dreiging wegneemt (meldnorm 2).
+rule-meldnorm_2_help_not_accepted = Melden is nodig: de betrokkenen aanvaarden de hulp niet of zetten zich er niet actief voor in (meldnorm 2).
+rule-meldnorm_3_no_result = Opnieuw melden is nodig: de hulp leidt binnen de afgesproken termijn niet tot het afgesproken resultaat, of de onveiligheid keert terug (meldnorm 3).
+
+## Antwoorden in het afwegingskader
+
+rule-q1_no_close = Er is geen vermoeden van huiselijk geweld of kindermishandeling. Sluit de meldcode-route af en leg de conclusie vast. Hulp voor andere zorgen blijft mogelijk.
+rule-q1_suspicion = Er is een vermoeden van (dreiging van) huiselijk geweld of kindermishandeling. Ga verder met vraag 2.
+rule-q1_action_needed_education = Handelen is nodig: er is een sterk vermoeden. Het bevoegd gezag wordt geïnformeerd. Ga verder met vraag 2.
+rule-q1_doubt_continue = Er is twijfel over het vermoeden. Twijfel telt als ja: ga verder met vraag 2.
+rule-q2_no_unsafety = Er is geen acute of structurele onveiligheid. Ga verder met vraag 3.
+rule-q3_help_possible = Passende hulp die de veiligheid voorop zet is mogelijk. Ga verder met vraag 4.
+rule-q4_help_accepted = De betrokkenen aanvaarden de hulp. Start de hulp, spreek een termijn af en wijs een casemanager aan; beantwoord daarna vraag 5.
+rule-q5_results_reached = De hulp heeft binnen de termijn het afgesproken resultaat. Sluit de hulp af met afspraken over het blijven volgen van de veiligheid.
+
+## Wat nog nodig is
+
+rule-next_question = Beantwoord vraag { $question } van het afwegingskader, met onderbouwing.
+rule-inform_board_education = Informeer het bevoegd gezag over het vermoeden.
+rule-q2_with_board = Beantwoord vraag 2 samen met het bevoegd gezag.
+rule-answer_with_veilig_thuis = Na de melding worden de vragen 3 tot en met 5 samen met Veilig Thuis beantwoord.
+rule-agree_safety_term_with_veilig_thuis = Spreek eerst met Veilig Thuis af binnen welke termijn welke veiligheidsresultaten bereikt moeten zijn.
+rule-help_needs_term_and_case_manager = Leg een hulpplan vast met een termijn en een casemanager voordat vraag 5 beantwoord wordt.
+rule-record_monitoring_agreements = Leg vast hoe de veiligheid van alle betrokkenen gevolgd blijft, met de betrokkenen en de partners.
+rule-record_closing_conclusion = Leg de conclusie vast en sluit het dossier af.
+rule-report_needs_conversation_or_exception = Voor een melding is een gesprek met de leerling of de ouders nodig. Zonder gesprek mag het alleen als de veiligheid in gevaar is of als het contact dan verbroken zou worden; leg dat met uitleg vast.
+rule-record_observations = Leg concrete signalen vast: wat heb je gezien of gehoord, wanneer en waar. Houd feiten en zorgen uit elkaar.
+rule-consult_colleague = Overleg met een collega of de aandachtsfunctionaris; vraag zo nodig (anoniem) advies aan Veilig Thuis.
+rule-hold_conversation = Voer een gesprek met de leerling en/of de ouders over wat je hebt gezien.
+rule-weigh_together = Weeg samen in het ondersteuningsteam de aard, de ernst en het risico, en ook de beschermende factoren.
+rule-record_decision = Het afwegingskader is doorlopen. Leg het besluit vast: wie meldt, wie de ouders en de leerling informeert en wat de school daarna doet.
+rule-veilig_thuis_decision_due = Veilig Thuis laat uiterlijk { $due } weten hoe het verdergaat (binnen 5 werkdagen na de melding).
+rule-help_term_ends = De termijn van de hulp loopt af op { $due }. Beantwoord dan vraag 5.
+rule-evaluation_due = De volgende evaluatie staat gepland op { $due }.
+rule-follow_up_conversation_due = Het afgesproken vervolggesprek staat gepland op { $due }.
+rule-staff_misconduct_klachtenregeling = Seksueel grensoverschrijdend gedrag door een medewerker valt buiten de meldcode. Volg de klachtenregeling van de school, met de meld- en aangifteplicht.
+
+## Foutmeldingen
+
+error-question_out_of_order = Vraag { $question } kan nog niet beantwoord worden: beantwoord eerst vraag { $expected }.
+error-doubt_not_allowed = Twijfel is bij vraag { $question } niet mogelijk. Neem de twijfel eerst weg, bijvoorbeeld door Veilig Thuis te raadplegen.
+error-answered_after_end = Vraag { $question } hoort niet meer bij de route: die eindigde bij vraag { $ended_at }.
+error-question_already_answered = Vraag { $question } is al beantwoord. Wil je het antwoord wijzigen, leg dan een correctie vast.
+error-reasoning_required = Schrijf bij het antwoord de onderbouwing op.
+error-veilig_thuis_must_take_part = Na een melding bij vraag 2 worden de vragen 3 tot en met 5 samen met Veilig Thuis beantwoord.
+error-board_must_take_part = Vraag 2 wordt samen met het bevoegd gezag beantwoord.
+error-help_plan_required_before_q5 = Vraag 5 kan pas beantwoord worden als er een hulpplan is met een termijn en een casemanager.
+error-report_needs_conversation_or_exception = Er is geen gesprek met de leerling of de ouders vastgelegd. Leg eerst het gesprek vast, of geef aan waarom melden zonder gesprek hier nodig is.
+error-exception_needs_explanation = Leg uit waarom melden zonder gesprek hier nodig is.
+error-report_parents_informed_missing = Geef aan of de ouders vooraf over de melding zijn ingelicht.
+error-report_parents_not_informed_reason_missing = Geef aan waarom de ouders niet vooraf zijn ingelicht.
+error-report_pupil_informed_missing = Geef aan of de melding met de leerling (12 jaar of ouder) is besproken.
+error-report_pupil_not_informed_reason_missing = Geef aan waarom de melding niet met de leerling is besproken.
+error-report_board_not_informed = Het bevoegd gezag moet van elke melding op de hoogte zijn. Informeer het eerst.
+error-confidentiality_questions_missing = Bij melden zonder toestemming horen antwoorden op de vijf vragen over het doorbreken van het beroepsgeheim; vraag { $number } is nog niet beantwoord.
+error-shield_identity_needs_arguments = Geef de argumenten waarom Veilig Thuis de naam van de melder niet aan het gezin zou moeten noemen.
+error-feedback_without_report = Er is nog geen melding vastgelegd waarop Veilig Thuis kan terugkoppelen.
+error-decision_contradicts_meldnorm = Volgens meldnorm { $meldnorm } is melden nodig; het besluit kan niet zijn om niet te melden.
+error-correction_target_missing = De aantekening die je wilt corrigeren bestaat niet in dit dossier.
+error-correction_reason_required = Geef aan waarom de aantekening gecorrigeerd wordt.
+error-correction_of_correction = Corrigeer de oorspronkelijke aantekening, niet een eerdere correctie.
+error-correction_kind_mismatch = Een correctie moet van dezelfde soort zijn als de aantekening die ze corrigeert.
+error-dossier_closed = Het dossier is afgesloten. Heropen het eerst als er nieuwe zorgen zijn.
+error-reopen_not_closed = Het dossier is niet afgesloten en hoeft dus niet heropend te worden.
+error-closing_with_report_due = Het dossier kan niet worden afgesloten: volgens meldnorm { $meldnorm } moet eerst gemeld worden.
+error-field_required = Dit veld is verplicht ({ $field }).
+error-date_in_future = Deze datum ligt in de toekomst ({ $field }).
+error-date_too_early = Deze datum ligt te vroeg ({ $field }).
+error-term_invalid = Geef een termijn van minstens één dag, week of maand ({ $field }).
+error-author_unknown = De schrijver van de aantekening is onbekend.
