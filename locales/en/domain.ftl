@@ -77,3 +77,15 @@ error-date_in_future = This date lies in the future ({ $field }).
 error-date_too_early = This date is too early ({ $field }).
 error-term_invalid = Give a term of at least one day, week or month ({ $field }).
 error-author_unknown = The author of the entry is unknown.
+
+## The assessment framework: questions and meldnormen
+
+afwegingskader-title = Assessment framework (afwegingskader): five questions, in this order, none skipped
+question-q1 = Question 1, suspicion: based on steps 1 to 3, is there a suspicion of (a threat of) domestic violence or child abuse? In education and leerplicht: is action needed?
+question-q2 = Question 2, safety: is there acute or structural unsafety?
+question-q3 = Question 3, help possible: can I (or someone in my organisation, or a partner) offer or arrange suitable help that removes the threat?
+question-q4 = Question 4, help accepted: do those involved accept that help and commit to it?
+question-q5 = Question 5, result: does the help reach the agreed result for safety, well-being and recovery within the agreed term?
+meldnorm-1 = Meldnorm 1: report in every case of acute or structural unsafety, and when a pupil tells about violence.
+meldnorm-2 = Meldnorm 2: report when, within your role and limits, you cannot offer or arrange help that is effective enough, or when the help is not accepted.
+meldnorm-3 = Meldnorm 3: report (again) when you offer help and see that the unsafety does not stop or comes back.

@@ -77,3 +77,15 @@ error-date_in_future = Deze datum ligt in de toekomst ({ $field }).
 error-date_too_early = Deze datum ligt te vroeg ({ $field }).
 error-term_invalid = Geef een termijn van minstens één dag, week of maand ({ $field }).
 error-author_unknown = De schrijver van de aantekening is onbekend.
+
+## Het afwegingskader: vragen en meldnormen
+
+afwegingskader-title = Afwegingskader: vijf vragen, in deze volgorde, zonder er een over te slaan
+question-q1 = Vraag 1, vermoeden: is er op basis van de stappen 1 tot en met 3 een vermoeden van (dreiging van) huiselijk geweld of kindermishandeling? In onderwijs en leerplicht: is handelen nodig?
+question-q2 = Vraag 2, veiligheid: is er sprake van acute of structurele onveiligheid?
+question-q3 = Vraag 3, hulp mogelijk: kan ik (of iemand in mijn organisatie of een ketenpartner) passende hulp bieden of organiseren die de dreiging wegneemt?
+question-q4 = Vraag 4, hulp aanvaard: aanvaarden de betrokkenen die hulp en zetten zij zich er actief voor in?
+question-q5 = Vraag 5, resultaat: leidt de hulp binnen de afgesproken termijn tot het afgesproken resultaat voor veiligheid, welzijn en herstel?
+meldnorm-1 = Meldnorm 1: melden bij elke acute of structurele onveiligheid, en als een leerling zelf over geweld vertelt.
+meldnorm-2 = Meldnorm 2: melden als je, binnen je taak en grenzen, geen voldoende passende hulp kunt bieden of organiseren, of als de hulp niet aanvaard wordt.
+meldnorm-3 = Meldnorm 3: (opnieuw) melden als je hulp biedt en ziet dat de onveiligheid niet stopt of terugkomt.

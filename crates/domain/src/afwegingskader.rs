@@ -51,13 +51,7 @@ pub enum Question {
 
 impl Question {
     /// All questions in the order they must be answered.
-    pub const ALL: [Question; 5] = [
-        Question::Q1,
-        Question::Q2,
-        Question::Q3,
-        Question::Q4,
-        Question::Q5,
-    ];
+    pub const ALL: [Question; 5] = [Question::Q1, Question::Q2, Question::Q3, Question::Q4, Question::Q5];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,6 +65,11 @@ impl Question {
 
     pub fn from_code(code: &str) -> Option<Question> {
         Question::ALL.into_iter().find(|q| q.as_str() == code)
+    }
+
+    /// The Fluent key of the question's short text, e.g. `question-q2`.
+    pub fn message_key(self) -> String {
+        format!("question-{}", self.as_str())
     }
 
     /// 1..=5.
@@ -202,6 +201,11 @@ pub struct Melding {
     pub reason: Reason,
 }
 
+/// The Fluent key of a meldnorm's text (`meldnorm-1` .. `meldnorm-3`).
+pub fn meldnorm_message_key(meldnorm: u8) -> String {
+    format!("meldnorm-{meldnorm}")
+}
+
 /// The help outcome of the framework. Codes `geen`, `starten`, `afsluiten_met_monitoring`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -247,19 +251,13 @@ pub struct Evaluation {
 pub enum AfwegingError {
     /// `answered` was answered while `expected` (an earlier question) was not.
     #[error("{} is answered before {}: answer {} first", answered.as_str(), expected.as_str(), expected.as_str())]
-    OutOfOrder {
-        answered: Question,
-        expected: Question,
-    },
+    OutOfOrder { answered: Question, expected: Question },
     /// Doubt on question 3, 4 or 5.
     #[error("doubt is not allowed on {}: resolve the doubt first, for instance by consulting Veilig Thuis", question.as_str())]
     DoubtNotAllowed { question: Question },
     /// An answer after the route ended at `ended_at` (no on 1, no on 3 or 4, or any answer on 5).
     #[error("{} cannot be answered: the route ended at {}", question.as_str(), ended_at.as_str())]
-    AnsweredAfterEnd {
-        question: Question,
-        ended_at: Question,
-    },
+    AnsweredAfterEnd { question: Question, ended_at: Question },
 }
 
 impl AfwegingError {
@@ -276,15 +274,13 @@ impl From<AfwegingError> for DomainError {
     fn from(e: AfwegingError) -> DomainError {
         let base = DomainError::new(e.code());
         match e {
-            AfwegingError::OutOfOrder { answered, expected } => base
-                .arg("question", answered.number().to_string())
-                .arg("expected", expected.number().to_string()),
-            AfwegingError::DoubtNotAllowed { question } => {
-                base.arg("question", question.number().to_string())
+            AfwegingError::OutOfOrder { answered, expected } => {
+                base.arg("question", answered.number().to_string()).arg("expected", expected.number().to_string())
             }
-            AfwegingError::AnsweredAfterEnd { question, ended_at } => base
-                .arg("question", question.number().to_string())
-                .arg("ended_at", ended_at.number().to_string()),
+            AfwegingError::DoubtNotAllowed { question } => base.arg("question", question.number().to_string()),
+            AfwegingError::AnsweredAfterEnd { question, ended_at } => {
+                base.arg("question", question.number().to_string()).arg("ended_at", ended_at.number().to_string())
+            }
         }
         .field("answer")
     }
@@ -320,13 +316,8 @@ pub fn transition(sector: Sector, q: Question, a: Answer) -> Result<Transition, 
     use Question::{Q1, Q2, Q3, Q4, Q5};
     use Then::{Ask, CloseRoute, EndRoute};
     let education = sector.is_education_or_leerplicht();
-    let row = |then, meldnorm, with_veilig_thuis, hulp, rule| Transition {
-        then,
-        meldnorm,
-        with_veilig_thuis,
-        hulp,
-        rule,
-    };
+    let row =
+        |then, meldnorm, with_veilig_thuis, hulp, rule| Transition { then, meldnorm, with_veilig_thuis, hulp, rule };
     Ok(match (q, a) {
         // 1. Vermoeden. Yes → 2 (education: action needed, board informed). Doubt counts as yes.
         //    No → close the route and record the conclusion.
@@ -337,47 +328,17 @@ pub fn transition(sector: Sector, q: Question, a: Answer) -> Result<Transition, 
         // 2. Veiligheid. Yes (or doubt) → report under meldnorm 1; 3–5 are then answered with Veilig Thuis.
         //    No → 3.
         (Q2, Ja) => row(Ask(Q3), Some(1), true, None, RuleId::Meldnorm1Unsafety),
-        (Q2, Twijfel) if education => row(
-            Ask(Q3),
-            Some(1),
-            true,
-            None,
-            RuleId::Meldnorm1DoubtEducation,
-        ),
+        (Q2, Twijfel) if education => row(Ask(Q3), Some(1), true, None, RuleId::Meldnorm1DoubtEducation),
         (Q2, Twijfel) => row(Ask(Q3), Some(1), true, None, RuleId::Meldnorm1Doubt),
         (Q2, Nee) => row(Ask(Q3), None, false, None, RuleId::Q2NoUnsafety),
         // 3. Hulp mogelijk. No → report (meldnorm 2); nothing left to accept or evaluate. Yes → 4.
         (Q3, Ja) => row(Ask(Q4), None, false, None, RuleId::Q3HelpPossible),
-        (Q3, Nee) => row(
-            EndRoute,
-            Some(2),
-            false,
-            None,
-            RuleId::Meldnorm2HelpNotPossible,
-        ),
+        (Q3, Nee) => row(EndRoute, Some(2), false, None, RuleId::Meldnorm2HelpNotPossible),
         // 4. Hulp aanvaard. No → report (meldnorm 2). Yes → start the help (term, case manager) → 5.
-        (Q4, Ja) => row(
-            Ask(Q5),
-            None,
-            false,
-            Some(Hulp::Starten),
-            RuleId::Q4HelpAccepted,
-        ),
-        (Q4, Nee) => row(
-            EndRoute,
-            Some(2),
-            false,
-            None,
-            RuleId::Meldnorm2HelpNotAccepted,
-        ),
+        (Q4, Ja) => row(Ask(Q5), None, false, Some(Hulp::Starten), RuleId::Q4HelpAccepted),
+        (Q4, Nee) => row(EndRoute, Some(2), false, None, RuleId::Meldnorm2HelpNotAccepted),
         // 5. Resultaat. No → report (again) under meldnorm 3. Yes → close the help with monitoring.
-        (Q5, Ja) => row(
-            EndRoute,
-            None,
-            false,
-            Some(Hulp::AfsluitenMetMonitoring),
-            RuleId::Q5ResultsReached,
-        ),
+        (Q5, Ja) => row(EndRoute, None, false, Some(Hulp::AfsluitenMetMonitoring), RuleId::Q5ResultsReached),
         (Q5, Nee) => row(EndRoute, Some(3), false, None, RuleId::Meldnorm3NoResult),
         // Doubt on 3–5 must be resolved first.
         (Q3 | Q4 | Q5, Twijfel) => return Err(AfwegingError::DoubtNotAllowed { question: q }),
@@ -385,11 +346,7 @@ pub fn transition(sector: Sector, q: Question, a: Answer) -> Result<Transition, 
 }
 
 /// Evaluates the answers given so far. `disclosure`: a disclosure by the pupil is recorded.
-pub fn evaluate(
-    sector: Sector,
-    answers: &Answers,
-    disclosure: bool,
-) -> Result<Evaluation, AfwegingError> {
+pub fn evaluate(sector: Sector, answers: &Answers, disclosure: bool) -> Result<Evaluation, AfwegingError> {
     let mut eval = Evaluation {
         next_question: None,
         meldingen: Vec::new(),
@@ -401,11 +358,7 @@ pub fn evaluate(
     };
     if disclosure {
         let reason = Reason::new(RuleId::Meldnorm1Disclosure);
-        eval.meldingen.push(Melding {
-            meldnorm: 1,
-            after: Trigger::Disclosure,
-            reason: reason.clone(),
-        });
+        eval.meldingen.push(Melding { meldnorm: 1, after: Trigger::Disclosure, reason: reason.clone() });
         eval.reasons.push(reason);
     }
 
@@ -416,23 +369,14 @@ pub fn evaluate(
         let answer = answers.get(q);
         let Some(waiting) = at else {
             if answer.is_some() {
-                return Err(AfwegingError::AnsweredAfterEnd {
-                    question: q,
-                    ended_at,
-                });
+                return Err(AfwegingError::AnsweredAfterEnd { question: q, ended_at });
             }
             continue;
         };
         debug_assert_eq!(waiting, q);
         let Some(a) = answer else {
-            if let Some(later) = Question::ALL
-                .into_iter()
-                .find(|later| *later > q && answers.get(*later).is_some())
-            {
-                return Err(AfwegingError::OutOfOrder {
-                    answered: later,
-                    expected: q,
-                });
+            if let Some(later) = Question::ALL.into_iter().find(|later| *later > q && answers.get(*later).is_some()) {
+                return Err(AfwegingError::OutOfOrder { answered: later, expected: q });
             }
             eval.next_question = Some(q);
             break;
@@ -440,11 +384,7 @@ pub fn evaluate(
         let t = transition(sector, q, a)?;
         let reason = Reason::new(t.rule);
         if let Some(meldnorm) = t.meldnorm {
-            eval.meldingen.push(Melding {
-                meldnorm,
-                after: Trigger::Question(q),
-                reason: reason.clone(),
-            });
+            eval.meldingen.push(Melding { meldnorm, after: Trigger::Question(q), reason: reason.clone() });
         }
         eval.reasons.push(reason);
         eval.with_veilig_thuis |= t.with_veilig_thuis;
@@ -474,10 +414,7 @@ fn requirements(sector: Sector, answers: &Answers, eval: &Evaluation) -> Vec<Req
     let education = sector.is_education_or_leerplicht();
     let q1_yes = matches!(answers.q1, Some(Answer::Ja | Answer::Twijfel));
     if education && q1_yes {
-        out.push(Requirement::new(
-            RequirementKind::InformBoard,
-            Reason::new(RuleId::InformBoardEducation),
-        ));
+        out.push(Requirement::new(RequirementKind::InformBoard, Reason::new(RuleId::InformBoardEducation)));
     }
     if let Some(q) = eval.next_question {
         out.push(Requirement::new(
@@ -485,10 +422,7 @@ fn requirements(sector: Sector, answers: &Answers, eval: &Evaluation) -> Vec<Req
             Reason::new(RuleId::NextQuestion).with("question", q.number().to_string()),
         ));
         if education && q == Question::Q2 {
-            out.push(Requirement::new(
-                RequirementKind::InformBoard,
-                Reason::new(RuleId::Q2WithBoard),
-            ));
+            out.push(Requirement::new(RequirementKind::InformBoard, Reason::new(RuleId::Q2WithBoard)));
         }
         if eval.with_veilig_thuis {
             out.push(Requirement::new(
@@ -497,10 +431,7 @@ fn requirements(sector: Sector, answers: &Answers, eval: &Evaluation) -> Vec<Req
             ));
         }
         if q == Question::Q5 {
-            out.push(Requirement::new(
-                RequirementKind::HelpPlan,
-                Reason::new(RuleId::HelpNeedsTermAndCaseManager),
-            ));
+            out.push(Requirement::new(RequirementKind::HelpPlan, Reason::new(RuleId::HelpNeedsTermAndCaseManager)));
             if eval.with_veilig_thuis {
                 out.push(Requirement::new(
                     RequirementKind::AgreeSafetyTerm,
@@ -516,10 +447,7 @@ fn requirements(sector: Sector, answers: &Answers, eval: &Evaluation) -> Vec<Req
         ));
     }
     if eval.closed {
-        out.push(Requirement::new(
-            RequirementKind::ClosingConclusion,
-            Reason::new(RuleId::RecordClosingConclusion),
-        ));
+        out.push(Requirement::new(RequirementKind::ClosingConclusion, Reason::new(RuleId::RecordClosingConclusion)));
     }
     out
 }
@@ -530,8 +458,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn answers(list: &[(Question, Answer)]) -> Answers {
-        list.iter()
-            .fold(Answers::default(), |a, (q, ans)| a.with(*q, *ans))
+        list.iter().fold(Answers::default(), |a, (q, ans)| a.with(*q, *ans))
     }
 
     #[test]
@@ -569,19 +496,11 @@ mod tests {
         let a = answers(&[(Q1, Ja), (Q2, Nee), (Q3, Ja), (Q4, Ja)]);
         let e = evaluate(Sector::Kinderopvang, &a, false).unwrap();
         assert_eq!(e.hulp, Hulp::Starten);
-        assert!(
-            e.requirements
-                .iter()
-                .any(|r| r.reason.rule == RuleId::HelpNeedsTermAndCaseManager)
-        );
+        assert!(e.requirements.iter().any(|r| r.reason.rule == RuleId::HelpNeedsTermAndCaseManager));
         let e = evaluate(Sector::Kinderopvang, &a.with(Q5, Ja), false).unwrap();
         assert_eq!(e.hulp, Hulp::AfsluitenMetMonitoring);
         assert_eq!(e.next_question, None);
-        assert!(
-            e.requirements
-                .iter()
-                .any(|r| r.kind == RequirementKind::MonitoringAgreements)
-        );
+        assert!(e.requirements.iter().any(|r| r.kind == RequirementKind::MonitoringAgreements));
     }
 
     #[test]
@@ -589,29 +508,12 @@ mod tests {
         use Answer::*;
         use Question::*;
         let err = evaluate(Sector::Po, &answers(&[(Q1, Ja), (Q3, Ja)]), false).unwrap_err();
-        assert_eq!(
-            err,
-            AfwegingError::OutOfOrder {
-                answered: Q3,
-                expected: Q2
-            }
-        );
+        assert_eq!(err, AfwegingError::OutOfOrder { answered: Q3, expected: Q2 });
         assert_eq!(err.to_string(), "q3 is answered before q2: answer q2 first");
-        let err = evaluate(
-            Sector::Po,
-            &answers(&[(Q1, Ja), (Q2, Nee), (Q3, Twijfel)]),
-            false,
-        )
-        .unwrap_err();
+        let err = evaluate(Sector::Po, &answers(&[(Q1, Ja), (Q2, Nee), (Q3, Twijfel)]), false).unwrap_err();
         assert_eq!(err, AfwegingError::DoubtNotAllowed { question: Q3 });
         let err = evaluate(Sector::Po, &answers(&[(Q1, Nee), (Q2, Nee)]), false).unwrap_err();
-        assert_eq!(
-            err,
-            AfwegingError::AnsweredAfterEnd {
-                question: Q2,
-                ended_at: Q1
-            }
-        );
+        assert_eq!(err, AfwegingError::AnsweredAfterEnd { question: Q2, ended_at: Q1 });
         let d: DomainError = err.into();
         assert_eq!(d.code, ErrorCode::AnsweredAfterEnd);
         assert_eq!(d.message_key(), "error-answered_after_end");
@@ -619,8 +521,13 @@ mod tests {
 
     fn any_answers() -> impl Strategy<Value = Answers> {
         let one = prop::option::of(prop::sample::select(Answer::ALL.to_vec()));
-        (one.clone(), one.clone(), one.clone(), one.clone(), one)
-            .prop_map(|(q1, q2, q3, q4, q5)| Answers { q1, q2, q3, q4, q5 })
+        (one.clone(), one.clone(), one.clone(), one.clone(), one).prop_map(|(q1, q2, q3, q4, q5)| Answers {
+            q1,
+            q2,
+            q3,
+            q4,
+            q5,
+        })
     }
 
     fn any_sector() -> impl Strategy<Value = Sector> {

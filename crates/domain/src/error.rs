@@ -108,11 +108,7 @@ fn describe_args(args: &[(String, String)], field: &Option<String>) -> String {
 
 impl DomainError {
     pub fn new(code: ErrorCode) -> DomainError {
-        DomainError {
-            code,
-            args: Vec::new(),
-            field: None,
-        }
+        DomainError { code, args: Vec::new(), field: None }
     }
 
     /// Adds a named argument for the message.
@@ -137,9 +133,6 @@ impl DomainError {
 
     /// The arguments in the shape `meldroute_i18n::text` takes.
     pub fn fluent_args(&self) -> Vec<(&str, String)> {
-        self.args
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.clone()))
-            .collect()
+        self.args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()
     }
 }

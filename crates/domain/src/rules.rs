@@ -151,10 +151,7 @@ pub struct Reason {
 impl Reason {
     /// A reason without arguments.
     pub fn new(rule: RuleId) -> Reason {
-        Reason {
-            rule,
-            args: Vec::new(),
-        }
+        Reason { rule, args: Vec::new() }
     }
 
     /// Adds a named argument.
@@ -170,10 +167,7 @@ impl Reason {
 
     /// The arguments in the shape `meldroute_i18n::text` takes.
     pub fn fluent_args(&self) -> Vec<(&str, String)> {
-        self.args
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.clone()))
-            .collect()
+        self.args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()
     }
 }
 
@@ -222,8 +216,7 @@ mod tests {
             let code = rule.as_str();
             assert!(seen.insert(code), "duplicate rule code {code}");
             assert!(
-                code.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                 "{code} is not snake_case"
             );
             assert_eq!(RuleId::from_code(code), Some(*rule));

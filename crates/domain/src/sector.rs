@@ -31,14 +31,8 @@ pub enum Sector {
 
 impl Sector {
     /// Every sector, in a stable order (for tests and select lists).
-    pub const ALL: [Sector; 6] = [
-        Sector::Kinderopvang,
-        Sector::Gastouder,
-        Sector::Po,
-        Sector::Vo,
-        Sector::Mbo,
-        Sector::Leerplicht,
-    ];
+    pub const ALL: [Sector; 6] =
+        [Sector::Kinderopvang, Sector::Gastouder, Sector::Po, Sector::Vo, Sector::Mbo, Sector::Leerplicht];
 
     /// The stable code, equal to the serde representation.
     pub fn as_str(self) -> &'static str {
@@ -84,13 +78,7 @@ mod tests {
 
     #[test]
     fn education_variant_applies_to_schools_and_leerplicht_only() {
-        let education: Vec<_> = Sector::ALL
-            .into_iter()
-            .filter(|s| s.is_education_or_leerplicht())
-            .collect();
-        assert_eq!(
-            education,
-            vec![Sector::Po, Sector::Vo, Sector::Mbo, Sector::Leerplicht]
-        );
+        let education: Vec<_> = Sector::ALL.into_iter().filter(|s| s.is_education_or_leerplicht()).collect();
+        assert_eq!(education, vec![Sector::Po, Sector::Vo, Sector::Mbo, Sector::Leerplicht]);
     }
 }

@@ -67,22 +67,10 @@ pub fn public_holidays(year: i32) -> Vec<(Date, Holiday)> {
     }
     if let Some(easter) = easter_sunday(year) {
         out.push((easter, Holiday::EerstePaasdag));
-        out.push((
-            easter.saturating_add(Duration::days(1)),
-            Holiday::TweedePaasdag,
-        ));
-        out.push((
-            easter.saturating_add(Duration::days(39)),
-            Holiday::Hemelvaartsdag,
-        ));
-        out.push((
-            easter.saturating_add(Duration::days(49)),
-            Holiday::EerstePinksterdag,
-        ));
-        out.push((
-            easter.saturating_add(Duration::days(50)),
-            Holiday::TweedePinksterdag,
-        ));
+        out.push((easter.saturating_add(Duration::days(1)), Holiday::TweedePaasdag));
+        out.push((easter.saturating_add(Duration::days(39)), Holiday::Hemelvaartsdag));
+        out.push((easter.saturating_add(Duration::days(49)), Holiday::EerstePinksterdag));
+        out.push((easter.saturating_add(Duration::days(50)), Holiday::TweedePinksterdag));
     }
     if let Some(d) = kings_day(year) {
         out.push((d, Holiday::Koningsdag));
@@ -104,19 +92,12 @@ pub fn public_holidays(year: i32) -> Vec<(Date, Holiday)> {
 fn kings_day(year: i32) -> Option<Date> {
     let day = if year >= 2014 { 27 } else { 30 };
     let date = Date::from_calendar_date(year, Month::April, day).ok()?;
-    if date.weekday() == Weekday::Sunday {
-        date.previous_day()
-    } else {
-        Some(date)
-    }
+    if date.weekday() == Weekday::Sunday { date.previous_day() } else { Some(date) }
 }
 
 /// The public holiday on `date`, if any.
 pub fn public_holiday(date: Date) -> Option<Holiday> {
-    public_holidays(date.year())
-        .into_iter()
-        .find(|(d, _)| *d == date)
-        .map(|(_, h)| h)
+    public_holidays(date.year()).into_iter().find(|(d, _)| *d == date).map(|(_, h)| h)
 }
 
 /// An organisation's working-day calendar: weekends and public holidays, plus its own closed days.
@@ -136,20 +117,14 @@ impl Calendar {
 
     /// A calendar with extra closed days.
     pub fn with_closed_days(days: impl IntoIterator<Item = Date>) -> Calendar {
-        Calendar {
-            extra_closed: days.into_iter().collect(),
-        }
+        Calendar { extra_closed: days.into_iter().collect() }
     }
 
     /// Whether `d` is a working day: not a weekend, not a public holiday, not an extra closed day.
     pub fn is_working_day(&self, d: Date) -> bool {
         let weekend = match d.weekday() {
             Weekday::Saturday | Weekday::Sunday => true,
-            Weekday::Monday
-            | Weekday::Tuesday
-            | Weekday::Wednesday
-            | Weekday::Thursday
-            | Weekday::Friday => false,
+            Weekday::Monday | Weekday::Tuesday | Weekday::Wednesday | Weekday::Thursday | Weekday::Friday => false,
         };
         !weekend && public_holiday(d).is_none() && !self.extra_closed.contains(&d)
     }
@@ -227,16 +202,8 @@ mod tests {
         for (year, ascension, whit_monday) in expected {
             assert_eq!(ascension.weekday(), Weekday::Thursday);
             assert_eq!(whit_monday.weekday(), Weekday::Monday);
-            assert_eq!(
-                public_holiday(ascension),
-                Some(Holiday::Hemelvaartsdag),
-                "{year}"
-            );
-            assert_eq!(
-                public_holiday(whit_monday),
-                Some(Holiday::TweedePinksterdag),
-                "{year}"
-            );
+            assert_eq!(public_holiday(ascension), Some(Holiday::Hemelvaartsdag), "{year}");
+            assert_eq!(public_holiday(whit_monday), Some(Holiday::TweedePinksterdag), "{year}");
         }
     }
 
@@ -244,21 +211,12 @@ mod tests {
     fn kings_day_moves_to_saturday_when_the_27th_is_a_sunday() {
         // 27 April 2025 was a Sunday: Koningsdag was Saturday 26 April.
         assert_eq!(date!(2025 - 04 - 27).weekday(), Weekday::Sunday);
-        assert_eq!(
-            public_holiday(date!(2025 - 04 - 26)),
-            Some(Holiday::Koningsdag)
-        );
+        assert_eq!(public_holiday(date!(2025 - 04 - 26)), Some(Holiday::Koningsdag));
         assert_eq!(public_holiday(date!(2025 - 04 - 27)), None);
         // 2026: Monday 27 April.
-        assert_eq!(
-            public_holiday(date!(2026 - 04 - 27)),
-            Some(Holiday::Koningsdag)
-        );
+        assert_eq!(public_holiday(date!(2026 - 04 - 27)), Some(Holiday::Koningsdag));
         // 2031: 27 April is a Sunday again.
-        assert_eq!(
-            public_holiday(date!(2031 - 04 - 26)),
-            Some(Holiday::Koningsdag)
-        );
+        assert_eq!(public_holiday(date!(2031 - 04 - 26)), Some(Holiday::Koningsdag));
     }
 
     #[test]
@@ -276,24 +234,12 @@ mod tests {
     fn five_working_days_in_an_ordinary_week() {
         let cal = Calendar::new();
         // Monday 2 March 2026 → Monday 9 March.
-        assert_eq!(
-            cal.add_working_days(date!(2026 - 03 - 02), 5),
-            date!(2026 - 03 - 09)
-        );
+        assert_eq!(cal.add_working_days(date!(2026 - 03 - 02), 5), date!(2026 - 03 - 09));
         // A report on Friday 6 March → Friday 13 March.
-        assert_eq!(
-            cal.add_working_days(date!(2026 - 03 - 06), 5),
-            date!(2026 - 03 - 13)
-        );
+        assert_eq!(cal.add_working_days(date!(2026 - 03 - 06), 5), date!(2026 - 03 - 13));
         // A report on a Saturday counts from Monday: Saturday 7 March → Friday 13 March.
-        assert_eq!(
-            cal.add_working_days(date!(2026 - 03 - 07), 5),
-            date!(2026 - 03 - 13)
-        );
-        assert_eq!(
-            cal.add_working_days(date!(2026 - 03 - 07), 0),
-            date!(2026 - 03 - 07)
-        );
+        assert_eq!(cal.add_working_days(date!(2026 - 03 - 07), 5), date!(2026 - 03 - 13));
+        assert_eq!(cal.add_working_days(date!(2026 - 03 - 07), 0), date!(2026 - 03 - 07));
     }
 
     #[test]
@@ -301,53 +247,29 @@ mod tests {
         let cal = Calendar::new();
         // Thursday 2 April 2026; Goede Vrijdag 3 April is a working day, Easter Monday 6 April is not:
         // Fri 3, Tue 7, Wed 8, Thu 9, Fri 10.
-        assert_eq!(
-            cal.add_working_days(date!(2026 - 04 - 02), 5),
-            date!(2026 - 04 - 10)
-        );
+        assert_eq!(cal.add_working_days(date!(2026 - 04 - 02), 5), date!(2026 - 04 - 10));
         // A school closed on Goede Vrijdag: one day later.
         let school = Calendar::with_closed_days([date!(2026 - 04 - 03)]);
-        assert_eq!(
-            school.add_working_days(date!(2026 - 04 - 02), 5),
-            date!(2026 - 04 - 13)
-        );
+        assert_eq!(school.add_working_days(date!(2026 - 04 - 02), 5), date!(2026 - 04 - 13));
         // Thursday 23 April 2026; Koningsdag Monday 27 April: Fri 24, Tue 28, Wed 29, Thu 30, Fri 1 May.
-        assert_eq!(
-            cal.add_working_days(date!(2026 - 04 - 23), 5),
-            date!(2026 - 05 - 01)
-        );
+        assert_eq!(cal.add_working_days(date!(2026 - 04 - 23), 5), date!(2026 - 05 - 01));
         // Thursday 30 April 2026; 5 May (Tuesday) is a holiday: Fri 1, Mon 4, Wed 6, Thu 7, Fri 8.
-        assert_eq!(
-            cal.add_working_days(date!(2026 - 04 - 30), 5),
-            date!(2026 - 05 - 08)
-        );
+        assert_eq!(cal.add_working_days(date!(2026 - 04 - 30), 5), date!(2026 - 05 - 08));
     }
 
     #[test]
     fn five_working_days_across_ascension_whitsun_and_christmas() {
         let cal = Calendar::new();
         // Tuesday 12 May 2026; Ascension Thursday 14 May: Wed 13, Fri 15, Mon 18, Tue 19, Wed 20.
-        assert_eq!(
-            cal.add_working_days(date!(2026 - 05 - 12), 5),
-            date!(2026 - 05 - 20)
-        );
+        assert_eq!(cal.add_working_days(date!(2026 - 05 - 12), 5), date!(2026 - 05 - 20));
         // Friday 22 May 2026; Whit Monday 25 May: Tue 26 … Fri 29, Mon 1 June.
-        assert_eq!(
-            cal.add_working_days(date!(2026 - 05 - 22), 5),
-            date!(2026 - 06 - 01)
-        );
+        assert_eq!(cal.add_working_days(date!(2026 - 05 - 22), 5), date!(2026 - 06 - 01));
         // Wednesday 23 December 2026; Christmas Friday 25 and Saturday 26, New Year Friday 1 January 2027:
         // Thu 24, Mon 28, Tue 29, Wed 30, Thu 31.
-        assert_eq!(
-            cal.add_working_days(date!(2026 - 12 - 23), 5),
-            date!(2026 - 12 - 31)
-        );
+        assert_eq!(cal.add_working_days(date!(2026 - 12 - 23), 5), date!(2026 - 12 - 31));
         // Wednesday 24 December 2025: Christmas Thursday 25 and Friday 26, New Year Thursday 1 January
         // 2026: Mon 29, Tue 30, Wed 31, Fri 2, Mon 5.
-        assert_eq!(
-            cal.add_working_days(date!(2025 - 12 - 24), 5),
-            date!(2026 - 01 - 05)
-        );
+        assert_eq!(cal.add_working_days(date!(2025 - 12 - 24), 5), date!(2026 - 01 - 05));
     }
 
     #[test]
@@ -361,9 +283,6 @@ mod tests {
             }
             from = from.saturating_add(Duration::days(1));
         }
-        assert_eq!(
-            cal.working_days_between(date!(2026 - 03 - 09), date!(2026 - 03 - 02)),
-            0
-        );
+        assert_eq!(cal.working_days_between(date!(2026 - 03 - 09), date!(2026 - 03 - 02)), 0);
     }
 }

@@ -62,10 +62,7 @@ struct Expected {
 type ExpectedError = (&'static str, u8);
 
 fn row(q: u8, answer: &str) -> (Option<u8>, Go, Option<&'static str>, bool) {
-    let r = SECTION_7
-        .iter()
-        .find(|r| r.0 == q && r.1 == answer)
-        .expect("row");
+    let r = SECTION_7.iter().find(|r| r.0 == q && r.1 == answer).expect("row");
     (r.2, r.3, r.4, r.5)
 }
 
@@ -133,9 +130,7 @@ fn error_question(e: &AfwegingError) -> (&'static str, u8) {
     match e {
         AfwegingError::OutOfOrder { expected, .. } => ("question_out_of_order", expected.number()),
         AfwegingError::DoubtNotAllowed { question } => ("doubt_not_allowed", question.number()),
-        AfwegingError::AnsweredAfterEnd { question, .. } => {
-            ("answered_after_end", question.number())
-        }
+        AfwegingError::AnsweredAfterEnd { question, .. } => ("answered_after_end", question.number()),
     }
 }
 
@@ -147,8 +142,7 @@ fn every_combination_matches_section_7() {
     for sector in Sector::ALL {
         for disclosure in [false, true] {
             for code in 0..1024usize {
-                let combo: [Option<&str>; 5] =
-                    std::array::from_fn(|i| values[(code >> (2 * i)) & 3]);
+                let combo: [Option<&str>; 5] = std::array::from_fn(|i| values[(code >> (2 * i)) & 3]);
                 let mut answers = Answers::default();
                 for (i, q) in Question::ALL.into_iter().enumerate() {
                     answers.set(q, combo[i].map(to_answer));
@@ -170,10 +164,7 @@ fn every_combination_matches_section_7() {
                             hulp: got.hulp.as_str().to_string(),
                             closed: got.closed,
                         };
-                        assert_eq!(
-                            got_simple, want,
-                            "{sector:?} {combo:?} disclosure={disclosure}"
-                        );
+                        assert_eq!(got_simple, want, "{sector:?} {combo:?} disclosure={disclosure}");
                         // One reason per answer given, plus one for a disclosure.
                         let answered = combo.iter().filter(|a| a.is_some()).count();
                         assert_eq!(got.reasons.len(), answered + usize::from(disclosure));
@@ -187,9 +178,7 @@ fn every_combination_matches_section_7() {
                         assert_eq!(error_question(&got), want, "{sector:?} {combo:?}");
                     }
                     (want, got) => {
-                        panic!(
-                            "{sector:?} {combo:?} disclosure={disclosure}: want {want:?}, got {got:?}"
-                        )
+                        panic!("{sector:?} {combo:?} disclosure={disclosure}: want {want:?}, got {got:?}")
                     }
                 }
             }
@@ -204,9 +193,7 @@ fn every_combination_matches_section_7() {
 
 #[test]
 fn sector_changes_the_wording_not_the_outcome() {
-    let answers = Answers::default()
-        .with(Question::Q1, Answer::Ja)
-        .with(Question::Q2, Answer::Twijfel);
+    let answers = Answers::default().with(Question::Q1, Answer::Ja).with(Question::Q2, Answer::Twijfel);
     let po = evaluate(Sector::Po, &answers, false).unwrap();
     let ko = evaluate(Sector::Kinderopvang, &answers, false).unwrap();
     assert_eq!(po.meldingen.len(), 1);
