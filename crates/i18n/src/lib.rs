@@ -80,10 +80,7 @@ fn build(lang: Lang) -> Bundle {
 
 fn bundles() -> &'static Bundles {
     static BUNDLES: OnceLock<Bundles> = OnceLock::new();
-    BUNDLES.get_or_init(|| Bundles {
-        nl: build(Lang::Nl),
-        en: build(Lang::En),
-    })
+    BUNDLES.get_or_init(|| Bundles { nl: build(Lang::Nl), en: build(Lang::En) })
 }
 
 fn bundle(lang: Lang) -> &'static Bundle {
@@ -96,9 +93,7 @@ fn bundle(lang: Lang) -> &'static Bundle {
 /// The text for `key` in `lang`, with named arguments. Falls back to Dutch, then to the key itself (so a
 /// missing text is visible, never a crash).
 pub fn text(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
-    render(bundle(lang), key, args)
-        .or_else(|| render(bundle(Lang::Nl), key, args))
-        .unwrap_or_else(|| key.to_string())
+    render(bundle(lang), key, args).or_else(|| render(bundle(Lang::Nl), key, args)).unwrap_or_else(|| key.to_string())
 }
 
 /// Whether `key` exists in `lang`.
@@ -162,10 +157,7 @@ mod tests {
 
     #[test]
     fn arguments_are_filled_in_and_missing_keys_are_visible() {
-        assert_eq!(
-            text(Lang::Nl, "no-such-key-anywhere", &[]),
-            "no-such-key-anywhere"
-        );
+        assert_eq!(text(Lang::Nl, "no-such-key-anywhere", &[]), "no-such-key-anywhere");
         assert!(text(Lang::En, "app-name", &[]).contains("meldroute"));
     }
 

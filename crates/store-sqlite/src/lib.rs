@@ -1,1 +1,557 @@
-//! The embedded SQLite backend (the default).
+//! The embedded SQLite backend, the default: one file under the data dir, WAL journal, `synchronous=FULL`
+//! (a committed transaction survives power loss), foreign keys on, and `BEGIN IMMEDIATE` for every write
+//! transaction so writers never deadlock on a lock upgrade.
+//!
+//! Reads use a small pool; durable writes use one dedicated connection driven by the group-commit writer.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use meldroute_store::*;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use time::OffsetDateTime;
+
+pub mod backup;
+mod batch;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    /// Readers (and the few non-chronology writes).
+    pool: SqlitePool,
+    /// One connection for the group-commit writer.
+    write_pool: SqlitePool,
+}
+
+/// Marks a foreign-key violation in [`StoreError::Other`], so callers that expect one (a reference to a row
+/// of another tenant) can turn it into `NotFound`.
+const FK_PREFIX: &str = "foreign key: ";
+
+fn other(err: sqlx::Error) -> StoreError {
+    match &err {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_string()),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::Other(format!("{FK_PREFIX}{}", db.message()))
+        }
+        _ => StoreError::Other(err.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database at a `sqlite://` URL.
+    pub async fn connect(url: &str) -> StoreResult<SqliteStore> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(format!("invalid SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| StoreError::Other(format!("cannot open SQLite database: {e}")))?;
+        let write_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Other(format!("cannot open SQLite database: {e}")))?;
+        Ok(SqliteStore { pool, write_pool })
+    }
+
+    /// Opens the database file at `path`.
+    pub async fn open_file(path: &Path) -> StoreResult<SqliteStore> {
+        SqliteStore::connect(&format!("sqlite://{}", path.display())).await
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes both pools, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.write_pool.close().await;
+        self.pool.close().await;
+    }
+}
+
+fn ts(row: &SqliteRow, col: &str) -> Result<OffsetDateTime, sqlx::Error> {
+    row.try_get(col)
+}
+
+fn organisation(row: SqliteRow) -> Result<Organisation, sqlx::Error> {
+    Ok(Organisation {
+        id: OrgId(row.try_get("id")?),
+        name: row.try_get("name")?,
+        is_demo: row.try_get("is_demo")?,
+        created_at: ts(&row, "created_at")?,
+    })
+}
+
+fn location(row: SqliteRow) -> StoreResult<Location> {
+    let sector: String = row.try_get("sector").map_err(other)?;
+    Ok(Location {
+        id: LocationId(row.try_get("id").map_err(other)?),
+        org: OrgId(row.try_get("org_id").map_err(other)?),
+        name: row.try_get("name").map_err(other)?,
+        sector: sector_from_code(&sector)?,
+    })
+}
+
+fn user(row: SqliteRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: UserId(row.try_get("id")?),
+        org: OrgId(row.try_get("org_id")?),
+        login: row.try_get("login")?,
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        totp_secret: row.try_get("totp_secret")?,
+        lang: row.try_get("lang")?,
+        disabled: row.try_get("disabled")?,
+        created_at: ts(&row, "created_at")?,
+    })
+}
+
+fn pupil(row: SqliteRow) -> Result<Pupil, sqlx::Error> {
+    Ok(Pupil {
+        id: PupilId(row.try_get("id")?),
+        org: OrgId(row.try_get("org_id")?),
+        location: LocationId(row.try_get("location_id")?),
+        group: row.try_get::<Option<i64>, _>("group_id")?.map(GroupId),
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
+        date_of_birth: row.try_get("date_of_birth")?,
+        family: row.try_get::<Option<i64>, _>("family_id")?.map(FamilyId),
+        external_ref: row.try_get("external_ref")?,
+    })
+}
+
+fn dossier(row: SqliteRow) -> Result<Dossier, sqlx::Error> {
+    let step: i64 = row.try_get("step")?;
+    Ok(Dossier {
+        id: DossierId(row.try_get("id")?),
+        org: OrgId(row.try_get("org_id")?),
+        location: LocationId(row.try_get("location_id")?),
+        pupil: PupilId(row.try_get("pupil_id")?),
+        opened_at: ts(&row, "opened_at")?,
+        opened_by: UserId(row.try_get("opened_by")?),
+        projection: DossierProjection {
+            step: u8::try_from(step).unwrap_or(1),
+            closed: row.try_get("closed")?,
+            urgent: row.try_get("urgent")?,
+            next_due: row.try_get("next_due")?,
+        },
+        last_seq: row.try_get("last_seq")?,
+        updated_at: ts(&row, "updated_at")?,
+    })
+}
+
+fn entry(row: SqliteRow) -> Result<StoredEntry, sqlx::Error> {
+    Ok(StoredEntry {
+        id: EntryId(row.try_get("id")?),
+        dossier: DossierId(row.try_get("dossier_id")?),
+        seq: row.try_get("seq")?,
+        recorded_at: ts(&row, "recorded_at")?,
+        author: UserId(row.try_get("author_id")?),
+        kind: row.try_get("kind")?,
+        payload: row.try_get("payload")?,
+    })
+}
+
+fn audit_event(row: SqliteRow) -> Result<AuditEvent, sqlx::Error> {
+    Ok(AuditEvent {
+        seq: row.try_get("seq")?,
+        event: NewAuditEvent {
+            at: ts(&row, "at")?,
+            org: row.try_get::<Option<i64>, _>("org_id")?.map(OrgId),
+            actor: row.try_get::<Option<i64>, _>("actor_id")?.map(UserId),
+            on_behalf_of: row.try_get::<Option<i64>, _>("on_behalf_of")?.map(UserId),
+            pupil: row.try_get::<Option<i64>, _>("pupil_id")?.map(PupilId),
+            dossier: row.try_get::<Option<i64>, _>("dossier_id")?.map(DossierId),
+            action: row.try_get("action")?,
+            outcome: row.try_get("outcome")?,
+            source: row.try_get("source")?,
+        },
+    })
+}
+
+/// Tables in dependency order (parents first), as used by counts, backups and restores.
+pub const TABLES: [&str; 9] =
+    ["organisations", "locations", "groups", "users", "role_grants", "pupils", "dossiers", "entries", "audit_log"];
+
+fn limit(l: Option<i64>) -> i64 {
+    l.unwrap_or(500).clamp(1, 10_000)
+}
+
+impl Store for SqliteStore {
+    async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.write_pool).await.map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    }
+
+    async fn schema_status(&self) -> StoreResult<SchemaStatus> {
+        let expected = MIGRATOR.iter().count() as i64;
+        let exists: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(other)?;
+        let applied = if exists == 0 {
+            0
+        } else {
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(other)?
+        };
+        Ok(SchemaStatus { expected, applied })
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        if !self.schema_status().await?.is_current() {
+            // Tables may not exist yet; an unmigrated database holds nothing of ours.
+            let tables: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'organisations'",
+            )
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)?;
+            if tables == 0 {
+                return Ok(true);
+            }
+        }
+        let n: i64 = sqlx::query_scalar("SELECT (SELECT count(*) FROM organisations) + (SELECT count(*) FROM users)")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(n == 0)
+    }
+
+    async fn table_counts(&self) -> StoreResult<Vec<(String, i64)>> {
+        let mut counts = Vec::with_capacity(TABLES.len());
+        for table in TABLES {
+            // Table names come from the constant above, never from input.
+            let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(other)?;
+            counts.push((table.to_string(), n));
+        }
+        Ok(counts)
+    }
+
+    async fn create_organisation(&self, new: NewOrganisation) -> StoreResult<Organisation> {
+        sqlx::query("INSERT INTO organisations (name, is_demo, created_at) VALUES (?, ?, ?) RETURNING *")
+            .bind(&new.name)
+            .bind(new.is_demo)
+            .bind(new.created_at)
+            .try_map(organisation)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn find_organisation_by_name(&self, name: &str) -> StoreResult<Option<Organisation>> {
+        sqlx::query("SELECT * FROM organisations WHERE name = ?")
+            .bind(name)
+            .try_map(organisation)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn get_organisation(&self, t: &TenantCtx) -> StoreResult<Organisation> {
+        sqlx::query("SELECT * FROM organisations WHERE id = ?")
+            .bind(t.org.0)
+            .try_map(organisation)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn create_location(&self, t: &TenantCtx, new: NewLocation) -> StoreResult<Location> {
+        let row = sqlx::query("INSERT INTO locations (org_id, name, sector) VALUES (?, ?, ?) RETURNING *")
+            .bind(t.org.0)
+            .bind(&new.name)
+            .bind(sector_code(new.sector))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)?;
+        location(row)
+    }
+
+    async fn list_locations(&self, t: &TenantCtx) -> StoreResult<Vec<Location>> {
+        let rows = sqlx::query("SELECT * FROM locations WHERE org_id = ? ORDER BY name")
+            .bind(t.org.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)?;
+        rows.into_iter().map(location).collect()
+    }
+
+    async fn create_group(&self, t: &TenantCtx, new: NewGroup) -> StoreResult<Group> {
+        let row = sqlx::query(
+            "INSERT INTO groups (org_id, location_id, name) \
+             SELECT ?1, id, ?3 FROM locations WHERE org_id = ?1 AND id = ?2 RETURNING id, location_id, name",
+        )
+        .bind(t.org.0)
+        .bind(new.location.0)
+        .bind(&new.name)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(other)?;
+        Ok(Group {
+            id: GroupId(row.try_get("id").map_err(other)?),
+            location: LocationId(row.try_get("location_id").map_err(other)?),
+            name: row.try_get("name").map_err(other)?,
+        })
+    }
+
+    async fn list_groups(&self, t: &TenantCtx, loc: LocationId) -> StoreResult<Vec<Group>> {
+        let rows =
+            sqlx::query("SELECT id, location_id, name FROM groups WHERE org_id = ? AND location_id = ? ORDER BY name")
+                .bind(t.org.0)
+                .bind(loc.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(other)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Group {
+                    id: GroupId(row.try_get("id").map_err(other)?),
+                    location: LocationId(row.try_get("location_id").map_err(other)?),
+                    name: row.try_get("name").map_err(other)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_user(&self, t: &TenantCtx, new: NewUser) -> StoreResult<User> {
+        sqlx::query(
+            "INSERT INTO users (org_id, login, display_name, email, password_hash, totp_secret, lang, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        )
+        .bind(t.org.0)
+        .bind(&new.login)
+        .bind(&new.display_name)
+        .bind(&new.email)
+        .bind(&new.password_hash)
+        .bind(&new.totp_secret)
+        .bind(&new.lang)
+        .bind(new.created_at)
+        .try_map(user)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(other)
+    }
+
+    async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+        sqlx::query("SELECT * FROM users WHERE login = ?")
+            .bind(login)
+            .try_map(user)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn get_user(&self, t: &TenantCtx, id: UserId) -> StoreResult<User> {
+        sqlx::query("SELECT * FROM users WHERE org_id = ? AND id = ?")
+            .bind(t.org.0)
+            .bind(id.0)
+            .try_map(user)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn list_users(&self, t: &TenantCtx) -> StoreResult<Vec<User>> {
+        sqlx::query("SELECT * FROM users WHERE org_id = ? ORDER BY display_name, id")
+            .bind(t.org.0)
+            .try_map(user)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
+        // The location must belong to the tenant too (0 = organisation-wide).
+        if let Some(loc) = grant.location {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ? AND id = ?")
+                .bind(t.org.0)
+                .bind(loc.0)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(other)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+        }
+        sqlx::query("INSERT OR IGNORE INTO role_grants (org_id, user_id, location_id, role) VALUES (?, ?, ?, ?)")
+            .bind(t.org.0)
+            .bind(grant.user.0)
+            .bind(grant.location.map_or(0, |l| l.0))
+            .bind(grant.role.code())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match other(e) {
+                StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
+                e => e,
+            })?;
+        Ok(())
+    }
+
+    async fn roles_of(&self, t: &TenantCtx, user: UserId) -> StoreResult<Vec<RoleGrant>> {
+        let rows = sqlx::query(
+            "SELECT location_id, role FROM role_grants WHERE org_id = ? AND user_id = ? ORDER BY location_id, role",
+        )
+        .bind(t.org.0)
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        let mut grants = Vec::with_capacity(rows.len());
+        for row in rows {
+            let loc: i64 = row.try_get("location_id").map_err(other)?;
+            let code: String = row.try_get("role").map_err(other)?;
+            let role = Role::from_code(&code).ok_or_else(|| StoreError::Other(format!("unknown role code {code}")))?;
+            grants.push(RoleGrant { user, location: (loc != 0).then_some(LocationId(loc)), role });
+        }
+        Ok(grants)
+    }
+
+    async fn create_pupil(&self, t: &TenantCtx, new: NewPupil) -> StoreResult<Pupil> {
+        sqlx::query(
+            "INSERT INTO pupils (org_id, location_id, group_id, first_name, last_name, date_of_birth, family_id, external_ref, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        )
+        .bind(t.org.0)
+        .bind(new.location.0)
+        .bind(new.group.map(|g| g.0))
+        .bind(&new.first_name)
+        .bind(&new.last_name)
+        .bind(new.date_of_birth)
+        .bind(new.family.map(|f| f.0))
+        .bind(&new.external_ref)
+        .bind(new.created_at)
+        .try_map(pupil)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| match other(e) {
+            // A location or group of another tenant fails the composite foreign key: report it as absent.
+            StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
+            e => e,
+        })
+    }
+
+    async fn get_pupil(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Pupil> {
+        sqlx::query("SELECT * FROM pupils WHERE org_id = ? AND id = ?")
+            .bind(t.org.0)
+            .bind(id.0)
+            .try_map(pupil)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn list_pupils(&self, t: &TenantCtx, f: &PupilFilter) -> StoreResult<Vec<Pupil>> {
+        let pattern = f.name_contains.as_ref().map(|n| format!("%{}%", escape_like(n)));
+        sqlx::query(
+            "SELECT * FROM pupils WHERE org_id = ?1 \
+             AND (?2 IS NULL OR location_id = ?2) AND (?3 IS NULL OR group_id = ?3) \
+             AND (?4 IS NULL OR first_name LIKE ?4 ESCAPE '\\' OR last_name LIKE ?4 ESCAPE '\\') \
+             ORDER BY last_name, first_name, id LIMIT ?5",
+        )
+        .bind(t.org.0)
+        .bind(f.location.map(|l| l.0))
+        .bind(f.group.map(|g| g.0))
+        .bind(pattern)
+        .bind(limit(f.limit))
+        .try_map(pupil)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)
+    }
+
+    async fn siblings_of(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Vec<Pupil>> {
+        sqlx::query(
+            "SELECT s.* FROM pupils p JOIN pupils s ON s.org_id = p.org_id AND s.family_id = p.family_id \
+             WHERE p.org_id = ? AND p.id = ? AND s.id <> p.id ORDER BY s.last_name, s.first_name, s.id",
+        )
+        .bind(t.org.0)
+        .bind(id.0)
+        .try_map(pupil)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)
+    }
+
+    async fn get_dossier(&self, t: &TenantCtx, id: DossierId) -> StoreResult<Dossier> {
+        sqlx::query("SELECT * FROM dossiers WHERE org_id = ? AND id = ?")
+            .bind(t.org.0)
+            .bind(id.0)
+            .try_map(dossier)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn list_dossiers(&self, t: &TenantCtx, f: &DossierFilter) -> StoreResult<Vec<Dossier>> {
+        sqlx::query(
+            "SELECT * FROM dossiers WHERE org_id = ?1 \
+             AND (?2 IS NULL OR location_id = ?2) AND (?3 IS NULL OR pupil_id = ?3) AND (?4 = 0 OR closed = 0) \
+             ORDER BY updated_at DESC, id DESC LIMIT ?5",
+        )
+        .bind(t.org.0)
+        .bind(f.location.map(|l| l.0))
+        .bind(f.pupil.map(|p| p.0))
+        .bind(f.open_only)
+        .bind(limit(f.limit))
+        .try_map(dossier)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)
+    }
+
+    async fn list_entries(&self, t: &TenantCtx, d: DossierId) -> StoreResult<Vec<StoredEntry>> {
+        sqlx::query("SELECT * FROM entries WHERE org_id = ? AND dossier_id = ? ORDER BY seq")
+            .bind(t.org.0)
+            .bind(d.0)
+            .try_map(entry)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn list_audit(&self, t: &TenantCtx, f: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
+        sqlx::query(
+            "SELECT * FROM audit_log WHERE org_id = ?1 AND (?2 IS NULL OR dossier_id = ?2) \
+             AND (?3 IS NULL OR actor_id = ?3) ORDER BY seq DESC LIMIT ?4",
+        )
+        .bind(t.org.0)
+        .bind(f.dossier.map(|d| d.0))
+        .bind(f.actor.map(|a| a.0))
+        .bind(limit(f.limit))
+        .try_map(audit_event)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user input in a LIKE pattern matches literally.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

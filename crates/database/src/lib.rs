@@ -1,0 +1,131 @@
+//! The database a meldroute process talks to, chosen by the URL's scheme: `sqlite://` (embedded default) or
+//! `postgres://` (scale-out). An enum rather than a generic parameter, so the web layer is compiled once.
+
+use meldroute_store::*;
+use meldroute_store_postgres::PgStore;
+use meldroute_store_sqlite::SqliteStore;
+
+pub use meldroute_store_sqlite::backup::{BackupReport, restore_file as restore_sqlite_file, verify_backup};
+
+#[derive(Clone)]
+pub enum Database {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// Which backend a URL names, or why it names none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Backend, String> {
+        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
+        match scheme.as_str() {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            "" => Err("the database URL has no scheme; use sqlite://PATH or postgres://USER@HOST/DB".into()),
+            other => Err(format!(
+                "the database URL scheme '{other}' is not supported; use sqlite://PATH or postgres://USER@HOST/DB"
+            )),
+        }
+    }
+}
+
+impl Database {
+    /// Connects to the database at `url`. Does not migrate.
+    pub async fn connect(url: &str) -> StoreResult<Database> {
+        match Backend::of_url(url).map_err(StoreError::Other)? {
+            Backend::Sqlite => Ok(Database::Sqlite(SqliteStore::connect(url).await?)),
+            Backend::Postgres => Ok(Database::Postgres(PgStore::connect(url).await?)),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Database::Sqlite(_) => Backend::Sqlite,
+            Database::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts the group-commit writer for this database.
+    pub fn spawn_writer(&self) -> (Writer, tokio::task::JoinHandle<()>) {
+        Writer::spawn(self.clone())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Database::Sqlite(s) => s.close().await,
+            Database::Postgres(s) => s.close().await,
+        }
+    }
+}
+
+impl BatchApply for Database {
+    async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<StoreResult<WriteOutcome>>> {
+        match self {
+            Database::Sqlite(s) => s.apply_batch(ops).await,
+            Database::Postgres(s) => s.apply_batch(ops).await,
+        }
+    }
+}
+
+/// Forwards each `Store` method to the backend in the enum.
+macro_rules! delegate {
+    ($( async fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
+        impl Store for Database {
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    match self {
+                        Database::Sqlite(s) => s.$name($($arg),*).await,
+                        Database::Postgres(s) => s.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    async fn migrate(&self) -> StoreResult<()>;
+    async fn schema_status(&self) -> StoreResult<SchemaStatus>;
+    async fn is_empty(&self) -> StoreResult<bool>;
+    async fn table_counts(&self) -> StoreResult<Vec<(String, i64)>>;
+    async fn create_organisation(&self, new: NewOrganisation) -> StoreResult<Organisation>;
+    async fn find_organisation_by_name(&self, name: &str) -> StoreResult<Option<Organisation>>;
+    async fn get_organisation(&self, t: &TenantCtx) -> StoreResult<Organisation>;
+    async fn create_location(&self, t: &TenantCtx, new: NewLocation) -> StoreResult<Location>;
+    async fn list_locations(&self, t: &TenantCtx) -> StoreResult<Vec<Location>>;
+    async fn create_group(&self, t: &TenantCtx, new: NewGroup) -> StoreResult<Group>;
+    async fn list_groups(&self, t: &TenantCtx, location: LocationId) -> StoreResult<Vec<Group>>;
+    async fn create_user(&self, t: &TenantCtx, new: NewUser) -> StoreResult<User>;
+    async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
+    async fn get_user(&self, t: &TenantCtx, id: UserId) -> StoreResult<User>;
+    async fn list_users(&self, t: &TenantCtx) -> StoreResult<Vec<User>>;
+    async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()>;
+    async fn roles_of(&self, t: &TenantCtx, user: UserId) -> StoreResult<Vec<RoleGrant>>;
+    async fn create_pupil(&self, t: &TenantCtx, new: NewPupil) -> StoreResult<Pupil>;
+    async fn get_pupil(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Pupil>;
+    async fn list_pupils(&self, t: &TenantCtx, filter: &PupilFilter) -> StoreResult<Vec<Pupil>>;
+    async fn siblings_of(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Vec<Pupil>>;
+    async fn get_dossier(&self, t: &TenantCtx, id: DossierId) -> StoreResult<Dossier>;
+    async fn list_dossiers(&self, t: &TenantCtx, filter: &DossierFilter) -> StoreResult<Vec<Dossier>>;
+    async fn list_entries(&self, t: &TenantCtx, dossier: DossierId) -> StoreResult<Vec<StoredEntry>>;
+    async fn list_audit(&self, t: &TenantCtx, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_chooses_the_backend() {
+        assert_eq!(Backend::of_url("sqlite://data/meldroute.db"), Ok(Backend::Sqlite));
+        assert_eq!(Backend::of_url("postgres://postgres@127.0.0.1/x"), Ok(Backend::Postgres));
+        assert_eq!(Backend::of_url("postgresql://h/x"), Ok(Backend::Postgres));
+        assert!(Backend::of_url("mysql://h/x").unwrap_err().contains("'mysql' is not supported"));
+        assert!(Backend::of_url("nonsense").unwrap_err().contains("no scheme"));
+    }
+}

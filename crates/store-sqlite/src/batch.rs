@@ -1,0 +1,149 @@
+//! The group-commit side of the SQLite backend: a batch of operations in one `BEGIN IMMEDIATE`
+//! transaction, each in its own savepoint.
+
+use meldroute_store::*;
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+
+use crate::{FK_PREFIX, SqliteStore, other};
+
+impl BatchApply for SqliteStore {
+    async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<StoreResult<WriteOutcome>>> {
+        let mut tx: Transaction<'_, Sqlite> = self.write_pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
+        let mut results = Vec::with_capacity(ops.len());
+        for op in ops {
+            sqlx::query("SAVEPOINT op").execute(&mut *tx).await.map_err(other)?;
+            let result = apply_one(&mut tx, op).await;
+            if result.is_err() {
+                sqlx::query("ROLLBACK TO SAVEPOINT op").execute(&mut *tx).await.map_err(other)?;
+            }
+            sqlx::query("RELEASE SAVEPOINT op").execute(&mut *tx).await.map_err(other)?;
+            results.push(result);
+        }
+        tx.commit().await.map_err(other)?;
+        Ok(results)
+    }
+}
+
+async fn apply_one(conn: &mut SqliteConnection, op: &WriteOp) -> StoreResult<WriteOutcome> {
+    match op {
+        WriteOp::OpenDossier { tenant, location, pupil, opened_by, opened_at, first_entry, projection } => {
+            // The pupil must belong to the tenant and to the location.
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM pupils WHERE org_id = ? AND id = ? AND location_id = ?")
+                    .bind(tenant.org.0)
+                    .bind(pupil.0)
+                    .bind(location.0)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(other)?;
+            if found.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let dossier: i64 = sqlx::query_scalar(
+                "INSERT INTO dossiers (org_id, location_id, pupil_id, opened_at, opened_by, step, closed, urgent, next_due, last_seq, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
+            )
+            .bind(tenant.org.0)
+            .bind(location.0)
+            .bind(pupil.0)
+            .bind(opened_at)
+            .bind(opened_by.0)
+            .bind(i64::from(projection.step))
+            .bind(projection.closed)
+            .bind(projection.urgent)
+            .bind(projection.next_due)
+            .bind(first_entry.recorded_at)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(fk_as_not_found)?;
+            let entry = insert_entry(conn, tenant, DossierId(dossier), 1, first_entry).await?;
+            Ok(WriteOutcome::DossierOpened { dossier: DossierId(dossier), entry })
+        }
+        WriteOp::AppendEntry { tenant, dossier, expected_last_seq, entry, projection } => {
+            let last: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM dossiers WHERE org_id = ? AND id = ?")
+                .bind(tenant.org.0)
+                .bind(dossier.0)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(other)?;
+            let last = last.ok_or(StoreError::NotFound)?;
+            if let Some(expected) = expected_last_seq
+                && *expected != last
+            {
+                return Err(StoreError::Conflict(format!(
+                    "the dossier changed: expected last entry {expected}, found {last}"
+                )));
+            }
+            let seq = last + 1;
+            sqlx::query(
+                "UPDATE dossiers SET last_seq = ?, step = ?, closed = ?, urgent = ?, next_due = ?, updated_at = ? \
+                 WHERE org_id = ? AND id = ?",
+            )
+            .bind(seq)
+            .bind(i64::from(projection.step))
+            .bind(projection.closed)
+            .bind(projection.urgent)
+            .bind(projection.next_due)
+            .bind(entry.recorded_at)
+            .bind(tenant.org.0)
+            .bind(dossier.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(other)?;
+            let id = insert_entry(conn, tenant, *dossier, seq, entry).await?;
+            Ok(WriteOutcome::EntryAppended { entry: id, seq })
+        }
+        WriteOp::Audit(event) => {
+            let seq: i64 = sqlx::query_scalar(
+                "INSERT INTO audit_log (at, org_id, actor_id, on_behalf_of, pupil_id, dossier_id, action, outcome, source) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            )
+            .bind(event.at)
+            .bind(event.org.map(|o| o.0))
+            .bind(event.actor.map(|a| a.0))
+            .bind(event.on_behalf_of.map(|a| a.0))
+            .bind(event.pupil.map(|p| p.0))
+            .bind(event.dossier.map(|d| d.0))
+            .bind(&event.action)
+            .bind(&event.outcome)
+            .bind(&event.source)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(other)?;
+            Ok(WriteOutcome::Audited { seq })
+        }
+    }
+}
+
+async fn insert_entry(
+    conn: &mut SqliteConnection,
+    tenant: &TenantCtx,
+    dossier: DossierId,
+    seq: i64,
+    entry: &NewEntry,
+) -> StoreResult<EntryId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO entries (org_id, dossier_id, seq, recorded_at, author_id, kind, payload) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(tenant.org.0)
+    .bind(dossier.0)
+    .bind(seq)
+    .bind(entry.recorded_at)
+    .bind(entry.author.0)
+    .bind(&entry.kind)
+    .bind(&entry.payload)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(fk_as_not_found)?;
+    Ok(EntryId(id))
+}
+
+/// A reference to another tenant's row (or none) fails a composite foreign key: to the caller that is
+/// simply "not found".
+fn fk_as_not_found(err: sqlx::Error) -> StoreError {
+    match other(err) {
+        StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
+        e => e,
+    }
+}

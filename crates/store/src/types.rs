@@ -1,0 +1,283 @@
+//! Rows as the application sees them. Personal data fields are plain here; encryption at rest of entry
+//! payloads happens below this layer (payloads are opaque bytes to SQL).
+
+use meldroute_domain::Sector;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use crate::ids::*;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// Migrations this binary knows.
+    pub expected: i64,
+    /// Migrations applied successfully in the database.
+    pub applied: i64,
+}
+
+impl SchemaStatus {
+    pub fn is_current(&self) -> bool {
+        self.applied == self.expected
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrganisation {
+    pub name: String,
+    /// Demo organisations hold fictional data only; some tools (like printing demo TOTP codes) work only there.
+    pub is_demo: bool,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organisation {
+    pub id: OrgId,
+    pub name: String,
+    pub is_demo: bool,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLocation {
+    pub name: String,
+    pub sector: Sector,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub id: LocationId,
+    pub org: OrgId,
+    pub name: String,
+    pub sector: Sector,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGroup {
+    pub location: LocationId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub id: GroupId,
+    pub location: LocationId,
+    pub name: String,
+}
+
+/// The roles of meldcode.md §5, held per location (or organisation-wide when `location` is `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Teacher, mentor, pedagogisch medewerker, gastouder.
+    Medewerker,
+    /// Intern begeleider / zorgcoördinator.
+    InternBegeleider,
+    /// Aandachtsfunctionaris huiselijk geweld en kindermishandeling.
+    Aandachtsfunctionaris,
+    Directeur,
+    /// School board: aggregate figures only.
+    Bestuur,
+    /// Administrator: users and settings, never dossier content.
+    Beheerder,
+    /// External partner: only what was shared, until an end date.
+    ExternePartner,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Medewerker,
+        Role::InternBegeleider,
+        Role::Aandachtsfunctionaris,
+        Role::Directeur,
+        Role::Bestuur,
+        Role::Beheerder,
+        Role::ExternePartner,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Medewerker => "medewerker",
+            Role::InternBegeleider => "intern_begeleider",
+            Role::Aandachtsfunctionaris => "aandachtsfunctionaris",
+            Role::Directeur => "directeur",
+            Role::Bestuur => "bestuur",
+            Role::Beheerder => "beheerder",
+            Role::ExternePartner => "externe_partner",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleGrant {
+    pub user: UserId,
+    /// `None`: the role holds for every location of the organisation.
+    pub location: Option<LocationId>,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub login: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// A PHC string (Argon2id); never a plain password.
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+    pub lang: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub org: OrgId,
+    pub login: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+    pub lang: String,
+    pub disabled: bool,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPupil {
+    pub location: LocationId,
+    pub group: Option<GroupId>,
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: Option<Date>,
+    pub family: Option<FamilyId>,
+    /// The number in the school's own administration system, for imports.
+    pub external_ref: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pupil {
+    pub id: PupilId,
+    pub org: OrgId,
+    pub location: LocationId,
+    pub group: Option<GroupId>,
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: Option<Date>,
+    pub family: Option<FamilyId>,
+    pub external_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PupilFilter {
+    pub location: Option<LocationId>,
+    pub group: Option<GroupId>,
+    /// Case-insensitive match on first or last name.
+    pub name_contains: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// What the listing screens need of a dossier without folding its entries. Computed by the domain's
+/// `fold` on every append and stored with it; a conformance test proves it equals a fresh fold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DossierProjection {
+    /// Meldcode step 1..=6.
+    pub step: u8,
+    pub closed: bool,
+    /// A disclosure or acute unsafety is recorded and not yet followed by a report.
+    pub urgent: bool,
+    /// The earliest open deadline, if any.
+    pub next_due: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dossier {
+    pub id: DossierId,
+    pub org: OrgId,
+    pub location: LocationId,
+    pub pupil: PupilId,
+    pub opened_at: OffsetDateTime,
+    pub opened_by: UserId,
+    pub projection: DossierProjection,
+    /// Sequence number of the newest entry (0 when empty).
+    pub last_seq: i64,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DossierFilter {
+    pub location: Option<LocationId>,
+    pub pupil: Option<PupilId>,
+    pub open_only: bool,
+    pub limit: Option<i64>,
+}
+
+/// One entry of a dossier's chronology as stored: its kind in the clear (for filtering), its content as an
+/// opaque payload (serialised domain entry body; to be encrypted at rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub id: EntryId,
+    pub dossier: DossierId,
+    /// 1-based position in the chronology; gap-free and unique per dossier.
+    pub seq: i64,
+    pub recorded_at: OffsetDateTime,
+    pub author: UserId,
+    pub kind: String,
+    pub payload: Vec<u8>,
+}
+
+/// The content of a new entry (the store assigns id and seq).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub recorded_at: OffsetDateTime,
+    pub author: UserId,
+    pub kind: String,
+    pub payload: Vec<u8>,
+}
+
+/// One audit record: who did what to whose data, never the data itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
+    pub at: OffsetDateTime,
+    pub org: Option<OrgId>,
+    pub actor: Option<UserId>,
+    pub on_behalf_of: Option<UserId>,
+    pub pupil: Option<PupilId>,
+    pub dossier: Option<DossierId>,
+    /// A stable action code such as `dossier.read`, `entry.append`, `login.failed`.
+    pub action: String,
+    /// `allowed`, `denied`, `failed`, ...
+    pub outcome: String,
+    /// Source address (IP) or `cli`.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub event: NewAuditEvent,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub dossier: Option<DossierId>,
+    pub actor: Option<UserId>,
+    pub limit: Option<i64>,
+}
+
+/// The sector's stable code (as the domain serialises it), for a database column.
+pub fn sector_code(sector: Sector) -> String {
+    match serde_json::to_value(sector) {
+        Ok(serde_json::Value::String(code)) => code,
+        _ => String::new(),
+    }
+}
+
+/// The sector of a database column; unknown codes are an error, never a silent default.
+pub fn sector_from_code(code: &str) -> Result<Sector, crate::StoreError> {
+    serde_json::from_value(serde_json::Value::String(code.to_string()))
+        .map_err(|_| crate::StoreError::Other(format!("unknown sector code in database: {code}")))
+}

@@ -1,0 +1,143 @@
+//! The one writer for durable, ordered writes (chronology entries and audit events).
+//!
+//! Every request that must be durable sends a [`WriteOp`] to the writer task and waits for its answer. The
+//! task takes everything that is queued (up to [`MAX_BATCH`]) and applies it in ONE transaction, so many
+//! concurrent requests share one commit (one fsync) instead of paying one each: group commit. An operation
+//! is acknowledged only after the transaction that holds it has committed. Each operation runs inside its own
+//! savepoint, so one refused operation (a stale chronology, say) does not fail its neighbours.
+//!
+//! On shutdown the channel closes; the task finishes every operation already queued before it stops.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::TenantCtx;
+use crate::error::{StoreError, StoreResult};
+use crate::ids::*;
+use crate::types::*;
+
+/// Upper bound on operations in one transaction: keeps a transaction short under heavy load.
+pub const MAX_BATCH: usize = 256;
+/// Requests that may wait for the writer before senders are slowed down (back-pressure).
+const QUEUE: usize = 4096;
+
+/// A durable write.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    /// Open a dossier for a pupil with its first entry (a dossier never exists without a first entry).
+    OpenDossier {
+        tenant: TenantCtx,
+        location: LocationId,
+        pupil: PupilId,
+        opened_by: UserId,
+        opened_at: OffsetDateTime,
+        first_entry: NewEntry,
+        projection: DossierProjection,
+    },
+    /// Append an entry at the end of a dossier's chronology.
+    AppendEntry {
+        tenant: TenantCtx,
+        dossier: DossierId,
+        /// When set, the append is refused with `Conflict` unless the dossier's newest entry still has this
+        /// sequence number (the state the caller validated against).
+        expected_last_seq: Option<i64>,
+        entry: NewEntry,
+        /// The dossier's listing state after this entry (computed by the domain fold).
+        projection: DossierProjection,
+    },
+    /// Append an audit event.
+    Audit(NewAuditEvent),
+}
+
+/// What a committed operation produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    DossierOpened { dossier: DossierId, entry: EntryId },
+    EntryAppended { entry: EntryId, seq: i64 },
+    Audited { seq: i64 },
+}
+
+/// Implemented by each backend: apply the operations in one transaction, each in its own savepoint, and
+/// return one result per operation, in order. An `Err` of the whole call means nothing was committed.
+pub trait BatchApply: Send + Sync + 'static {
+    fn apply_batch(
+        &self,
+        ops: &[WriteOp],
+    ) -> impl std::future::Future<Output = StoreResult<Vec<StoreResult<WriteOutcome>>>> + Send;
+}
+
+struct Request {
+    op: WriteOp,
+    reply: oneshot::Sender<StoreResult<WriteOutcome>>,
+}
+
+/// A handle to the writer task; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Request>,
+    stats: Arc<WriterStats>,
+}
+
+/// Counters for metrics and tests.
+#[derive(Default)]
+pub struct WriterStats {
+    pub batches: std::sync::atomic::AtomicU64,
+    pub ops: std::sync::atomic::AtomicU64,
+}
+
+impl Writer {
+    /// Starts the writer task on the current Tokio runtime. It ends when every `Writer` handle is dropped,
+    /// after draining what was queued; await the returned handle to know all writes have finished.
+    pub fn spawn<B>(backend: B) -> (Writer, tokio::task::JoinHandle<()>)
+    where
+        B: BatchApply,
+    {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let stats = Arc::new(WriterStats::default());
+        let task = tokio::spawn(run(backend, rx, stats.clone()));
+        (Writer { tx, stats }, task)
+    }
+
+    /// Submits one operation and waits until it is committed (or refused).
+    pub async fn submit(&self, op: WriteOp) -> StoreResult<WriteOutcome> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Request { op, reply }).await.map_err(|_| StoreError::Other("the writer has stopped".into()))?;
+        answer.await.map_err(|_| StoreError::Other("the writer stopped before answering".into()))?
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+}
+
+async fn run<B: BatchApply>(backend: B, mut rx: mpsc::Receiver<Request>, stats: Arc<WriterStats>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
+    // `recv_many` waits for at least one request, then takes whatever else is already queued.
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (ops, replies): (Vec<WriteOp>, Vec<_>) = batch.drain(..).map(|r| (r.op, r.reply)).unzip();
+        let results = match backend.apply_batch(&ops).await {
+            Ok(results) if results.len() == ops.len() => results,
+            Ok(results) => {
+                tracing::error!(
+                    expected = ops.len(),
+                    got = results.len(),
+                    "backend answered a batch with the wrong number of results"
+                );
+                ops.iter().map(|_| Err(StoreError::Other("write batch answered incompletely".into()))).collect()
+            }
+            Err(err) => {
+                tracing::error!(error = %err, ops = ops.len(), "write batch failed; nothing of it was committed");
+                ops.iter().map(|_| Err(StoreError::Other(format!("write failed: {err}")))).collect()
+            }
+        };
+        stats.batches.fetch_add(1, Relaxed);
+        stats.ops.fetch_add(ops.len() as u64, Relaxed);
+        for (reply, result) in replies.into_iter().zip(results) {
+            // The requester may have gone away (client disconnected); the write stands regardless.
+            let _ = reply.send(result);
+        }
+    }
+}
