@@ -246,16 +246,20 @@ pub struct Evaluation {
     pub requirements: Vec<Requirement>,
 }
 
-/// Invalid answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// Invalid answers. Serialised as `{"code": "<error code>", ...}` with the codes of [`ErrorCode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "code")]
 pub enum AfwegingError {
     /// `answered` was answered while `expected` (an earlier question) was not.
+    #[serde(rename = "question_out_of_order")]
     #[error("{} is answered before {}: answer {} first", answered.as_str(), expected.as_str(), expected.as_str())]
     OutOfOrder { answered: Question, expected: Question },
     /// Doubt on question 3, 4 or 5.
+    #[serde(rename = "doubt_not_allowed")]
     #[error("doubt is not allowed on {}: resolve the doubt first, for instance by consulting Veilig Thuis", question.as_str())]
     DoubtNotAllowed { question: Question },
     /// An answer after the route ended at `ended_at` (no on 1, no on 3 or 4, or any answer on 5).
+    #[serde(rename = "answered_after_end")]
     #[error("{} cannot be answered: the route ended at {}", question.as_str(), ended_at.as_str())]
     AnsweredAfterEnd { question: Question, ended_at: Question },
 }

@@ -3,6 +3,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod afwegingskader;
+pub mod dossier;
+pub mod entry;
 pub mod error;
 pub mod rules;
 pub mod sector;
@@ -12,6 +14,11 @@ pub use afwegingskader::{
     AfwegingError, Answer, Answers, Evaluation, Hulp, Melding, Question, Then, Transition, Trigger, evaluate,
     meldnorm_message_key, transition,
 };
+pub use dossier::{
+    CorrectedEntry, Deadline, DeadlineKind, DossierState, Flags, FoldContext, MeldingStatus, Step, fold, term_end,
+    validate_append, validate_occurred_on,
+};
+pub use entry::*;
 pub use error::{DomainError, ErrorCode};
 pub use rules::{Reason, Requirement, RequirementKind, RuleId};
 pub use sector::Sector;
