@@ -444,7 +444,7 @@ impl Store for PgStore {
             "SELECT * FROM pupils WHERE org_id = $1 \
              AND ($2::bigint IS NULL OR location_id = $2) AND ($3::bigint IS NULL OR group_id = $3) \
              AND ($4::text IS NULL OR first_name ILIKE $4 OR last_name ILIKE $4) \
-             ORDER BY last_name, first_name, id LIMIT $5",
+             ORDER BY lower(last_name), lower(first_name), id LIMIT $5",
         )
         .bind(t.org.0)
         .bind(f.location.map(|l| l.0))
@@ -460,7 +460,7 @@ impl Store for PgStore {
     async fn siblings_of(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Vec<Pupil>> {
         sqlx::query(
             "SELECT s.* FROM pupils p JOIN pupils s ON s.org_id = p.org_id AND s.family_id = p.family_id \
-             WHERE p.org_id = $1 AND p.id = $2 AND s.id <> p.id ORDER BY s.last_name, s.first_name, s.id",
+             WHERE p.org_id = $1 AND p.id = $2 AND s.id <> p.id ORDER BY lower(s.last_name), lower(s.first_name), s.id",
         )
         .bind(t.org.0)
         .bind(id.0)

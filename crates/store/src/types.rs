@@ -268,16 +268,12 @@ pub struct AuditFilter {
     pub limit: Option<i64>,
 }
 
-/// The sector's stable code (as the domain serialises it), for a database column.
-pub fn sector_code(sector: Sector) -> String {
-    match serde_json::to_value(sector) {
-        Ok(serde_json::Value::String(code)) => code,
-        _ => String::new(),
-    }
+/// The sector's stable code, for a database column.
+pub fn sector_code(sector: Sector) -> &'static str {
+    sector.as_str()
 }
 
 /// The sector of a database column; unknown codes are an error, never a silent default.
 pub fn sector_from_code(code: &str) -> Result<Sector, crate::StoreError> {
-    serde_json::from_value(serde_json::Value::String(code.to_string()))
-        .map_err(|_| crate::StoreError::Other(format!("unknown sector code in database: {code}")))
+    Sector::from_code(code).ok_or_else(|| crate::StoreError::Other(format!("unknown sector code in database: {code}")))
 }

@@ -1,0 +1,41 @@
+//! Runs every conformance test against SQLite and against PostgreSQL.
+
+use meldroute_store_tests::{TestDb, suite};
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let t = TestDb::sqlite().await.unwrap();
+                    suite::$name(&t.db).await;
+                    t.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(t) = TestDb::postgres().await.unwrap() else { return };
+                    suite::$name(&t.db).await;
+                    t.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    migrations_are_idempotent_and_current,
+    structure_round_trips,
+    logins_are_unique_across_tenants,
+    tenants_are_isolated,
+    pupils_search_and_siblings,
+    chronology_is_gap_free_and_checks_staleness,
+    group_commit_lands_every_acknowledged_write,
+    audit_events_are_listed_per_tenant,
+);
