@@ -12,6 +12,9 @@ const NOW: OffsetDateTime = datetime!(2026-03-10 12:00 +01:00);
 const TODAY: Date = date!(2026 - 03 - 10);
 const AUTHOR: UserRef = UserRef(7);
 
+/// A change that makes a valid report invalid.
+type ReportChange = fn(&mut Report);
+
 fn ctx(sector: Sector, age: Option<u8>) -> FoldContext {
     FoldContext { sector, pupil_age: age, calendar: Calendar::new() }
 }
@@ -529,16 +532,16 @@ fn every_precondition_has_its_own_error_code() {
         Some(ConversationException { ground: ExceptionGround::ContactWouldBreak, explanation: "".into() });
     expect(ErrorCode::ExceptionNeedsExplanation, d.refused(EntryBody::Report(r)), "exception without explanation");
     d.push(conversation(None));
-    let variants: Vec<(ErrorCode, Box<dyn Fn(&mut Report)>)> = vec![
-        (ErrorCode::ReportParentsInformedMissing, Box::new(|r| r.parents_informed = None)),
-        (ErrorCode::ReportParentsNotInformedReasonMissing, Box::new(|r| r.parents_informed = Some(false))),
-        (ErrorCode::ReportPupilInformedMissing, Box::new(|r| r.pupil_informed = None)),
-        (ErrorCode::ReportPupilNotInformedReasonMissing, Box::new(|r| r.pupil_informed = Some(false))),
-        (ErrorCode::ReportBoardNotInformed, Box::new(|r| r.board_informed = false)),
-        (ErrorCode::ConfidentialityQuestionsMissing, Box::new(|r| r.confidentiality_broken = true)),
-        (ErrorCode::ShieldIdentityNeedsArguments, Box::new(|r| r.shield_identity_requested = true)),
-        (ErrorCode::DateInFuture, Box::new(|r| r.reported_on = date!(2026 - 03 - 11))),
-        (ErrorCode::FieldRequired, Box::new(|r| r.reporter = String::new())),
+    let variants: [(ErrorCode, ReportChange); 9] = [
+        (ErrorCode::ReportParentsInformedMissing, |r| r.parents_informed = None),
+        (ErrorCode::ReportParentsNotInformedReasonMissing, |r| r.parents_informed = Some(false)),
+        (ErrorCode::ReportPupilInformedMissing, |r| r.pupil_informed = None),
+        (ErrorCode::ReportPupilNotInformedReasonMissing, |r| r.pupil_informed = Some(false)),
+        (ErrorCode::ReportBoardNotInformed, |r| r.board_informed = false),
+        (ErrorCode::ConfidentialityQuestionsMissing, |r| r.confidentiality_broken = true),
+        (ErrorCode::ShieldIdentityNeedsArguments, |r| r.shield_identity_requested = true),
+        (ErrorCode::DateInFuture, |r| r.reported_on = date!(2026 - 03 - 11)),
+        (ErrorCode::FieldRequired, |r| r.reporter = String::new()),
     ];
     for (code, change) in &variants {
         let mut r = report_body();
