@@ -1,4 +1,40 @@
-//! The meldcode as pure logic.
+//! The meldcode as pure logic (meldcode.md §6–§8): no I/O, no clock, no randomness. Time, ids and the
+//! organisation's calendar are parameters, so every rule can be tested and every outcome explained.
+//!
+//! Where to find what:
+//!
+//! * [`afwegingskader`]: the five questions and the meldnormen (§7). One transition table
+//!   ([`afwegingskader::transition`]) decides what each answer leads to; [`evaluate`] walks the answers.
+//! * [`entry`]: the dossier chronology, an append-only list of typed entries ([`Entry`], [`EntryBody`]).
+//!   Nothing is edited in place: a [`Correction`] references the corrected entry and says why.
+//! * [`dossier`]: [`fold`] turns the entries into a [`DossierState`] (step, afwegingskader, meldingen due or
+//!   done, deadlines, next actions, flags); [`validate_append`] refuses what the meldcode forbids.
+//! * [`working_days`]: werkdagen with Dutch public holidays and the organisation's closed days ([`Calendar`]).
+//! * [`sector`]: the sector parameter and its differences (§7).
+//! * [`rules`] and [`error`]: every decision carries a [`Reason`] (a stable [`RuleId`] plus arguments) and
+//!   every refusal a [`DomainError`] (a stable [`ErrorCode`], arguments and the form field). Their plain
+//!   Dutch and English texts are in `locales/{nl,en}/domain.ftl` under the keys `rule-<id>` and
+//!   `error-<code>` ([`message_keys`] lists them all; a test checks both files).
+//!
+//! Typical use by the store and web layers:
+//!
+//! ```
+//! use meldroute_domain::*;
+//! use time::macros::datetime;
+//!
+//! let ctx = FoldContext { sector: Sector::Po, pupil_age: Some(9), calendar: Calendar::new() };
+//! let entries: Vec<Entry> = Vec::new(); // loaded from the store, any order
+//! let new = EntryBody::Disclosure(Disclosure {
+//!     summary: "Vertelt dat er thuis wordt geslagen.".into(),
+//!     told_to: Some("leerkracht".into()),
+//!     agreements: None,
+//! });
+//! let now = datetime!(2026-03-10 09:30 +01:00);
+//! validate_append(&ctx, &entries, &new, UserRef(1), now).expect("allowed");
+//! // ... the store appends it with the next seq; then:
+//! let state = fold(&ctx, &entries);
+//! assert_eq!(state.step, Step::SignalenInKaart);
+//! ```
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
