@@ -1,1 +1,9 @@
 app-name = meldroute
+skip-to-content = Skip to content
+demo-banner = This is a demonstration environment with made-up data. Do not enter real pupils here.
+footer-text = meldroute supports the Dutch reporting code for domestic violence and child abuse. In acute danger: call 112.
+home-title = Working through the reporting code together
+home-intro = meldroute helps schools and childcare record concerns about a child, consult, weigh and decide, step by step, with a record that shows what was decided and why.
+not-found-title = Page not found
+not-found-body = This page does not exist, or you have no access to it.
+back-home = Back to the start page

@@ -1,1 +1,9 @@
 app-name = meldroute
+skip-to-content = Naar de inhoud
+demo-banner = Dit is een demonstratieomgeving met verzonnen gegevens. Voer hier geen echte leerlingen in.
+footer-text = meldroute ondersteunt de meldcode huiselijk geweld en kindermishandeling. Bij acuut gevaar: bel 112.
+home-title = Samen de meldcode doorlopen
+home-intro = meldroute helpt scholen en kinderopvang om zorgen over een kind vast te leggen, te overleggen, af te wegen en te beslissen, stap voor stap en met een dossier dat laat zien wat er is besloten en waarom.
+not-found-title = Pagina niet gevonden
+not-found-body = Deze pagina bestaat niet, of u heeft er geen toegang toe.
+back-home = Terug naar de startpagina

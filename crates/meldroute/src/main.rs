@@ -1,1 +1,214 @@
-fn main() {}
+//! `meldroute`: the one binary. Commands: serve, migrate, backup, restore, admin, afwegingskader.
+//! Every failure a user can cause ends in one line on stderr saying what is wrong and what to do, and a
+//! non-zero exit code.
+
+mod admin;
+mod afwegingskader_cmd;
+mod config;
+mod demo;
+mod ops;
+mod serve;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "meldroute",
+    version,
+    about = "meldroute: the meldcode huiselijk geweld en kindermishandeling, step by step, with a dossier that keeps every decision and its reason."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives; shared by every command that touches the database.
+#[derive(Args, Clone, Default)]
+struct DbArgs {
+    /// Settings file (TOML). Unknown keys are refused.
+    #[arg(long, env = "MELDROUTE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory for the embedded database and keys [default: ./data].
+    #[arg(long, env = "MELDROUTE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB [default: sqlite://DATA_DIR/meldroute.db].
+    #[arg(long, env = "MELDROUTE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server (migrates the database first).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Create fictional demo data (once) and show a DEMO banner on every page.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "MELDROUTE_ADDR", value_name = "HOST:PORT")]
+        addr: Option<String>,
+        /// Serve Prometheus metrics on this separate address (off by default).
+        #[arg(long, env = "MELDROUTE_METRICS_ADDR", value_name = "HOST:PORT")]
+        metrics_addr: Option<String>,
+        /// Log format: text or json [default: text].
+        #[arg(long, env = "MELDROUTE_LOG_FORMAT", value_name = "FORMAT")]
+        log_format: Option<String>,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Write a consistent, verified copy of the database while the server keeps running.
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The backup file to create (must not exist yet).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Replace the database by a backup. Stop the server first.
+    Restore {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The backup file to restore.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Overwrite a database that already holds data.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Administration without the web interface.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The afwegingskader (assessment framework) engine, for inspection and integration.
+    Afwegingskader {
+        #[command(subcommand)]
+        command: AfwegingskaderCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user (by default an administrator, to bootstrap a new installation).
+    CreateUser {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Organisation (school board) name; created when it does not exist yet.
+        #[arg(long, value_name = "NAME")]
+        org: String,
+        /// Login name (unique in the installation).
+        #[arg(long, value_name = "LOGIN")]
+        login: String,
+        /// Full name as shown to colleagues.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Role for the whole organisation: beheerder, directeur, bestuur, aandachtsfunctionaris,
+        /// intern_begeleider, medewerker or externe_partner.
+        #[arg(long, default_value = "beheerder", value_name = "ROLE")]
+        role: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AfwegingskaderCommand {
+    /// Read answers as JSON on stdin and print the engine's outcome as JSON.
+    ///
+    /// Input: {"sector":"po","answers":{"q1":"ja","q2":"nee"},"disclosure":false}
+    Evaluate,
+    /// Print the flow of the five questions and the meldnormen.
+    Explain,
+}
+
+impl DbArgs {
+    fn overrides(&self) -> config::Overrides {
+        config::Overrides {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Afwegingskader { command } => afwegingskader(command),
+        command => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+            };
+            match runtime.block_on(run(command)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => fail(&message),
+            }
+        }
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("meldroute: error: {message}");
+    ExitCode::FAILURE
+}
+
+async fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Serve { db, demo, addr, metrics_addr, log_format } => {
+            let over = config::Overrides { addr, metrics_addr, log_format, ..db.overrides() };
+            serve::serve(config::resolve(&over)?, demo).await
+        }
+        Command::Migrate { db } => ops::migrate(config::resolve(&db.overrides())?).await,
+        Command::Backup { db, out } => ops::backup(config::resolve(&db.overrides())?, &out).await,
+        Command::Restore { db, from, force } => ops::restore(config::resolve(&db.overrides())?, &from, force).await,
+        Command::Admin { command: AdminCommand::CreateUser { db, org, login, name, role, password_stdin } } => {
+            let password = if password_stdin {
+                let mut text = String::new();
+                std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read the password: {e}"))?;
+                Some(text.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            let settings = config::resolve(&db.overrides())?;
+            admin::create_user(settings, admin::NewAccount { org, login, name, role, password }).await
+        }
+        Command::Afwegingskader { .. } => Ok(()),
+    }
+}
+
+fn afwegingskader(command: AfwegingskaderCommand) -> ExitCode {
+    match command {
+        AfwegingskaderCommand::Evaluate => {
+            let mut input = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+                eprintln!("meldroute: error: cannot read standard input: {e}");
+                return ExitCode::from(2);
+            }
+            match afwegingskader_cmd::evaluate(&input) {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("{message}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        AfwegingskaderCommand::Explain => {
+            println!("{}", afwegingskader_cmd::explain());
+            ExitCode::SUCCESS
+        }
+    }
+}

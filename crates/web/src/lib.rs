@@ -1,1 +1,44 @@
-//! HTTP: routes, pages, API, sessions, security headers.
+//! The HTTP side of meldroute: routes, server-rendered pages, health and metrics endpoints, and the
+//! middleware every response passes through (request ids, security headers, metrics).
+//!
+//! Handlers stay thin: they parse input, ask the domain or the store, and render. They never decide
+//! meldcode logic themselves.
+
+pub mod clock;
+pub mod dossiers;
+pub mod headers;
+pub mod health;
+pub mod metrics;
+pub mod pages;
+pub mod password;
+pub mod request_id;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use meldroute_database::Database;
+use meldroute_store::Writer;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub writer: Writer,
+    pub demo: bool,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// The application's routes with all middleware applied.
+pub fn router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/static/app.css", get(pages::stylesheet))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(headers::security_headers))
+        .layer(axum::middleware::from_fn_with_state(metrics, request_id::trace_request))
+}

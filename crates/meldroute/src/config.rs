@@ -1,0 +1,203 @@
+//! Configuration: defaults, then a TOML file (`--config` / `MELDROUTE_CONFIG`), then environment variables
+//! (`MELDROUTE_*`), then command-line flags. Unknown keys in the file are refused with the key named.
+//! Secrets (the database URL may hold a password) never print: see [`Secret`].
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./data";
+
+/// The settings file. Every key is optional; an unknown key is an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Address to listen on, `HOST:PORT`.
+    pub addr: Option<String>,
+    /// Directory for the embedded database, keys and backups.
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+    pub database_url: Option<String>,
+    /// Address of the separate Prometheus metrics listener; none by default.
+    pub metrics_addr: Option<String>,
+    /// `text` (default) or `json` log lines.
+    pub log_format: Option<String>,
+}
+
+/// Values given on the command line or in the environment (clap fills these; `None` when absent).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub addr: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub metrics_addr: Option<String>,
+    pub log_format: Option<String>,
+}
+
+/// A value that must never appear in logs or error messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    /// The real value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A database URL with any password replaced by `***`, safe to print.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else { return url.to_string() };
+    let userinfo = &authority[..at];
+    let user = userinfo.split(':').next().unwrap_or_default();
+    let redacted_userinfo = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
+    format!("{}://{}{}", &url[..scheme_end], redacted_userinfo, &rest[at..])
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The resolved settings a command runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Secret,
+    pub metrics_addr: Option<SocketAddr>,
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// The database URL, safe to print.
+    pub fn database_url_redacted(&self) -> String {
+        redact_url(self.database_url.expose())
+    }
+}
+
+/// Reads the settings file (when given) and applies the overrides.
+pub fn resolve(over: &Overrides) -> Result<Settings, String> {
+    let file = match &over.config {
+        Some(path) => read_file(path)?,
+        None => FileConfig::default(),
+    };
+    let addr_text = over.addr.clone().or(file.addr).unwrap_or_else(|| DEFAULT_ADDR.to_string());
+    let addr = parse_addr(&addr_text, "address")?;
+    let data_dir = over.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let database_url =
+        over.database_url.clone().or(file.database_url).unwrap_or_else(|| default_database_url(&data_dir));
+    let metrics_addr = match over.metrics_addr.clone().or(file.metrics_addr) {
+        Some(text) if !text.trim().is_empty() => Some(parse_addr(&text, "metrics address")?),
+        _ => None,
+    };
+    let log_format = match over.log_format.clone().or(file.log_format).as_deref() {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => return Err(format!("log format '{other}' is not known; use 'text' or 'json'")),
+    };
+    Ok(Settings { addr, data_dir, database_url: Secret::new(database_url), metrics_addr, log_format })
+}
+
+/// The embedded database inside the data directory.
+pub fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("meldroute.db").display())
+}
+
+fn parse_addr(text: &str, what: &str) -> Result<SocketAddr, String> {
+    text.trim().parse().map_err(|_| format!("the {what} '{text}' is not of the form HOST:PORT, such as 127.0.0.1:8080"))
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read the config file {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        // toml's message spans several lines with a source excerpt; keep it to one line.
+        let message = e.message().replace('\n', " ");
+        let line = e.span().map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+        match line {
+            Some(line) => format!("config file {} line {line}: {message}", path.display()),
+            None => format!("config file {}: {message}", path.display()),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meldroute.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn defaults_put_the_embedded_database_in_the_data_dir() {
+        let s = resolve(&Overrides::default()).unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database_url.expose(), "sqlite://./data/meldroute.db");
+        assert_eq!(s.metrics_addr, None);
+    }
+
+    #[test]
+    fn file_then_overrides() {
+        let (_d, path) = write("addr = \"127.0.0.1:9000\"\ndata_dir = \"/srv/m\"\nmetrics_addr = \"127.0.0.1:9100\"\n");
+        let s = resolve(&Overrides { config: Some(path.clone()), ..Default::default() }).unwrap();
+        assert_eq!(s.addr.port(), 9000);
+        assert_eq!(s.database_url.expose(), "sqlite:///srv/m/meldroute.db");
+        assert_eq!(s.metrics_addr.map(|a| a.port()), Some(9100));
+        let s = resolve(&Overrides { config: Some(path), addr: Some("0.0.0.0:1234".into()), ..Default::default() })
+            .unwrap();
+        assert_eq!(s.addr.port(), 1234);
+    }
+
+    #[test]
+    fn a_typo_in_the_file_is_named_on_one_line() {
+        let (_d, path) = write("addr = \"127.0.0.1:9000\"\nadres = \"x\"\n");
+        let err = resolve(&Overrides { config: Some(path), ..Default::default() }).unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("unknown field `adres`"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let err = resolve(&Overrides { addr: Some("localhost".into()), ..Default::default() }).unwrap_err();
+        assert!(err.contains("HOST:PORT"), "{err}");
+        let err = resolve(&Overrides { log_format: Some("xml".into()), ..Default::default() }).unwrap_err();
+        assert!(err.contains("'xml'"), "{err}");
+        let err = resolve(&Overrides { config: Some("/no/such/file.toml".into()), ..Default::default() }).unwrap_err();
+        assert!(err.contains("cannot read the config file"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("postgres://u:hunter2@h/db".into());
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        assert_eq!(redact_url("postgres://u:hunter2@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
+        assert_eq!(redact_url("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
+    }
+}

@@ -1,0 +1,128 @@
+//! `meldroute serve`: bind, open and migrate the database, seed demo data when asked, start the writer and
+//! the HTTP server, and shut down gracefully on SIGTERM/SIGINT (in-flight requests finish, then every
+//! queued durable write is committed before the process exits).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use axum::routing::get;
+use meldroute_web::AppState;
+use meldroute_web::metrics::Metrics;
+use tokio::net::TcpListener;
+
+use crate::config::{LogFormat, Settings};
+use crate::{demo, ops};
+
+pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
+    init_logging(settings.log_format);
+    // Bind first: a port in use fails before anything is written.
+    let listener = bind(settings.addr, "--addr or MELDROUTE_ADDR").await?;
+    let metrics_listener = match settings.metrics_addr {
+        Some(addr) => Some(bind(addr, "--metrics-addr or MELDROUTE_METRICS_ADDR").await?),
+        None => None,
+    };
+    let db = ops::open_migrated(&settings).await?;
+    let demo_logins = if demo_mode { Some(demo::ensure(&db).await?) } else { None };
+
+    let (writer, writer_task) = db.spawn_writer();
+    let metrics = Arc::new(Metrics::default());
+    let state = AppState { db: db.clone(), writer: writer.clone(), demo: demo_mode, metrics: metrics.clone() };
+    let app = meldroute_web::router(state);
+
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("meldroute is running at http://{local}/");
+    println!("database: {}", settings.database_url_redacted());
+    if let Some(logins) = &demo_logins {
+        demo::print_logins(logins);
+    }
+    tracing::info!(addr = %local, backend = ?db.backend(), demo = demo_mode, "listening");
+
+    let metrics_task = metrics_listener.map(|listener| {
+        let writer = writer.clone();
+        let metrics = metrics.clone();
+        let route = get(move || {
+            let text = metrics.render(&[
+                (
+                    "meldroute_writer_batches_total",
+                    "Durable write transactions committed.",
+                    writer.stats().batches.load(Relaxed) as f64,
+                ),
+                (
+                    "meldroute_writer_ops_total",
+                    "Durable write operations processed.",
+                    writer.stats().ops.load(Relaxed) as f64,
+                ),
+            ]);
+            async move { text }
+        });
+        tokio::spawn(async move {
+            let app = axum::Router::new().route("/metrics", route);
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "metrics listener stopped");
+            }
+        })
+    });
+    drop(writer);
+
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("the server stopped: {e}"))?;
+
+    tracing::info!("no more requests; finishing queued writes");
+    if let Some(task) = metrics_task {
+        task.abort();
+    }
+    // Every `Writer` handle is gone with the router, so the writer drains its queue and stops.
+    let _ = writer_task.await;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn bind(addr: std::net::SocketAddr, flag: &str) -> Result<TcpListener, String> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!("cannot listen on {addr}: the port is already in use; stop the other program or choose another address with {flag}")
+        } else {
+            format!("cannot listen on {addr}: {e}; choose another address with {flag}")
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("MELDROUTE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

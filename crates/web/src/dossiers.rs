@@ -1,0 +1,231 @@
+//! The dossier service: the bridge between stored rows and the domain. Loading folds the chronology;
+//! appending validates with the domain, computes the new listing projection with the same fold, and hands
+//! the write to the group-commit writer with the sequence number it validated against. When another entry
+//! landed in between, the append is re-validated against the new chronology and retried, so two people
+//! adding entries at the same time both land, in order, and no rule is ever checked against a stale state.
+
+use meldroute_database::Database;
+use meldroute_domain::{
+    Calendar, DomainError, DossierState, Entry, EntryBody, EntryId as DomainEntryId, FoldContext, UserRef, fold,
+    validate_append, validate_occurred_on,
+};
+use meldroute_store::*;
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use crate::clock;
+
+/// How an entry's content is stored in the opaque payload column.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Payload {
+    #[serde(default)]
+    occurred_on: Option<Date>,
+    body: EntryBody,
+}
+
+#[derive(Debug)]
+pub enum DossierError {
+    /// The meldcode does not allow this entry now; the error says why (and which field).
+    Refused(DomainError),
+    NotFound,
+    /// The caller's view of the dossier is stale (a form based on an older chronology).
+    Stale,
+    Store(StoreError),
+}
+
+impl From<StoreError> for DossierError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => DossierError::NotFound,
+            other => DossierError::Store(other),
+        }
+    }
+}
+
+pub fn encode(body: &EntryBody, occurred_on: Option<Date>) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(&Payload { occurred_on, body: body.clone() })
+        .map_err(|e| StoreError::Other(format!("cannot encode entry: {e}")))
+}
+
+/// The domain entry of a stored row.
+pub fn decode(stored: &StoredEntry) -> Result<Entry, StoreError> {
+    let payload: Payload = serde_json::from_slice(&stored.payload)
+        .map_err(|e| StoreError::Other(format!("entry {} cannot be read: {e}", stored.id)))?;
+    Ok(Entry {
+        id: DomainEntryId(stored.id.0),
+        seq: u32::try_from(stored.seq).map_err(|_| StoreError::Other("entry sequence out of range".into()))?,
+        recorded_at: stored.recorded_at,
+        occurred_on: payload.occurred_on,
+        author: UserRef(stored.author.0),
+        body: payload.body,
+    })
+}
+
+/// The listing columns of a dossier in `state`.
+pub fn projection(state: &DossierState) -> DossierProjection {
+    DossierProjection {
+        step: state.step.number(),
+        closed: state.closed,
+        urgent: state.meldingen_due().next().is_some() && !state.closed,
+        next_due: state.deadlines.iter().map(|d| d.due).min(),
+    }
+}
+
+/// The fold context for a pupil at a location, today.
+pub async fn context(db: &Database, t: &TenantCtx, pupil: &Pupil) -> Result<FoldContext, StoreError> {
+    let locations = db.list_locations(t).await?;
+    let location = locations.iter().find(|l| l.id == pupil.location).ok_or(StoreError::NotFound)?;
+    let pupil_age = pupil.date_of_birth.map(|dob| age_on(dob, clock::today_nl()));
+    Ok(FoldContext { sector: location.sector, pupil_age, calendar: Calendar::new() })
+}
+
+/// Whole years between `dob` and `on`.
+pub fn age_on(dob: Date, on: Date) -> u8 {
+    let mut years = on.year() - dob.year();
+    if (on.month() as u8, on.day()) < (dob.month() as u8, dob.day()) {
+        years -= 1;
+    }
+    u8::try_from(years.max(0)).unwrap_or(u8::MAX)
+}
+
+/// A dossier with its chronology and state.
+pub struct Loaded {
+    pub dossier: Dossier,
+    pub pupil: Pupil,
+    pub ctx: FoldContext,
+    pub entries: Vec<Entry>,
+    pub state: DossierState,
+}
+
+pub async fn load(db: &Database, t: &TenantCtx, id: DossierId) -> Result<Loaded, DossierError> {
+    let dossier = db.get_dossier(t, id).await?;
+    let pupil = db.get_pupil(t, dossier.pupil).await?;
+    let ctx = context(db, t, &pupil).await?;
+    let entries = db.list_entries(t, id).await?.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let state = fold(&ctx, &entries);
+    Ok(Loaded { dossier, pupil, ctx, entries, state })
+}
+
+/// Opens a dossier for `pupil` with its first entry.
+pub async fn open(
+    db: &Database,
+    writer: &Writer,
+    t: &TenantCtx,
+    pupil: PupilId,
+    author: UserId,
+    body: EntryBody,
+    occurred_on: Option<Date>,
+) -> Result<DossierId, DossierError> {
+    let pupil = db.get_pupil(t, pupil).await?;
+    let ctx = context(db, t, &pupil).await?;
+    let now = clock::now_utc();
+    validate_occurred_on(occurred_on, clock::dutch_local(now)).map_err(DossierError::Refused)?;
+    validate_append(&ctx, &[], &body, UserRef(author.0), clock::dutch_local(now)).map_err(DossierError::Refused)?;
+    let first = Entry {
+        id: DomainEntryId(0),
+        seq: 1,
+        recorded_at: now,
+        occurred_on,
+        author: UserRef(author.0),
+        body: body.clone(),
+    };
+    let state = fold(&ctx, std::slice::from_ref(&first));
+    let outcome = writer
+        .submit(WriteOp::OpenDossier {
+            tenant: *t,
+            location: pupil.location,
+            pupil: pupil.id,
+            opened_by: author,
+            opened_at: now,
+            first_entry: NewEntry {
+                recorded_at: now,
+                author,
+                kind: body.kind().as_str().to_string(),
+                payload: encode(&body, occurred_on)?,
+            },
+            projection: projection(&state),
+        })
+        .await?;
+    match outcome {
+        WriteOutcome::DossierOpened { dossier, .. } => Ok(dossier),
+        _ => Err(DossierError::Store(StoreError::Other("unexpected write outcome".into()))),
+    }
+}
+
+/// How many times an append is re-validated when other entries keep landing first.
+const RETRIES: usize = 5;
+
+/// Appends `body` to a dossier. With `seen_last_seq` (a form that showed the chronology up to that entry),
+/// a newer chronology is refused as [`DossierError::Stale`]; without it, the append is re-validated and
+/// retried against whatever landed in between.
+pub async fn append(
+    db: &Database,
+    writer: &Writer,
+    t: &TenantCtx,
+    id: DossierId,
+    author: UserId,
+    body: EntryBody,
+    occurred_on: Option<Date>,
+    seen_last_seq: Option<i64>,
+) -> Result<(EntryId, i64), DossierError> {
+    for _ in 0..RETRIES {
+        let loaded = load(db, t, id).await?;
+        if let Some(seen) = seen_last_seq
+            && seen != loaded.dossier.last_seq
+        {
+            return Err(DossierError::Stale);
+        }
+        let now: OffsetDateTime = clock::now_utc();
+        let local = clock::dutch_local(now);
+        validate_occurred_on(occurred_on, local).map_err(DossierError::Refused)?;
+        validate_append(&loaded.ctx, &loaded.entries, &body, UserRef(author.0), local)
+            .map_err(DossierError::Refused)?;
+        let mut entries = loaded.entries;
+        let seq = loaded.dossier.last_seq + 1;
+        entries.push(Entry {
+            id: DomainEntryId(0),
+            seq: u32::try_from(seq).unwrap_or(u32::MAX),
+            recorded_at: now,
+            occurred_on,
+            author: UserRef(author.0),
+            body: body.clone(),
+        });
+        let state = fold(&loaded.ctx, &entries);
+        let result = writer
+            .submit(WriteOp::AppendEntry {
+                tenant: *t,
+                dossier: id,
+                expected_last_seq: Some(loaded.dossier.last_seq),
+                entry: NewEntry {
+                    recorded_at: now,
+                    author,
+                    kind: body.kind().as_str().to_string(),
+                    payload: encode(&body, occurred_on)?,
+                },
+                projection: projection(&state),
+            })
+            .await;
+        match result {
+            Ok(WriteOutcome::EntryAppended { entry, seq }) => return Ok((entry, seq)),
+            Ok(_) => return Err(DossierError::Store(StoreError::Other("unexpected write outcome".into()))),
+            Err(StoreError::Conflict(_)) if seen_last_seq.is_none() => continue,
+            Err(StoreError::Conflict(_)) => return Err(DossierError::Stale),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(DossierError::Stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::age_on;
+    use time::macros::date;
+
+    #[test]
+    fn ages() {
+        assert_eq!(age_on(date!(2014 - 05 - 17), date!(2026 - 05 - 16)), 11);
+        assert_eq!(age_on(date!(2014 - 05 - 17), date!(2026 - 05 - 17)), 12);
+        assert_eq!(age_on(date!(2030 - 01 - 01), date!(2026 - 05 - 17)), 0);
+    }
+}

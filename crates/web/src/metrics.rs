@@ -1,0 +1,94 @@
+//! A small Prometheus registry: request counts and latency histograms per route template, method and
+//! status, plus values the binary adds (such as the writer's batch counts). Route templates
+//! (`/dossiers/{id}`), never raw paths, so no id or search term ends up in a metric label.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    sum_seconds: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+}
+
+impl Metrics {
+    pub fn record(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        let seconds = elapsed.as_secs_f64();
+        let Ok(mut map) = self.requests.lock() else { return };
+        let series = map.entry((route.to_string(), method.to_string(), status)).or_default();
+        series.count += 1;
+        series.sum_seconds += seconds;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                series.buckets[i] += 1;
+            }
+        }
+    }
+
+    /// The Prometheus text exposition, with `extra` gauges/counters appended as `(name, help, value)`.
+    pub fn render(&self, extra: &[(&str, &str, f64)]) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP meldroute_http_requests_total HTTP requests answered.");
+        let _ = writeln!(out, "# TYPE meldroute_http_requests_total counter");
+        let map = match self.requests.lock() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for ((route, method, status), s) in map.iter() {
+            let _ = writeln!(
+                out,
+                "meldroute_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {}",
+                s.count
+            );
+        }
+        let _ = writeln!(out, "# HELP meldroute_http_request_duration_seconds Time to answer HTTP requests.");
+        let _ = writeln!(out, "# TYPE meldroute_http_request_duration_seconds histogram");
+        for ((route, method, status), s) in map.iter() {
+            let labels = format!("route=\"{route}\",method=\"{method}\",status=\"{status}\"");
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "meldroute_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
+                    s.buckets[i]
+                );
+            }
+            let _ = writeln!(out, "meldroute_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "meldroute_http_request_duration_seconds_sum{{{labels}}} {}", s.sum_seconds);
+            let _ = writeln!(out, "meldroute_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+        }
+        for (name, help, value) in extra {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {value}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counts_and_buckets() {
+        let m = Metrics::default();
+        m.record("/healthz", "GET", 200, Duration::from_millis(3));
+        m.record("/healthz", "GET", 200, Duration::from_millis(30));
+        let text = m.render(&[("meldroute_writer_batches_total", "Write batches committed.", 4.0)]);
+        assert!(text.contains("meldroute_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2"));
+        assert!(text.contains("le=\"0.005\"} 1"));
+        assert!(text.contains("le=\"0.05\"} 2"));
+        assert!(text.contains("meldroute_writer_batches_total 4"));
+    }
+}
