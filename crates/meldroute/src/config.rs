@@ -133,7 +133,9 @@ fn read_file(path: &Path) -> Result<FileConfig, String> {
     toml::from_str(&text).map_err(|e| {
         // toml's message spans several lines with a source excerpt; keep it to one line.
         let message = e.message().replace('\n', " ");
-        let line = e.span().map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+        let line = e
+            .span()
+            .map(|span| text.as_bytes()[..span.start.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1);
         match line {
             Some(line) => format!("config file {} line {line}: {message}", path.display()),
             None => format!("config file {}: {message}", path.display()),

@@ -74,9 +74,9 @@ pub async fn ensure(db: &Database) -> Result<Vec<DemoLogin>, String> {
         let last = USERS[USERS.len() - 1].0;
         return match db.find_user_by_login(last).await.map_err(err)? {
             Some(user) if user.org == org.id => Ok(logins()),
-            _ => Err(format!(
-                "the demo data in this database is incomplete (an earlier start was interrupted); start with an empty --data-dir"
-            )),
+            _ => Err("the demo data in this database is incomplete (an earlier start was interrupted); \
+                      start with an empty --data-dir"
+                .to_string()),
         };
     }
     create(db).await?;
@@ -223,7 +223,9 @@ impl DemoDossiers<'_> {
         body: EntryBody,
         on: Option<Date>,
     ) -> Result<meldroute_store::DossierId, String> {
-        dossiers::open(self.db, self.writer, &self.t, pupil, author, body, on).await.map_err(|e| err(format!("{e:?}")))
+        dossiers::open(self.db, self.writer, &self.t, pupil, dossiers::Draft { author, body, occurred_on: on })
+            .await
+            .map_err(|e| err(format!("{e:?}")))
     }
 
     async fn add(
@@ -233,7 +235,7 @@ impl DemoDossiers<'_> {
         body: EntryBody,
         on: Option<Date>,
     ) -> Result<(), String> {
-        dossiers::append(self.db, self.writer, &self.t, d, author, body, on, None)
+        dossiers::append(self.db, self.writer, &self.t, d, dossiers::Draft { author, body, occurred_on: on }, None)
             .await
             .map(|_| ())
             .map_err(|e| err(format!("{e:?}")))

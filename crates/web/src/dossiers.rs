@@ -107,16 +107,24 @@ pub async fn load(db: &Database, t: &TenantCtx, id: DossierId) -> Result<Loaded,
     Ok(Loaded { dossier, pupil, ctx, entries, state })
 }
 
+/// A new entry as a user submits it.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub author: UserId,
+    pub body: EntryBody,
+    /// When it happened, if not today.
+    pub occurred_on: Option<Date>,
+}
+
 /// Opens a dossier for `pupil` with its first entry.
 pub async fn open(
     db: &Database,
     writer: &Writer,
     t: &TenantCtx,
     pupil: PupilId,
-    author: UserId,
-    body: EntryBody,
-    occurred_on: Option<Date>,
+    draft: Draft,
 ) -> Result<DossierId, DossierError> {
+    let Draft { author, body, occurred_on } = draft;
     let pupil = db.get_pupil(t, pupil).await?;
     let ctx = context(db, t, &pupil).await?;
     let now = clock::now_utc();
@@ -164,11 +172,10 @@ pub async fn append(
     writer: &Writer,
     t: &TenantCtx,
     id: DossierId,
-    author: UserId,
-    body: EntryBody,
-    occurred_on: Option<Date>,
+    draft: Draft,
     seen_last_seq: Option<i64>,
 ) -> Result<(EntryId, i64), DossierError> {
+    let Draft { author, body, occurred_on } = draft;
     for _ in 0..RETRIES {
         let loaded = load(db, t, id).await?;
         if let Some(seen) = seen_last_seq
