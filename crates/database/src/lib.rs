@@ -1,6 +1,9 @@
 //! The database a meldroute process talks to, chosen by the URL's scheme: `sqlite://` (embedded default) or
 //! `postgres://` (scale-out). An enum rather than a generic parameter, so the web layer is compiled once.
 
+mod accounts;
+pub mod audit;
+
 use meldroute_store::*;
 use meldroute_store_postgres::PgStore;
 use meldroute_store_sqlite::SqliteStore;

@@ -10,6 +10,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
 
+mod accounts;
+pub mod audit;
 mod batch;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

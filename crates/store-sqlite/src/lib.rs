@@ -14,6 +14,8 @@ use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 
 pub mod backup;
+mod accounts;
+pub mod audit;
 mod batch;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -4,6 +4,8 @@
 //! Tenant isolation: every call that touches an organisation's data takes a [`TenantCtx`], and every query of
 //! both backends filters on it. Ids from a URL are never trusted on their own.
 
+pub mod accounts;
+pub mod audit;
 pub mod error;
 pub mod ids;
 pub mod types;

@@ -1,0 +1,1 @@
+//! Accounts: sessions, second factor, throttling, one-time links, shares (in progress).
