@@ -75,10 +75,10 @@ impl BatchApply for Database {
     }
 }
 
-/// Forwards each `Store` method to the backend in the enum.
+/// Forwards each method of a store trait to the backend in the enum.
 macro_rules! delegate {
-    ($( async fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
-        impl Store for Database {
+    ($trait:ident { $( async fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )* }) => {
+        impl $trait for Database {
             $(
                 async fn $name(&self $(, $arg: $ty)*) -> $ret {
                     match self {
@@ -91,7 +91,9 @@ macro_rules! delegate {
     };
 }
 
-delegate! {
+pub(crate) use delegate;
+
+delegate! { Store {
     async fn migrate(&self) -> StoreResult<()>;
     async fn schema_status(&self) -> StoreResult<SchemaStatus>;
     async fn is_empty(&self) -> StoreResult<bool>;
@@ -117,7 +119,7 @@ delegate! {
     async fn list_dossiers(&self, t: &TenantCtx, filter: &DossierFilter) -> StoreResult<Vec<Dossier>>;
     async fn list_entries(&self, t: &TenantCtx, dossier: DossierId) -> StoreResult<Vec<StoredEntry>>;
     async fn list_audit(&self, t: &TenantCtx, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
-}
+} }
 
 #[cfg(test)]
 mod tests {

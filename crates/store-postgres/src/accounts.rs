@@ -1,1 +1,436 @@
-//! Accounts: sessions, second factor, throttling, one-time links, shares (in progress).
+//! Accounts on PostgreSQL: sessions, second factor, throttling, one-time links, shares.
+
+use meldroute_store::*;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use time::OffsetDateTime;
+
+use crate::{FK_PREFIX, PgStore, other};
+
+fn session(row: PgRow) -> Result<SessionRecord, sqlx::Error> {
+    Ok(SessionRecord {
+        id_hash: row.try_get("id_hash")?,
+        org: OrgId(row.try_get("org_id")?),
+        user: UserId(row.try_get("user_id")?),
+        created_at: row.try_get("created_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        second_factor_done: row.try_get("second_factor_done")?,
+        csrf_token: row.try_get("csrf_token")?,
+    })
+}
+
+fn share(row: PgRow) -> Result<Share, sqlx::Error> {
+    let kinds: String = row.try_get("entry_kinds")?;
+    Ok(Share {
+        id: row.try_get("id")?,
+        dossier: DossierId(row.try_get("dossier_id")?),
+        partner: UserId(row.try_get("partner_user_id")?),
+        entry_kinds: kinds.split(',').filter(|k| !k.is_empty()).map(str::to_string).collect(),
+        until: row.try_get("until")?,
+        created_by: UserId(row.try_get("created_by")?),
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+fn fk_as_not_found(err: sqlx::Error) -> StoreError {
+    match other(err) {
+        StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
+        e => e,
+    }
+}
+
+fn one_row(affected: u64) -> StoreResult<()> {
+    if affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+impl AccountStore for PgStore {
+    async fn create_session(&self, s: &SessionRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, org_id, user_id, created_at, last_seen_at, second_factor_done, csrf_token) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&s.id_hash)
+        .bind(s.org.0)
+        .bind(s.user.0)
+        .bind(s.created_at)
+        .bind(s.last_seen_at)
+        .bind(s.second_factor_done)
+        .bind(&s.csrf_token)
+        .execute(&self.pool)
+        .await
+        .map_err(fk_as_not_found)?;
+        Ok(())
+    }
+
+    async fn get_session(&self, id_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
+        sqlx::query("SELECT * FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .try_map(session)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn touch_session(&self, id_hash: &[u8], at: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(at)
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(())
+    }
+
+    async fn rotate_session(&self, old_hash: &[u8], new: &SessionRecord) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(other)?;
+        let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(old_hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        if gone.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, org_id, user_id, created_at, last_seen_at, second_factor_done, csrf_token) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&new.id_hash)
+        .bind(new.org.0)
+        .bind(new.user.0)
+        .bind(new.created_at)
+        .bind(new.last_seen_at)
+        .bind(new.second_factor_done)
+        .bind(&new.csrf_token)
+        .execute(&mut *tx)
+        .await
+        .map_err(other)?;
+        tx.commit().await.map_err(other)
+    }
+
+    async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, t: &TenantCtx, user: UserId) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
+            .bind(t.org.0)
+            .bind(user.0)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn purge_sessions(&self, idle_before: OffsetDateTime, created_before: OffsetDateTime) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+            .bind(idle_before)
+            .bind(created_before)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn set_password_hash(&self, t: &TenantCtx, user: UserId, hash: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE org_id = $2 AND id = $3")
+            .bind(hash)
+            .bind(t.org.0)
+            .bind(user.0)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        one_row(done.rows_affected())
+    }
+
+    async fn set_totp_secret(&self, t: &TenantCtx, user: UserId, secret: Option<&str>) -> StoreResult<()> {
+        let done =
+            sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE org_id = $2 AND id = $3")
+                .bind(secret)
+                .bind(t.org.0)
+                .bind(user.0)
+                .execute(&self.pool)
+                .await
+                .map_err(other)?;
+        one_row(done.rows_affected())
+    }
+
+    async fn accept_totp_step(&self, t: &TenantCtx, user: UserId, step: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE org_id = $2 AND id = $3 \
+             AND (totp_last_step IS NULL OR totp_last_step < $4)",
+        )
+        .bind(step)
+        .bind(t.org.0)
+        .bind(user.0)
+        .bind(step)
+        .execute(&self.pool)
+        .await
+        .map_err(other)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn replace_recovery_codes(&self, t: &TenantCtx, user: UserId, hashes: &[Vec<u8>]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(other)?;
+        sqlx::query("DELETE FROM recovery_codes WHERE org_id = $1 AND user_id = $2")
+            .bind(t.org.0)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        for hash in hashes {
+            sqlx::query("INSERT INTO recovery_codes (org_id, user_id, code_hash) VALUES ($1, $2, $3)")
+                .bind(t.org.0)
+                .bind(user.0)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(fk_as_not_found)?;
+        }
+        tx.commit().await.map_err(other)
+    }
+
+    async fn use_recovery_code(
+        &self,
+        t: &TenantCtx,
+        user: UserId,
+        hash: &[u8],
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1 WHERE org_id = $2 AND user_id = $3 AND code_hash = $4 AND used_at IS NULL",
+        )
+        .bind(at)
+        .bind(t.org.0)
+        .bind(user.0)
+        .bind(hash)
+        .execute(&self.pool)
+        .await
+        .map_err(other)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn count_unused_recovery_codes(&self, t: &TenantCtx, user: UserId) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT count(*) FROM recovery_codes WHERE org_id = $1 AND user_id = $2 AND used_at IS NULL")
+            .bind(t.org.0)
+            .bind(user.0)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn set_user_disabled(&self, t: &TenantCtx, user: UserId, disabled: bool) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(other)?;
+        let done = sqlx::query("UPDATE users SET disabled = $1 WHERE org_id = $2 AND id = $3")
+            .bind(disabled)
+            .bind(t.org.0)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        one_row(done.rows_affected())?;
+        sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
+            .bind(t.org.0)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        tx.commit().await.map_err(other)
+    }
+
+    async fn replace_roles(&self, t: &TenantCtx, user: UserId, grants: &[RoleGrant]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(other)?;
+        let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE org_id = $1 AND id = $2")
+            .bind(t.org.0)
+            .bind(user.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(other)?;
+        if exists == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM role_grants WHERE org_id = $1 AND user_id = $2")
+            .bind(t.org.0)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        for grant in grants {
+            if let Some(loc) = grant.location {
+                let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = $1 AND id = $2")
+                    .bind(t.org.0)
+                    .bind(loc.0)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(other)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            sqlx::query("INSERT INTO role_grants (org_id, user_id, location_id, role) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                .bind(t.org.0)
+                .bind(user.0)
+                .bind(grant.location.map_or(0, |l| l.0))
+                .bind(grant.role.code())
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+        }
+        sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
+            .bind(t.org.0)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        tx.commit().await.map_err(other)
+    }
+
+    async fn set_user_lang(&self, t: &TenantCtx, user: UserId, lang: &str) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET lang = $1 WHERE org_id = $2 AND id = $3")
+            .bind(lang)
+            .bind(t.org.0)
+            .bind(user.0)
+            .execute(&self.pool)
+            .await
+            .map_err(other)?;
+        one_row(done.rows_affected())
+    }
+
+    async fn throttle_get(&self, key: &str) -> StoreResult<Option<ThrottleState>> {
+        let row = sqlx::query("SELECT failures, window_start, locked_until FROM login_throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?;
+        row.map(|row| {
+            Ok(ThrottleState {
+                failures: row.try_get("failures").map_err(other)?,
+                window_start: row.try_get("window_start").map_err(other)?,
+                locked_until: row.try_get("locked_until").map_err(other)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn throttle_put(&self, key: &str, s: &ThrottleState) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key) DO UPDATE SET failures = $2, window_start = $3, locked_until = $4",
+        )
+        .bind(key)
+        .bind(s.failures)
+        .bind(s.window_start)
+        .bind(s.locked_until)
+        .execute(&self.pool)
+        .await
+        .map_err(other)?;
+        Ok(())
+    }
+
+    async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(key).execute(&self.pool).await.map_err(other)?;
+        Ok(())
+    }
+
+    async fn create_link(
+        &self,
+        t: &TenantCtx,
+        user: UserId,
+        token_hash: &[u8],
+        purpose: LinkPurpose,
+        created_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO one_time_links (token_hash, org_id, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token_hash)
+        .bind(t.org.0)
+        .bind(user.0)
+        .bind(purpose.code())
+        .bind(created_at)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(fk_as_not_found)?;
+        Ok(())
+    }
+
+    async fn consume_link(
+        &self,
+        token_hash: &[u8],
+        purpose: LinkPurpose,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(OrgId, UserId)>> {
+        let row = sqlx::query(
+            "UPDATE one_time_links SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL \
+             AND expires_at > $1 RETURNING org_id, user_id",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .bind(purpose.code())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(other)?;
+        row.map(|row| {
+            Ok((OrgId(row.try_get("org_id").map_err(other)?), UserId(row.try_get("user_id").map_err(other)?)))
+        })
+        .transpose()
+    }
+
+    async fn create_share(&self, t: &TenantCtx, s: NewShare) -> StoreResult<Share> {
+        sqlx::query(
+            "INSERT INTO shares (org_id, dossier_id, partner_user_id, entry_kinds, until, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+        )
+        .bind(t.org.0)
+        .bind(s.dossier.0)
+        .bind(s.partner.0)
+        .bind(s.entry_kinds.join(","))
+        .bind(s.until)
+        .bind(s.created_by.0)
+        .bind(s.created_at)
+        .try_map(share)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(fk_as_not_found)
+    }
+
+    async fn shares_for_partner(&self, t: &TenantCtx, partner: UserId) -> StoreResult<Vec<Share>> {
+        sqlx::query("SELECT * FROM shares WHERE org_id = $1 AND partner_user_id = $2 ORDER BY id")
+            .bind(t.org.0)
+            .bind(partner.0)
+            .try_map(share)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn shares_of_dossier(&self, t: &TenantCtx, dossier: DossierId) -> StoreResult<Vec<Share>> {
+        sqlx::query("SELECT * FROM shares WHERE org_id = $1 AND dossier_id = $2 ORDER BY id")
+            .bind(t.org.0)
+            .bind(dossier.0)
+            .try_map(share)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn revoke_share(&self, t: &TenantCtx, id: i64, at: OffsetDateTime) -> StoreResult<()> {
+        let done =
+            sqlx::query("UPDATE shares SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
+                .bind(at)
+                .bind(t.org.0)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(other)?;
+        one_row(done.rows_affected())
+    }
+}

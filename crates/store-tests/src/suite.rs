@@ -432,3 +432,187 @@ pub async fn audit_events_are_listed_per_tenant<S: Store + BatchApply>(s: &S) {
         s.list_audit(&b.tenant, &AuditFilter { actor: Some(a.user.id), ..Default::default() }).await.unwrap();
     assert!(by_actor.is_empty());
 }
+
+fn session_record(f: &Fixture, id: u8, at: OffsetDateTime) -> SessionRecord {
+    SessionRecord {
+        id_hash: vec![id; 32],
+        org: f.tenant.org,
+        user: f.user.id,
+        created_at: at,
+        last_seen_at: at,
+        second_factor_done: false,
+        csrf_token: format!("csrf-{id}"),
+    }
+}
+
+pub async fn sessions_live_rotate_and_die<S: Store + AccountStore>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let first = session_record(&f, 1, T0);
+    s.create_session(&first).await.unwrap();
+    assert_eq!(s.get_session(&first.id_hash).await.unwrap(), Some(first.clone()));
+    assert_eq!(s.get_session(&[9; 32]).await.unwrap(), None);
+
+    let later = T0 + time::Duration::minutes(5);
+    s.touch_session(&first.id_hash, later).await.unwrap();
+    assert_eq!(s.get_session(&first.id_hash).await.unwrap().unwrap().last_seen_at, later);
+
+    // Rotation: the old id stops working, the new one carries the second factor.
+    let rotated = SessionRecord { id_hash: vec![2; 32], second_factor_done: true, ..first.clone() };
+    s.rotate_session(&first.id_hash, &rotated).await.unwrap();
+    assert_eq!(s.get_session(&first.id_hash).await.unwrap(), None);
+    assert!(s.get_session(&rotated.id_hash).await.unwrap().unwrap().second_factor_done);
+    // Rotating a session that no longer exists is refused (a replayed old cookie).
+    assert!(matches!(s.rotate_session(&first.id_hash, &session_record(&f, 3, T0)).await, Err(StoreError::NotFound)));
+    assert_eq!(s.get_session(&[3; 32]).await.unwrap(), None);
+
+    s.create_session(&session_record(&f, 4, T0)).await.unwrap();
+    assert_eq!(s.delete_user_sessions(&f.tenant, f.user.id).await.unwrap(), 2);
+    assert_eq!(s.get_session(&rotated.id_hash).await.unwrap(), None);
+
+    // Purge: idle or too old sessions go, fresh ones stay.
+    let old = session_record(&f, 5, T0);
+    let fresh = session_record(&f, 6, T0 + time::Duration::hours(1));
+    s.create_session(&old).await.unwrap();
+    s.create_session(&fresh).await.unwrap();
+    let purged = s.purge_sessions(T0 + time::Duration::minutes(30), T0 - time::Duration::hours(12)).await.unwrap();
+    assert_eq!(purged, 1);
+    assert!(s.get_session(&fresh.id_hash).await.unwrap().is_some());
+    s.delete_session(&fresh.id_hash).await.unwrap();
+    assert!(s.get_session(&fresh.id_hash).await.unwrap().is_none());
+
+    // Another tenant's user cannot own a session in this tenant.
+    let b = fixture(s, "Beta").await;
+    let forged = SessionRecord { user: b.user.id, ..session_record(&f, 7, T0) };
+    assert!(s.create_session(&forged).await.is_err());
+}
+
+pub async fn second_factor_steps_and_recovery_codes_are_single_use<S: Store + AccountStore>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    s.set_totp_secret(&f.tenant, f.user.id, Some("JBSWY3DPEHPK3PXP")).await.unwrap();
+    assert_eq!(s.get_user(&f.tenant, f.user.id).await.unwrap().totp_secret.as_deref(), Some("JBSWY3DPEHPK3PXP"));
+    assert!(s.accept_totp_step(&f.tenant, f.user.id, 1000).await.unwrap());
+    assert!(!s.accept_totp_step(&f.tenant, f.user.id, 1000).await.unwrap(), "replay of the same step");
+    assert!(!s.accept_totp_step(&f.tenant, f.user.id, 999).await.unwrap(), "an earlier step");
+    assert!(s.accept_totp_step(&f.tenant, f.user.id, 1001).await.unwrap());
+    let b = fixture(s, "Beta").await;
+    assert!(!s.accept_totp_step(&b.tenant, f.user.id, 5000).await.unwrap(), "other tenant");
+    s.set_totp_secret(&f.tenant, f.user.id, None).await.unwrap();
+    assert_eq!(s.get_user(&f.tenant, f.user.id).await.unwrap().totp_secret, None);
+    assert!(matches!(s.set_totp_secret(&b.tenant, f.user.id, None).await, Err(StoreError::NotFound)));
+
+    let codes: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 32]).collect();
+    s.replace_recovery_codes(&f.tenant, f.user.id, &codes).await.unwrap();
+    assert_eq!(s.count_unused_recovery_codes(&f.tenant, f.user.id).await.unwrap(), 10);
+    assert!(s.use_recovery_code(&f.tenant, f.user.id, &codes[3], T0).await.unwrap());
+    assert!(!s.use_recovery_code(&f.tenant, f.user.id, &codes[3], T0).await.unwrap(), "used twice");
+    assert!(!s.use_recovery_code(&b.tenant, f.user.id, &codes[4], T0).await.unwrap(), "other tenant");
+    assert!(!s.use_recovery_code(&f.tenant, f.user.id, &[99; 32], T0).await.unwrap(), "unknown code");
+    assert_eq!(s.count_unused_recovery_codes(&f.tenant, f.user.id).await.unwrap(), 9);
+    s.replace_recovery_codes(&f.tenant, f.user.id, &codes[..2]).await.unwrap();
+    assert_eq!(s.count_unused_recovery_codes(&f.tenant, f.user.id).await.unwrap(), 2);
+
+    s.set_password_hash(&f.tenant, f.user.id, "$argon2id$new").await.unwrap();
+    assert_eq!(s.get_user(&f.tenant, f.user.id).await.unwrap().password_hash, "$argon2id$new");
+    assert!(matches!(s.set_password_hash(&b.tenant, f.user.id, "x").await, Err(StoreError::NotFound)));
+    s.set_user_lang(&f.tenant, f.user.id, "en").await.unwrap();
+    assert_eq!(s.get_user(&f.tenant, f.user.id).await.unwrap().lang, "en");
+}
+
+pub async fn disabling_or_changing_roles_ends_sessions<S: Store + AccountStore>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    s.create_session(&session_record(&f, 1, T0)).await.unwrap();
+    s.set_user_disabled(&f.tenant, f.user.id, true).await.unwrap();
+    assert!(s.get_user(&f.tenant, f.user.id).await.unwrap().disabled);
+    assert_eq!(s.get_session(&[1; 32]).await.unwrap(), None);
+    s.set_user_disabled(&f.tenant, f.user.id, false).await.unwrap();
+
+    s.create_session(&session_record(&f, 2, T0)).await.unwrap();
+    let grants = vec![
+        RoleGrant { user: f.user.id, location: Some(f.location.id), role: Role::InternBegeleider },
+        RoleGrant { user: f.user.id, location: None, role: Role::Directeur },
+    ];
+    s.replace_roles(&f.tenant, f.user.id, &grants).await.unwrap();
+    assert_eq!(s.get_session(&[2; 32]).await.unwrap(), None);
+    let roles = s.roles_of(&f.tenant, f.user.id).await.unwrap();
+    assert_eq!(roles.len(), 2);
+
+    // Another tenant can neither disable this user nor give it a role at its own location.
+    let b = fixture(s, "Beta").await;
+    assert!(matches!(s.set_user_disabled(&b.tenant, f.user.id, true).await, Err(StoreError::NotFound)));
+    assert!(!s.get_user(&f.tenant, f.user.id).await.unwrap().disabled);
+    let foreign = vec![RoleGrant { user: f.user.id, location: Some(b.location.id), role: Role::Directeur }];
+    assert!(matches!(s.replace_roles(&f.tenant, f.user.id, &foreign).await, Err(StoreError::NotFound)));
+    assert_eq!(s.roles_of(&f.tenant, f.user.id).await.unwrap().len(), 2, "a refused change changes nothing");
+}
+
+pub async fn throttling_and_one_time_links<S: Store + AccountStore>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    assert_eq!(s.throttle_get("account:x").await.unwrap(), None);
+    let state = ThrottleState { failures: 3, window_start: T0, locked_until: Some(T0 + time::Duration::minutes(1)) };
+    s.throttle_put("account:x", &state).await.unwrap();
+    assert_eq!(s.throttle_get("account:x").await.unwrap(), Some(state.clone()));
+    let more = ThrottleState { failures: 4, ..state };
+    s.throttle_put("account:x", &more).await.unwrap();
+    assert_eq!(s.throttle_get("account:x").await.unwrap().map(|t| t.failures), Some(4));
+    s.throttle_clear("account:x").await.unwrap();
+    assert_eq!(s.throttle_get("account:x").await.unwrap(), None);
+
+    let expires = T0 + time::Duration::hours(24);
+    s.create_link(&f.tenant, f.user.id, &[1; 32], LinkPurpose::FirstLogin, T0, expires).await.unwrap();
+    s.create_link(&f.tenant, f.user.id, &[2; 32], LinkPurpose::PasswordReset, T0, expires).await.unwrap();
+    assert_eq!(s.consume_link(&[1; 32], LinkPurpose::PasswordReset, T0).await.unwrap(), None, "wrong purpose");
+    assert_eq!(s.consume_link(&[1; 32], LinkPurpose::FirstLogin, T0).await.unwrap(), Some((f.tenant.org, f.user.id)));
+    assert_eq!(s.consume_link(&[1; 32], LinkPurpose::FirstLogin, T0).await.unwrap(), None, "used once");
+    assert_eq!(s.consume_link(&[2; 32], LinkPurpose::PasswordReset, expires).await.unwrap(), None, "expired");
+    assert_eq!(s.consume_link(&[3; 32], LinkPurpose::PasswordReset, T0).await.unwrap(), None, "unknown");
+}
+
+pub async fn shares_are_scoped_and_revocable<S: Store + AccountStore + BatchApply>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let d = open_dossier(s, &f).await;
+    let partner = s.create_user(&f.tenant, new_user("jgz@alpha")).await.unwrap();
+    let share = s
+        .create_share(
+            &f.tenant,
+            NewShare {
+                dossier: d,
+                partner: partner.id,
+                entry_kinds: vec!["observation".into(), "help_plan".into()],
+                until: date!(2026 - 04 - 30),
+                created_by: f.user.id,
+                created_at: T0,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(share.entry_kinds, vec!["observation", "help_plan"]);
+    assert!(share.is_active(date!(2026 - 04 - 30)));
+    assert!(!share.is_active(date!(2026 - 05 - 01)));
+    assert_eq!(s.shares_for_partner(&f.tenant, partner.id).await.unwrap(), vec![share.clone()]);
+    assert_eq!(s.shares_of_dossier(&f.tenant, d).await.unwrap(), vec![share.clone()]);
+
+    let b = fixture(s, "Beta").await;
+    assert!(s.shares_for_partner(&b.tenant, partner.id).await.unwrap().is_empty());
+    assert!(matches!(s.revoke_share(&b.tenant, share.id, T0).await, Err(StoreError::NotFound)));
+    // Sharing a dossier with a user of another organisation is impossible.
+    let err = s
+        .create_share(
+            &f.tenant,
+            NewShare {
+                dossier: d,
+                partner: b.user.id,
+                entry_kinds: vec!["observation".into()],
+                until: date!(2026 - 04 - 30),
+                created_by: f.user.id,
+                created_at: T0,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+
+    s.revoke_share(&f.tenant, share.id, T0).await.unwrap();
+    let revoked = s.shares_of_dossier(&f.tenant, d).await.unwrap().remove(0);
+    assert!(!revoked.is_active(date!(2026 - 03 - 02)));
+    assert!(matches!(s.revoke_share(&f.tenant, share.id, T0).await, Err(StoreError::NotFound)), "revoked once");
+}

@@ -38,4 +38,9 @@ conformance!(
     chronology_is_gap_free_and_checks_staleness,
     group_commit_lands_every_acknowledged_write,
     audit_events_are_listed_per_tenant,
+    sessions_live_rotate_and_die,
+    second_factor_steps_and_recovery_codes_are_single_use,
+    disabling_or_changing_roles_ends_sessions,
+    throttling_and_one_time_links,
+    shares_are_scoped_and_revocable,
 );

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod types;
 pub mod writer;
 
+pub use accounts::{AccountStore, LinkPurpose, NewShare, SessionRecord, Share, ThrottleState};
 pub use error::{StoreError, StoreResult};
 pub use ids::*;
 pub use types::*;
