@@ -25,6 +25,16 @@ pub struct FileConfig {
     pub metrics_addr: Option<String>,
     /// `text` (default) or `json` log lines.
     pub log_format: Option<String>,
+    /// Minutes without a request after which a session ends (default 15).
+    pub session_idle_minutes: Option<u64>,
+    /// Hours after login after which a session ends (default 12).
+    pub session_absolute_hours: Option<u64>,
+    /// Send cookies with `Secure` and the `__Host-` prefix (default true; browsers accept them on
+    /// http://localhost and http://127.0.0.1 too). Turn off only behind a plain-HTTP test proxy.
+    pub secure_cookies: Option<bool>,
+    /// The audit log's HMAC key file (default DATA_DIR/audit.key). Several nodes on one PostgreSQL
+    /// database must share the same key file. Keep it out of the database and out of database backups.
+    pub audit_key_file: Option<PathBuf>,
 }
 
 /// Values given on the command line or in the environment (clap fills these; `None` when absent).
@@ -81,6 +91,10 @@ pub enum LogFormat {
 /// The resolved settings a command runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    pub audit_key_file: PathBuf,
+    pub session_idle: std::time::Duration,
+    pub session_absolute: std::time::Duration,
+    pub secure_cookies: bool,
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: Secret,
@@ -115,7 +129,36 @@ pub fn resolve(over: &Overrides) -> Result<Settings, String> {
         Some("json") => LogFormat::Json,
         Some(other) => return Err(format!("log format '{other}' is not known; use 'text' or 'json'")),
     };
-    Ok(Settings { addr, data_dir, database_url: Secret::new(database_url), metrics_addr, log_format })
+    let env_number = |name: &str| -> Result<Option<u64>, String> {
+        match std::env::var(name) {
+            Ok(v) => v.trim().parse().map(Some).map_err(|_| format!("{name} must be a whole number, not '{v}'")),
+            Err(_) => Ok(None),
+        }
+    };
+    let idle = env_number("MELDROUTE_SESSION_IDLE_MINUTES")?.or(file.session_idle_minutes).unwrap_or(15);
+    let absolute = env_number("MELDROUTE_SESSION_ABSOLUTE_HOURS")?.or(file.session_absolute_hours).unwrap_or(12);
+    if idle == 0 || idle > 24 * 60 || absolute == 0 || absolute > 24 * 7 {
+        return Err("session times out of range: idle 1 to 1440 minutes, absolute 1 to 168 hours".into());
+    }
+    let secure_cookies = match std::env::var("MELDROUTE_SECURE_COOKIES") {
+        Ok(v) => matches!(v.trim(), "1" | "true" | "yes"),
+        Err(_) => file.secure_cookies.unwrap_or(true),
+    };
+    let audit_key_file = std::env::var_os("MELDROUTE_AUDIT_KEY_FILE")
+        .map(PathBuf::from)
+        .or(file.audit_key_file)
+        .unwrap_or_else(|| data_dir.join("audit.key"));
+    Ok(Settings {
+        audit_key_file,
+        session_idle: std::time::Duration::from_secs(idle * 60),
+        session_absolute: std::time::Duration::from_secs(absolute * 3600),
+        secure_cookies,
+        addr,
+        data_dir,
+        database_url: Secret::new(database_url),
+        metrics_addr,
+        log_format,
+    })
 }
 
 /// The embedded database inside the data directory.

@@ -4,9 +4,11 @@
 
 use meldroute_database::Database;
 use meldroute_domain::*;
+use meldroute_store::AccountStore;
 use meldroute_store::{
     NewGroup, NewLocation, NewOrganisation, NewPupil, NewUser, Role, RoleGrant, Store, TenantCtx, UserId,
 };
+use meldroute_web::auth::{login, totp};
 use meldroute_web::{clock, dossiers, password};
 use time::{Date, Duration};
 
@@ -21,6 +23,8 @@ pub struct DemoLogin {
     pub login: &'static str,
     pub name: &'static str,
     pub role: &'static str,
+    /// The TOTP secret (base32), so a newcomer can log in without a phone.
+    pub totp_secret: String,
 }
 
 /// (login, display name, role, school: None = whole organisation, Some(true) = PO, Some(false) = VO)
@@ -50,17 +54,47 @@ fn role_label(role: Role) -> &'static str {
     }
 }
 
-pub fn logins() -> Vec<DemoLogin> {
-    USERS.iter().map(|(login, name, role, _)| DemoLogin { login, name, role: role_label(*role) }).collect()
+/// The demo accounts with their TOTP secrets, read from the database.
+async fn logins(db: &Database) -> Result<Vec<DemoLogin>, String> {
+    let mut out = Vec::new();
+    for (login, name, role, _) in USERS {
+        let user = db.find_user_by_login(login).await.map_err(err)?.ok_or_else(|| err("a demo account is missing"))?;
+        out.push(DemoLogin { login, name, role: role_label(role), totp_secret: user.totp_secret.unwrap_or_default() });
+    }
+    Ok(out)
 }
 
 pub fn print_logins(logins: &[DemoLogin]) {
     println!();
     println!("DEMO: fictional data. Every demo account uses the password: {PASSWORD}");
+    println!("Second step: add the TOTP secret to an authenticator app, or print a current code with");
+    println!("  meldroute demo totp LOGIN [--data-dir DIR | --database-url URL]");
+    println!("  {:<14} {:<34} {:<36} {}", "login", "name", "role", "TOTP secret");
     for l in logins {
-        println!("  {:<14} {:<34} {}", l.login, l.name, l.role);
+        println!("  {:<14} {:<34} {:<36} {}", l.login, l.name, l.role, l.totp_secret);
     }
     println!();
+}
+
+/// `meldroute demo totp LOGIN`: the current code of a demo account. Refused for accounts outside a demo
+/// organisation, so it can never help anyone into real data.
+pub async fn current_code(db: &Database, login: &str) -> Result<String, String> {
+    let user = db
+        .find_user_by_login(&login.trim().to_lowercase())
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("there is no account '{login}'"))?;
+    let org = db.get_organisation(&TenantCtx::new(user.org)).await.map_err(|e| e.to_string())?;
+    if !org.is_demo {
+        return Err(format!("refused: '{login}' is not a demo account"));
+    }
+    let secret = user
+        .totp_secret
+        .as_deref()
+        .and_then(totp::base32_decode)
+        .ok_or_else(|| format!("'{login}' has no second factor set up"))?;
+    totp::code_for_step(&secret, totp::step_at(clock::now_utc().unix_timestamp()))
+        .ok_or_else(|| "cannot compute a code".to_string())
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -73,14 +107,14 @@ pub async fn ensure(db: &Database) -> Result<Vec<DemoLogin>, String> {
         // The last account is created last: if it is there, the demo data is complete.
         let last = USERS[USERS.len() - 1].0;
         return match db.find_user_by_login(last).await.map_err(err)? {
-            Some(user) if user.org == org.id => Ok(logins()),
+            Some(user) if user.org == org.id => logins(db).await,
             _ => Err("the demo data in this database is incomplete (an earlier start was interrupted); \
                       start with an empty --data-dir"
                 .to_string()),
         };
     }
     create(db).await?;
-    Ok(logins())
+    logins(db).await
 }
 
 async fn create(db: &Database) -> Result<(), String> {
@@ -193,7 +227,7 @@ async fn create_user(
                 display_name: name.into(),
                 email: None,
                 password_hash: hash,
-                totp_secret: None,
+                totp_secret: Some(totp::new_secret().map_err(err)?),
                 lang: "nl".into(),
                 created_at: clock::now_utc(),
             },
@@ -201,6 +235,9 @@ async fn create_user(
         .await
         .map_err(err)?;
     db.grant_role(t, RoleGrant { user: user.id, location, role }).await.map_err(err)?;
+    // Recovery codes complete the enrolment; demo users get codes nobody sees (they have the secret).
+    let codes = login::new_recovery_codes().map_err(err)?;
+    db.replace_recovery_codes(t, user.id, &login::recovery_hashes(&codes)).await.map_err(err)?;
     Ok(user.id)
 }
 

@@ -88,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Tools for demo instances only.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
     /// The afwegingskader (assessment framework) engine, for inspection and integration.
     Afwegingskader {
         #[command(subcommand)]
@@ -117,6 +122,17 @@ enum AdminCommand {
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Print the current TOTP code of a demo account (refused for accounts with real data).
+    Totp {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The demo login, e.g. leerkracht.po
+        login: String,
     },
 }
 
@@ -182,6 +198,14 @@ async fn run(command: Command) -> Result<(), String> {
             };
             let settings = config::resolve(&db.overrides())?;
             admin::create_user(settings, admin::NewAccount { org, login, name, role, password }).await
+        }
+        Command::Demo { command: DemoCommand::Totp { db, login } } => {
+            let settings = config::resolve(&db.overrides())?;
+            let database = ops::open_migrated(&settings).await?;
+            let code = demo::current_code(&database, &login).await;
+            database.close().await;
+            println!("{}", code?);
+            Ok(())
         }
         Command::Afwegingskader { .. } => Ok(()),
     }

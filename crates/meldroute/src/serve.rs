@@ -21,12 +21,26 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
         Some(addr) => Some(bind(addr, "--metrics-addr or MELDROUTE_METRICS_ADDR").await?),
         None => None,
     };
-    let db = ops::open_migrated(&settings).await?;
+    ops::prepare_data_dir(&settings)?;
+    let key = meldroute_database::audit::AuditKey::load_or_create(&settings.audit_key_file)
+        .map_err(|e| format!("cannot use the audit key {}: {}", settings.audit_key_file.display(), e.0))?;
+    let db = ops::open_migrated(&settings).await?.with_audit_key(key);
     let demo_logins = if demo_mode { Some(demo::ensure(&db).await?) } else { None };
 
     let (writer, writer_task) = db.spawn_writer();
     let metrics = Arc::new(Metrics::default());
-    let state = AppState { db: db.clone(), writer: writer.clone(), demo: demo_mode, metrics: metrics.clone() };
+    let auth = meldroute_web::auth::AuthConfig::new(
+        settings.session_idle,
+        settings.session_absolute,
+        settings.secure_cookies,
+    )?;
+    let state = AppState {
+        db: db.clone(),
+        writer: writer.clone(),
+        demo: demo_mode,
+        metrics: metrics.clone(),
+        auth: Arc::new(auth),
+    };
     let app = meldroute_web::router(state);
 
     let local = listener.local_addr().map_err(|e| e.to_string())?;

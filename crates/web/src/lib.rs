@@ -4,6 +4,8 @@
 //! Handlers stay thin: they parse input, ask the domain or the store, and render. They never decide
 //! meldcode logic themselves.
 
+pub mod audit;
+pub mod auth;
 pub mod clock;
 pub mod dossiers;
 pub mod headers;
@@ -16,7 +18,7 @@ pub mod request_id;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use meldroute_database::Database;
 use meldroute_store::Writer;
 
@@ -27,6 +29,7 @@ pub struct AppState {
     pub writer: Writer,
     pub demo: bool,
     pub metrics: Arc<metrics::Metrics>,
+    pub auth: Arc<auth::AuthConfig>,
 }
 
 /// The application's routes with all middleware applied.
@@ -35,10 +38,16 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/static/app.css", get(pages::stylesheet))
+        .route("/login", get(auth::login::login_form).post(auth::login::login_submit))
+        .route("/login/code", get(auth::login::code_form).post(auth::login::code_submit))
+        .route("/login/setup", get(auth::login::setup_form).post(auth::login::setup_submit))
+        .route("/logout", post(auth::login::logout))
+        .route("/logout/everywhere", post(auth::login::logout_everywhere))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(pages::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(auth::csrf::same_origin_only))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(axum::middleware::from_fn_with_state(metrics, request_id::trace_request))
 }

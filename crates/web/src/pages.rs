@@ -6,7 +6,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use meldroute_i18n::Lang;
 
+use meldroute_store::Store;
+
 use crate::AppState;
+use crate::auth::session::{CurrentUser, NoSession};
 
 /// The texts of one page in the reader's language.
 #[derive(Clone, Copy)]
@@ -24,17 +27,33 @@ impl I18n {
     }
 }
 
+/// The logged-in user as the header shows it.
+pub struct UserBar {
+    pub name: String,
+    /// The session's form token, for the logout button.
+    pub csrf: String,
+}
+
 /// What the shared layout (`base.html`) needs.
 pub struct Layout {
     pub i: I18n,
     pub demo: bool,
     pub title: String,
+    pub user: Option<UserBar>,
 }
 
 impl Layout {
+    /// A page for someone not logged in.
     pub fn new(state: &AppState, lang: Lang, title_key: &str) -> Layout {
         let i = I18n { lang };
-        Layout { i, demo: state.demo, title: i.t(title_key) }
+        Layout { i, demo: state.demo, title: i.t(title_key), user: None }
+    }
+
+    /// A page for a logged-in user, in their language.
+    pub fn for_user(state: &AppState, me: &CurrentUser, title_key: &str) -> Layout {
+        let i = I18n { lang: me.lang };
+        let user = UserBar { name: me.user.display_name.clone(), csrf: me.session.csrf_token.clone() };
+        Layout { i, demo: state.demo, title: i.t(title_key), user: Some(user) }
     }
 }
 
@@ -53,10 +72,32 @@ pub fn render<T: Template>(template: &T, status: StatusCode) -> Response {
 #[template(path = "home.html")]
 pub struct HomePage {
     pub layout: Layout,
+    pub roles: Vec<String>,
 }
 
-pub async fn home(State(state): State<AppState>) -> Response {
-    render(&HomePage { layout: Layout::new(&state, Lang::Nl, "home-title") }, StatusCode::OK)
+pub async fn home(State(state): State<AppState>, me: Result<CurrentUser, NoSession>) -> Response {
+    match me {
+        Ok(me) => {
+            let layout = Layout::for_user(&state, &me, "home-title");
+            let locations = state.db.list_locations(&me.tenant).await.unwrap_or_default();
+            let roles = me
+                .grants
+                .iter()
+                .map(|g| {
+                    let place = match g.location {
+                        Some(id) => locations.iter().find(|l| l.id == id).map_or_else(String::new, |l| l.name.clone()),
+                        None => layout.i.t("role-whole-organisation"),
+                    };
+                    format!("{} · {place}", layout.i.t(&format!("role-{}", g.role.code())))
+                })
+                .collect();
+            render(&HomePage { layout, roles }, StatusCode::OK)
+        }
+        Err(NoSession::SecondFactor) => NoSession::SecondFactor.into_response(),
+        Err(_) => {
+            render(&HomePage { layout: Layout::new(&state, Lang::Nl, "home-title"), roles: Vec::new() }, StatusCode::OK)
+        }
+    }
 }
 
 #[derive(Template)]

@@ -227,3 +227,129 @@ pub fn run(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).to_string(),
     )
 }
+
+/// A browser-like client: keeps the session cookie, sends Origin on POST, and can log in with the demo
+/// password and a TOTP code computed from the secret printed at start-up.
+pub struct Browser {
+    pub addr: String,
+    pub cookie: Option<String>,
+}
+
+pub const DEMO_PASSWORD: &str = "demo-wachtwoord-2026";
+
+impl Browser {
+    pub fn new(server: &Server) -> Browser {
+        Browser { addr: server.addr.clone(), cookie: None }
+    }
+
+    fn absorb(&mut self, response: &Response) {
+        for (name, value) in &response.headers {
+            if name.eq_ignore_ascii_case("set-cookie") {
+                let pair = value.split(';').next().unwrap_or_default();
+                if let Some((_, v)) = pair.split_once('=') {
+                    self.cookie = if v.is_empty() { None } else { Some(pair.to_string()) };
+                }
+            }
+        }
+    }
+
+    pub fn get(&mut self, path: &str) -> Response {
+        let cookie = self.cookie.clone();
+        let mut headers = vec![];
+        if let Some(c) = &cookie {
+            headers.push(("Cookie", c.as_str()));
+        }
+        let response = request(&self.addr, "GET", path, &headers, None);
+        self.absorb(&response);
+        response
+    }
+
+    /// POSTs a form as a browser on our own page would (with Origin).
+    pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let origin = format!("http://{}", self.addr);
+        self.post_with_origin(path, fields, &origin)
+    }
+
+    pub fn post_with_origin(&mut self, path: &str, fields: &[(&str, &str)], origin: &str) -> Response {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let cookie = self.cookie.clone();
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded"), ("Origin", origin)];
+        if let Some(c) = &cookie {
+            headers.push(("Cookie", c.as_str()));
+        }
+        let response = request(&self.addr, "POST", path, &headers, Some(&body));
+        self.absorb(&response);
+        response
+    }
+
+    /// The `_csrf` value of the form on a page.
+    pub fn csrf_of(page: &Response) -> String {
+        let marker = "name=\"_csrf\" value=\"";
+        let start =
+            page.body.find(marker).unwrap_or_else(|| panic!("no form token on page: {}", page.body)) + marker.len();
+        page.body[start..start + 32].to_string()
+    }
+
+    /// Logs in with password and a fresh TOTP code; panics when that fails.
+    pub fn login(&mut self, login: &str, secret: &str) {
+        let r = self.post("/login", &[("login", login), ("password", DEMO_PASSWORD)]);
+        assert_eq!(r.status, 303, "password step for {login}: {}", r.body);
+        assert_eq!(r.header("location"), Some("/login/code"));
+        let page = self.get("/login/code");
+        let csrf = Browser::csrf_of(&page);
+        let code = fresh_code(secret);
+        let r = self.post("/login/code", &[("_csrf", &csrf), ("code", &code)]);
+        assert_eq!(r.status, 303, "second factor for {login}: {}", r.body);
+        assert_eq!(r.header("location"), Some("/"));
+    }
+}
+
+/// A TOTP code for the current step that has not been handed out by this process before (a step can be
+/// used once per account, so consecutive logins within 30 seconds take the next step, which the server
+/// accepts as clock drift; beyond that, wait).
+pub fn fresh_code(secret: &str) -> String {
+    use meldroute_web::auth::totp;
+    use std::sync::Mutex;
+    static USED: Mutex<Vec<(String, i64)>> = Mutex::new(Vec::new());
+    let key = totp::base32_decode(secret).unwrap();
+    loop {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let step = totp::step_at(now);
+        let mut used = USED.lock().unwrap();
+        let last = used.iter().filter(|(s, _)| s == secret).map(|(_, st)| *st).max();
+        let candidate = match last {
+            Some(l) if l >= step + 1 => None,
+            Some(l) if l >= step => Some(step + 1),
+            _ => Some(step),
+        };
+        if let Some(step) = candidate {
+            used.push((secret.to_string(), step));
+            return totp::code_for_step(&key, step).unwrap();
+        }
+        drop(used);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// The TOTP secrets printed at start-up by a demo server, per login.
+pub fn demo_secrets(stdout: &str) -> Vec<(String, String)> {
+    stdout
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            let secret = cols.last()?;
+            (cols.len() >= 3
+                && secret.len() == 32
+                && secret.chars().all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)))
+            .then(|| (cols[0].to_string(), secret.to_string()))
+        })
+        .collect()
+}
+
+pub fn secret_of(server: &Server, login: &str) -> String {
+    demo_secrets(&server.stdout)
+        .into_iter()
+        .find(|(l, _)| l == login)
+        .map(|(_, s)| s)
+        .unwrap_or_else(|| panic!("no secret for {login}"))
+}

@@ -1,0 +1,169 @@
+//! Logging in and out through the real server: password plus TOTP, session rotation, replay, throttling,
+//! CSRF, timeouts, and messages that reveal nothing.
+
+// Integration tests: helpers outside #[test] functions may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use support::*;
+
+async fn login_logout_and_session_rotation(backend: Backend) {
+    let Some(env) = Env::new(backend).await else { return };
+    let server = Server::start(&env, &["--demo"]);
+    let secret = secret_of(&server, "ib.po");
+    let mut b = Browser::new(&server);
+
+    // Protected pages send an anonymous visitor to the login page; the start page shows a login button.
+    let home = b.get("/");
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("href=\"/login\""));
+
+    let r = b.post("/login", &[("login", "IB.po"), ("password", DEMO_PASSWORD)]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let half = b.cookie.clone().unwrap();
+    // Half logged in: the start page still demands the second factor.
+    let r = b.get("/");
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/login/code"));
+
+    let page = b.get("/login/code");
+    let csrf = Browser::csrf_of(&page);
+    // Without the form token, or from another site: refused, and nothing changes.
+    assert_eq!(b.post("/login/code", &[("code", "123456")]).status, 403);
+    assert_eq!(
+        b.post_with_origin("/login/code", &[("_csrf", &csrf), ("code", "123456")], "https://evil.example").status,
+        403
+    );
+    // A wrong code.
+    let r = b.post("/login/code", &[("_csrf", &csrf), ("code", "000000")]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("klopt niet"), "{}", r.body);
+
+    let code = fresh_code(&secret);
+    let r = b.post("/login/code", &[("_csrf", &csrf), ("code", &code)]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let full = b.cookie.clone().unwrap();
+    assert_ne!(half, full, "the session id is rotated after the second factor");
+    let home = b.get("/");
+    assert!(home.body.contains("Ilse Intern-Begeleider"), "{}", home.body);
+    assert!(home.body.contains("Intern begeleider"));
+
+    // The old (half) session id is dead.
+    let mut old = Browser { addr: server.addr.clone(), cookie: Some(half) };
+    assert!(old.get("/").body.contains("href=\"/login\""));
+
+    // The same code cannot be used again, not even in a new login within the same 30 seconds.
+    let mut again = Browser::new(&server);
+    assert_eq!(again.post("/login", &[("login", "ib.po"), ("password", DEMO_PASSWORD)]).status, 303);
+    let page = again.get("/login/code");
+    let r = again.post("/login/code", &[("_csrf", &Browser::csrf_of(&page)), ("code", &code)]);
+    assert_eq!(r.status, 200, "replayed code refused");
+    assert!(r.body.contains("al gebruikt"));
+
+    // Logging out needs the form token and ends the session.
+    assert_eq!(b.post("/logout", &[]).status, 403);
+    let csrf = Browser::csrf_of(&b.get("/"));
+    let r = b.post("/logout", &[("_csrf", &csrf)]);
+    assert_eq!(r.status, 303);
+    assert!(b.cookie.is_none(), "cookie cleared");
+    let mut reuse = Browser { addr: server.addr.clone(), cookie: Some(full) };
+    assert!(reuse.get("/").body.contains("href=\"/login\""), "the logged-out session is gone on the server too");
+    env.finish().await;
+}
+
+#[tokio::test]
+async fn sqlite_login_logout_and_session_rotation() {
+    login_logout_and_session_rotation(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_login_logout_and_session_rotation() {
+    login_logout_and_session_rotation(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn failures_look_the_same_and_are_throttled() {
+    let Some(env) = Env::new(Backend::Sqlite).await else { return };
+    let server = Server::start(&env, &["--demo"]);
+    let mut b = Browser::new(&server);
+    let wrong_password = b.post("/login", &[("login", "af.po"), ("password", "not the right password")]);
+    let unknown = b.post("/login", &[("login", "nobody.at.all"), ("password", "not the right password")]);
+    assert_eq!(wrong_password.status, unknown.status);
+    assert_eq!(wrong_password.status, 200);
+    let strip = |body: &str| body.replace("af.po", "X").replace("nobody.at.all", "X");
+    assert_eq!(
+        strip(&wrong_password.body),
+        strip(&unknown.body),
+        "same page for a wrong password and an unknown account"
+    );
+    assert!(b.cookie.is_none(), "no session after a failure");
+
+    // Five failures are free, then the name is locked for a while, whether the account exists or not.
+    for _ in 0..6 {
+        b.post("/login", &[("login", "directeur.po"), ("password", "not the right password")]);
+        b.post("/login", &[("login", "ghost"), ("password", "not the right password")]);
+    }
+    let locked = b.post("/login", &[("login", "directeur.po"), ("password", DEMO_PASSWORD)]);
+    assert!(locked.body.contains("Te veel mislukte pogingen"), "the right password does not help during the lock");
+    assert!(b.cookie.is_none());
+    let ghost = b.post("/login", &[("login", "ghost"), ("password", "x")]);
+    assert!(ghost.body.contains("Te veel mislukte pogingen"));
+    // Other accounts are not affected.
+    let secret = secret_of(&server, "leerkracht.po");
+    b.login("leerkracht.po", &secret);
+    env.finish().await;
+}
+
+#[tokio::test]
+async fn idle_and_disabled_sessions_end() {
+    use meldroute_store::{AccountStore, Store};
+    let Some(env) = Env::new(Backend::Sqlite).await else { return };
+    let server = Server::start(&env, &["--demo"]);
+    let mut b = Browser::new(&server);
+    b.login("af.po", &secret_of(&server, "af.po"));
+    assert!(b.get("/").body.contains("Anouk Aandacht"));
+
+    // Sessions idle for more than 15 minutes are over.
+    let db_path = env.data_dir().join("meldroute.db");
+    let url = format!("sqlite://{}", db_path.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = '2020-01-01T00:00:00Z'").execute(&pool).await.unwrap();
+    assert!(b.get("/").body.contains("href=\"/login\""), "idle session ended");
+
+    // Disabling an account ends its sessions at once.
+    b.login("af.po", &secret_of(&server, "af.po"));
+    let db = meldroute_database::Database::connect(&url).await.unwrap();
+    let user = db.find_user_by_login("af.po").await.unwrap().unwrap();
+    db.set_user_disabled(&meldroute_store::TenantCtx::new(user.org), user.id, true).await.unwrap();
+    assert!(b.get("/").body.contains("href=\"/login\""), "disabled account's session ended");
+    let r = b.post("/login", &[("login", "af.po"), ("password", DEMO_PASSWORD)]);
+    assert!(r.body.contains("klopt niet"), "a disabled account cannot log in, with the usual message");
+    env.finish().await;
+}
+
+#[test]
+fn demo_totp_command_works_only_for_demo_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let (code, _, err) = run(
+        &[
+            "admin",
+            "create-user",
+            "--data-dir",
+            &data,
+            "--org",
+            "Echte School",
+            "--login",
+            "echt",
+            "--name",
+            "E",
+            "--password-stdin",
+        ],
+        Some("een heel goed wachtwoord\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&["demo", "totp", "--data-dir", &data, "echt"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("not a demo account"), "{err}");
+}

@@ -1,0 +1,185 @@
+//! Server-side sessions. The browser holds a random 128-bit token in a `__Host-` cookie (Secure, HttpOnly,
+//! SameSite=Strict, Path=/); the database holds only its SHA-256 with the user, the times and the CSRF
+//! token, so several nodes share sessions and a database leak does not leak sessions.
+//!
+//! A session starts "half" after the password and becomes full after the second factor, when its id is
+//! rotated. It ends after 15 minutes without requests or 12 hours after login (configurable), on logout,
+//! and when the account is disabled or its roles change.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use meldroute_i18n::Lang;
+use meldroute_store::{AccountStore, RoleGrant, SessionRecord, Store, TenantCtx, User};
+use time::OffsetDateTime;
+
+use crate::auth::{new_token, token_hash};
+use crate::{AppState, clock};
+
+pub const COOKIE_SECURE: &str = "__Host-meldroute";
+/// Without TLS (tests on plain HTTP) the `__Host-` prefix is not allowed; same attributes otherwise.
+pub const COOKIE_PLAIN: &str = "meldroute";
+/// Sessions are touched at most this often, to spare the database a write per request.
+const TOUCH_EVERY: time::Duration = time::Duration::seconds(60);
+
+pub fn cookie_name(state: &AppState) -> &'static str {
+    if state.auth.secure_cookie { COOKIE_SECURE } else { COOKIE_PLAIN }
+}
+
+/// The `Set-Cookie` value for a session token.
+pub fn set_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let secure = if state.auth.secure_cookie { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{}={token}; Path=/; HttpOnly; SameSite=Strict{secure}", cookie_name(state)))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(state: &AppState) -> HeaderValue {
+    let secure = if state.auth.secure_cookie { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}", cookie_name(state)))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The session token in the request's cookies, if any.
+pub fn token_from(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name && v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit())).then(|| v.to_string())
+    })
+}
+
+/// Creates a session for `user` and returns the cookie token.
+pub async fn start(state: &AppState, user: &User, second_factor_done: bool) -> Result<(String, SessionRecord), String> {
+    let token = new_token()?;
+    let now = clock::now_utc();
+    let record = SessionRecord {
+        id_hash: token_hash(&token),
+        org: user.org,
+        user: user.id,
+        created_at: now,
+        last_seen_at: now,
+        second_factor_done,
+        csrf_token: new_token()?,
+    };
+    state.db.create_session(&record).await.map_err(|e| e.to_string())?;
+    Ok((token, record))
+}
+
+/// Replaces a session by a new one with a new id (after the second factor); returns the new token.
+pub async fn rotate(state: &AppState, old: &SessionRecord, second_factor_done: bool) -> Result<String, String> {
+    let token = new_token()?;
+    let now = clock::now_utc();
+    let record = SessionRecord {
+        id_hash: token_hash(&token),
+        org: old.org,
+        user: old.user,
+        created_at: old.created_at,
+        last_seen_at: now,
+        second_factor_done,
+        csrf_token: new_token()?,
+    };
+    state.db.rotate_session(&old.id_hash, &record).await.map_err(|e| e.to_string())?;
+    Ok(token)
+}
+
+/// Why a request has no usable session.
+#[derive(Debug)]
+pub enum NoSession {
+    /// No cookie, unknown, expired or ended session: log in (again).
+    Login,
+    /// Password done, second factor not yet.
+    SecondFactor,
+    /// The database failed; nothing is known.
+    Unavailable,
+}
+
+impl IntoResponse for NoSession {
+    fn into_response(self) -> Response {
+        match self {
+            NoSession::Login => Redirect::to("/login").into_response(),
+            NoSession::SecondFactor => Redirect::to("/login/code").into_response(),
+            NoSession::Unavailable => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+    }
+}
+
+/// A session found for the request, valid in time, with its user (not disabled).
+pub struct Found {
+    pub record: SessionRecord,
+    pub user: User,
+}
+
+fn expired(state: &AppState, record: &SessionRecord, now: OffsetDateTime) -> bool {
+    let idle = time::Duration::try_from(state.auth.idle_timeout).unwrap_or(time::Duration::minutes(15));
+    let absolute = time::Duration::try_from(state.auth.absolute_timeout).unwrap_or(time::Duration::hours(12));
+    now - record.last_seen_at > idle || now - record.created_at > absolute
+}
+
+/// Looks up the request's session (half or full).
+pub async fn find(state: &AppState, headers: &HeaderMap) -> Result<Found, NoSession> {
+    let token = token_from(headers, cookie_name(state)).ok_or(NoSession::Login)?;
+    let hash = token_hash(&token);
+    let record = state.db.get_session(&hash).await.map_err(|_| NoSession::Unavailable)?.ok_or(NoSession::Login)?;
+    let now = clock::now_utc();
+    if expired(state, &record, now) {
+        let _ = state.db.delete_session(&hash).await;
+        return Err(NoSession::Login);
+    }
+    let tenant = TenantCtx::new(record.org);
+    let user = state.db.get_user(&tenant, record.user).await.map_err(|_| NoSession::Login)?;
+    if user.disabled {
+        let _ = state.db.delete_session(&hash).await;
+        return Err(NoSession::Login);
+    }
+    if now - record.last_seen_at > TOUCH_EVERY {
+        let _ = state.db.touch_session(&hash, now).await;
+    }
+    Ok(Found { record, user })
+}
+
+/// A fully logged-in user (password and second factor), for every protected page.
+pub struct CurrentUser {
+    pub session: SessionRecord,
+    pub user: User,
+    pub tenant: TenantCtx,
+    pub grants: Vec<RoleGrant>,
+    pub lang: Lang,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = NoSession;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let found = find(state, &parts.headers).await?;
+        if !found.record.second_factor_done {
+            return Err(NoSession::SecondFactor);
+        }
+        let tenant = TenantCtx::new(found.user.org);
+        let grants = state.db.roles_of(&tenant, found.user.id).await.map_err(|_| NoSession::Unavailable)?;
+        let lang = Lang::from_code(&found.user.lang).unwrap_or_default();
+        Ok(CurrentUser { session: found.record, user: found.user, tenant, grants, lang })
+    }
+}
+
+/// A session after the password but before the second factor (only the code pages accept it).
+pub struct HalfSession(pub Found);
+
+impl FromRequestParts<AppState> for HalfSession {
+    type Rejection = NoSession;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let found = find(state, &parts.headers).await?;
+        if found.record.second_factor_done {
+            return Err(NoSession::Login);
+        }
+        Ok(HalfSession(found))
+    }
+}
+
+/// Adds a `Set-Cookie` header to a response.
+pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().append(SET_COOKIE, cookie);
+    response
+}
