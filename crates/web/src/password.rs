@@ -18,18 +18,53 @@ fn argon2() -> Argon2<'static> {
 pub enum PasswordProblem {
     TooShort,
     TooLong,
+    /// On the list of common and breached passwords, or made of the login name or one repeated character.
+    TooCommon,
 }
 
-/// Checks the length rules (no composition rules, per NIST SP 800-63B).
+impl PasswordProblem {
+    /// The translation key of the message.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            PasswordProblem::TooShort => "password-too-short",
+            PasswordProblem::TooLong => "password-too-long",
+            PasswordProblem::TooCommon => "password-too-common",
+        }
+    }
+}
+
+/// Common and breached passwords of 12+ characters (see data/README.md), lower-cased.
+const COMMON: &str = include_str!("../data/common-passwords.txt");
+
+fn common_passwords() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMON.lines().map(str::trim).filter(|l| !l.is_empty()).collect())
+}
+
+/// Checks a new password: 12 to 128 characters, not common or breached, not the login name, not one
+/// character repeated. No composition rules (NIST SP 800-63B).
 pub fn check_policy(password: &str) -> Result<(), PasswordProblem> {
+    check_new_password(password, "")
+}
+
+/// [`check_policy`] plus: the password must not contain the login name.
+pub fn check_new_password(password: &str, login: &str) -> Result<(), PasswordProblem> {
     let len = password.chars().count();
     if len < MIN_LEN {
-        Err(PasswordProblem::TooShort)
-    } else if len > MAX_LEN {
-        Err(PasswordProblem::TooLong)
-    } else {
-        Ok(())
+        return Err(PasswordProblem::TooShort);
     }
+    if len > MAX_LEN {
+        return Err(PasswordProblem::TooLong);
+    }
+    let lower = password.to_lowercase();
+    let login = login.trim().to_lowercase();
+    let mut chars = lower.chars();
+    let first = chars.next();
+    let one_char = chars.all(|c| Some(c) == first);
+    if one_char || common_passwords().contains(lower.as_str()) || (login.len() >= 3 && lower.contains(&login)) {
+        return Err(PasswordProblem::TooCommon);
+    }
+    Ok(())
 }
 
 /// Hashes a password into a PHC string (blocking; call from `spawn_blocking` in async code).
@@ -69,10 +104,20 @@ mod tests {
     }
 
     #[test]
+    fn common_and_personal_passwords_are_refused() {
+        assert_eq!(check_policy("qwertyuiopasdfgh"), Err(PasswordProblem::TooCommon));
+        assert_eq!(check_policy("QwertyUiopAsdfgh"), Err(PasswordProblem::TooCommon), "case does not help");
+        assert_eq!(check_policy("aaaaaaaaaaaaaaaa"), Err(PasswordProblem::TooCommon));
+        assert_eq!(check_new_password("lieke.po-2026-zomer", "lieke.po"), Err(PasswordProblem::TooCommon));
+        assert_eq!(check_new_password("paars konijn op de fiets", "lieke.po"), Ok(()));
+        assert!(common_passwords().len() > 10_000);
+    }
+
+    #[test]
     fn length_policy() {
         assert_eq!(check_policy("elf tekens!"), Err(PasswordProblem::TooShort));
         assert_eq!(check_policy("twaalf tekens"), Ok(()));
         assert_eq!(check_policy(&"x".repeat(129)), Err(PasswordProblem::TooLong));
-        assert_eq!(check_policy(&"é".repeat(12)), Ok(()));
+        assert_eq!(check_policy("één twee drie"), Ok(()));
     }
 }
