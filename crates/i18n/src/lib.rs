@@ -43,10 +43,12 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
         Lang::Nl => &[
             ("common.ftl", include_str!("../../../locales/nl/common.ftl")),
             ("domain.ftl", include_str!("../../../locales/nl/domain.ftl")),
+            ("admin.ftl", include_str!("../../../locales/nl/admin.ftl")),
         ],
         Lang::En => &[
             ("common.ftl", include_str!("../../../locales/en/common.ftl")),
             ("domain.ftl", include_str!("../../../locales/en/domain.ftl")),
+            ("admin.ftl", include_str!("../../../locales/en/admin.ftl")),
         ],
     }
 }

@@ -64,52 +64,8 @@ pub struct Group {
     pub name: String,
 }
 
-/// The roles of meldcode.md §5, held per location (or organisation-wide when `location` is `None`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Teacher, mentor, pedagogisch medewerker, gastouder.
-    Medewerker,
-    /// Intern begeleider / zorgcoördinator.
-    InternBegeleider,
-    /// Aandachtsfunctionaris huiselijk geweld en kindermishandeling.
-    Aandachtsfunctionaris,
-    Directeur,
-    /// School board: aggregate figures only.
-    Bestuur,
-    /// Administrator: users and settings, never dossier content.
-    Beheerder,
-    /// External partner: only what was shared, until an end date.
-    ExternePartner,
-}
-
-impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Medewerker,
-        Role::InternBegeleider,
-        Role::Aandachtsfunctionaris,
-        Role::Directeur,
-        Role::Bestuur,
-        Role::Beheerder,
-        Role::ExternePartner,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Medewerker => "medewerker",
-            Role::InternBegeleider => "intern_begeleider",
-            Role::Aandachtsfunctionaris => "aandachtsfunctionaris",
-            Role::Directeur => "directeur",
-            Role::Bestuur => "bestuur",
-            Role::Beheerder => "beheerder",
-            Role::ExternePartner => "externe_partner",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.code() == code)
-    }
-}
+/// The roles of meldcode.md §5 live in the domain, next to the access policy that gives them meaning.
+pub use meldroute_domain::access::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoleGrant {

@@ -4,6 +4,7 @@
 //! Handlers stay thin: they parse input, ask the domain or the store, and render. They never decide
 //! meldcode logic themselves.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod clock;
@@ -14,11 +15,11 @@ pub mod metrics;
 pub mod pages;
 pub mod password;
 pub mod request_id;
+pub mod routes;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
 use meldroute_database::Database;
 use meldroute_store::Writer;
 
@@ -35,16 +36,7 @@ pub struct AppState {
 /// The application's routes with all middleware applied.
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
-    Router::new()
-        .route("/", get(pages::home))
-        .route("/static/app.css", get(pages::stylesheet))
-        .route("/login", get(auth::login::login_form).post(auth::login::login_submit))
-        .route("/login/code", get(auth::login::code_form).post(auth::login::code_submit))
-        .route("/login/setup", get(auth::login::setup_form).post(auth::login::setup_submit))
-        .route("/logout", post(auth::login::logout))
-        .route("/logout/everywhere", post(auth::login::logout_everywhere))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+    routes::build()
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(auth::csrf::same_origin_only))

@@ -183,3 +183,43 @@ pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
     response.headers_mut().append(SET_COOKIE, cookie);
     response
 }
+
+impl CurrentUser {
+    /// The user as the domain's access policy sees them.
+    pub fn actor(&self) -> meldroute_domain::access::Actor {
+        meldroute_domain::access::Actor {
+            user: self.user.id.0,
+            grants: self
+                .grants
+                .iter()
+                .map(|g| meldroute_domain::access::Grant { role: g.role, location: g.location.map(|l| l.0) })
+                .collect(),
+        }
+    }
+
+    /// Asks the access policy; a denial becomes a plain 404 that reveals nothing (whether the thing exists
+    /// or is merely out of reach is nobody's business).
+    pub fn authorize(
+        &self,
+        action: meldroute_domain::access::Action,
+        resource: &meldroute_domain::access::Resource,
+    ) -> Result<(), Denied> {
+        match meldroute_domain::access::authorize(&self.actor(), action, resource) {
+            meldroute_domain::access::Decision::Allow => Ok(()),
+            meldroute_domain::access::Decision::Deny(reason) => Err(Denied { reason: reason.code() }),
+        }
+    }
+}
+
+/// A refused action. Answered as 404 so that ids of other people's records reveal nothing.
+#[derive(Debug)]
+pub struct Denied {
+    pub reason: &'static str,
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        tracing::info!(reason = self.reason, "access denied");
+        StatusCode::NOT_FOUND.into_response()
+    }
+}

@@ -1,0 +1,112 @@
+//! THE route table: every route of the application, with who may reach it. The router is built from this
+//! table and nothing else (a test fails when `.route(` appears anywhere else), so a route cannot exist
+//! without an access rule. For `Access::User(action)` the handler loads the resource and asks
+//! `meldroute_domain::access::authorize` for exactly that action; the authorization matrix test drives every
+//! route in this table against every role.
+
+use axum::Router;
+use axum::http::Method;
+use axum::routing::{MethodRouter, get, post};
+use meldroute_domain::access::Action;
+
+use crate::auth::login;
+use crate::{AppState, admin, health, pages};
+
+/// Who may reach a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: the login page, health checks, static assets, public reference pages.
+    Public,
+    /// A session after the password, before the second factor (only the second-factor pages).
+    HalfSession,
+    /// Any logged-in user, for pages about themselves (start page, logout).
+    LoggedIn,
+    /// A logged-in user allowed `action` on the resource the handler loads.
+    User(Action),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+pub fn entry(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> (RouteSpec, MethodRouter<AppState>) {
+    (RouteSpec { method, path, access }, handler)
+}
+
+/// Every route with its access rule and handler.
+pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Access::*;
+    let mut table = vec![
+        entry(Method::GET, "/", Public, get(pages::home)),
+        entry(Method::GET, "/static/app.css", Public, get(pages::stylesheet)),
+        entry(Method::GET, "/healthz", Public, get(health::healthz)),
+        entry(Method::GET, "/readyz", Public, get(health::readyz)),
+        entry(Method::GET, "/login", Public, get(login::login_form)),
+        entry(Method::POST, "/login", Public, post(login::login_submit)),
+        entry(Method::GET, "/login/code", HalfSession, get(login::code_form)),
+        entry(Method::POST, "/login/code", HalfSession, post(login::code_submit)),
+        entry(Method::GET, "/login/setup", HalfSession, get(login::setup_form)),
+        entry(Method::POST, "/login/setup", HalfSession, post(login::setup_submit)),
+        entry(Method::POST, "/logout", LoggedIn, post(login::logout)),
+        entry(Method::POST, "/logout/everywhere", User(Action::ManageOwnAccount), post(login::logout_everywhere)),
+    ];
+    table.extend(admin::routes());
+    table
+}
+
+/// The specs alone (for tests and documentation).
+pub fn specs() -> Vec<RouteSpec> {
+    table().into_iter().map(|(spec, _)| spec).collect()
+}
+
+/// The application's routes, built from [`table`].
+pub fn build() -> Router<AppState> {
+    table().into_iter().fold(Router::new(), |router, (spec, handler)| router.route(spec.path, handler))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_route_is_listed_twice() {
+        let specs = specs();
+        for (i, a) in specs.iter().enumerate() {
+            for b in &specs[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "{} {} listed twice", a.method, a.path);
+            }
+        }
+    }
+
+    #[test]
+    fn routes_are_only_registered_in_this_table() {
+        // Any `.route(` elsewhere in the web crate would create a route without an access rule.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("routes.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(!text.contains(".route("), "{} registers a route outside routes.rs", path.display());
+            }
+        }
+    }
+
+    #[test]
+    fn state_changing_routes_are_never_public_except_login() {
+        for spec in specs() {
+            if spec.method != Method::GET && spec.access == Access::Public {
+                assert_eq!(spec.path, "/login", "{} {} changes state without a session", spec.method, spec.path);
+            }
+        }
+    }
+}
