@@ -89,3 +89,18 @@ question-q5 = Question 5, result: does the help reach the agreed result for safe
 meldnorm-1 = Meldnorm 1: report in every case of acute or structural unsafety, and when a pupil tells about violence.
 meldnorm-2 = Meldnorm 2: report when, within your role and limits, you cannot offer or arrange help that is effective enough, or when the help is not accepted.
 meldnorm-3 = Meldnorm 3: report (again) when you offer help and see that the unsafety does not stop or comes back.
+
+## Access: why something is not allowed
+
+deny-no_role = You have no role in this organisation. Ask the administrator to give you one.
+deny-not_your_location = You have no role at this location, so you cannot see or do anything here.
+deny-not_involved = You only see dossiers that you opened yourself or wrote in.
+deny-admin_no_content = As administrator you manage users and settings; the content of dossiers is not for you.
+deny-board_aggregates_only = The board sees aggregate figures only, no data about persons.
+deny-partner_not_shared = This dossier has not been shared with you.
+deny-partner_share_expired = Sharing this dossier with you has ended or its end date has passed.
+deny-partner_kind_not_shared = No part of this dossier has been shared with you.
+deny-partner_read_only = As an external partner you can read a shared dossier, but not record anything in it.
+deny-role_cannot_record_kind = This kind of entry is for the intern begeleider, the aandachtsfunctionaris or the director.
+deny-role_not_permitted = Your role does not give you access to this action.
+deny-wrong_resource = This action does not apply to this item.

@@ -89,3 +89,18 @@ question-q5 = Vraag 5, resultaat: leidt de hulp binnen de afgesproken termijn to
 meldnorm-1 = Meldnorm 1: melden bij elke acute of structurele onveiligheid, en als een leerling zelf over geweld vertelt.
 meldnorm-2 = Meldnorm 2: melden als je, binnen je taak en grenzen, geen voldoende passende hulp kunt bieden of organiseren, of als de hulp niet aanvaard wordt.
 meldnorm-3 = Meldnorm 3: (opnieuw) melden als je hulp biedt en ziet dat de onveiligheid niet stopt of terugkomt.
+
+## Toegang: waarom iets niet mag
+
+deny-no_role = Je hebt in deze organisatie geen rol. Vraag de beheerder om je een rol te geven.
+deny-not_your_location = Je hebt geen rol op deze locatie, dus je kunt hier niets inzien of doen.
+deny-not_involved = Je ziet alleen dossiers die je zelf hebt geopend of waarin je hebt geschreven.
+deny-admin_no_content = Als beheerder regel je gebruikers en instellingen; de inhoud van dossiers is niet voor jou.
+deny-board_aggregates_only = Het bestuur ziet alleen totaalcijfers, geen gegevens over personen.
+deny-partner_not_shared = Dit dossier is niet met je gedeeld.
+deny-partner_share_expired = Het delen van dit dossier met jou is beëindigd of de einddatum is verstreken.
+deny-partner_kind_not_shared = Er zijn geen onderdelen van dit dossier met je gedeeld.
+deny-partner_read_only = Als externe partner kun je een gedeeld dossier lezen, maar er niets in vastleggen.
+deny-role_cannot_record_kind = Dit soort aantekening is voor de intern begeleider, de aandachtsfunctionaris of de directeur.
+deny-role_not_permitted = Je rol geeft je geen toegang tot deze handeling.
+deny-wrong_resource = Deze handeling past niet bij dit onderdeel.

@@ -38,6 +38,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod access;
 pub mod afwegingskader;
 pub mod dossier;
 pub mod entry;
@@ -46,6 +47,10 @@ pub mod rules;
 pub mod sector;
 pub mod working_days;
 
+pub use access::{
+    Action, Actor, Decision as AccessDecision, DenyReason, EntryKindFilter, Grant, ListScope, Resource, Role,
+    ShareGrant, authorize, authorize_append, dossier_list_scope, requires_second_factor, visible_entry_kinds,
+};
 pub use afwegingskader::{
     AfwegingError, Answer, Answers, Evaluation, Hulp, Melding, Question, Then, Transition, Trigger, evaluate,
     meldnorm_message_key, transition,
@@ -69,6 +74,7 @@ pub fn message_keys() -> std::collections::BTreeSet<String> {
     keys.extend(Question::ALL.iter().map(|q| q.message_key()));
     keys.extend((1..=3).map(meldnorm_message_key));
     keys.insert(AFWEGINGSKADER_TITLE_KEY.to_string());
+    keys.extend(DenyReason::ALL.iter().map(|d| d.message_key()));
     keys
 }
 
