@@ -4,6 +4,7 @@
 
 mod admin;
 mod afwegingskader_cmd;
+mod audit_cmd;
 mod config;
 mod demo;
 mod ops;
@@ -88,6 +89,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Tools for demo instances only.
     Demo {
         #[command(subcommand)]
@@ -122,6 +128,15 @@ enum AdminCommand {
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole audit log against its hash chain; exits non-zero naming the first bad entry.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -198,6 +213,9 @@ async fn run(command: Command) -> Result<(), String> {
             };
             let settings = config::resolve(&db.overrides())?;
             admin::create_user(settings, admin::NewAccount { org, login, name, role, password }).await
+        }
+        Command::Audit { command: AuditCommand::Verify { db } } => {
+            audit_cmd::verify(config::resolve(&db.overrides())?).await
         }
         Command::Demo { command: DemoCommand::Totp { db, login } } => {
             let settings = config::resolve(&db.overrides())?;
