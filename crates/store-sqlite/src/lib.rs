@@ -13,9 +13,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 
-pub mod backup;
 mod accounts;
 pub mod audit;
+pub mod backup;
 mod batch;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -26,6 +26,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// One connection for the group-commit writer.
     write_pool: SqlitePool,
+    /// The key that chains audit rows (see `audit.rs`); audit writes fail without it.
+    audit_key: Option<std::sync::Arc<meldroute_store::audit::AuditKey>>,
 }
 
 /// Marks a foreign-key violation in [`StoreError::Other`], so callers that expect one (a reference to a row
@@ -64,7 +66,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Other(format!("cannot open SQLite database: {e}")))?;
-        Ok(SqliteStore { pool, write_pool })
+        Ok(SqliteStore { pool, write_pool, audit_key: None })
     }
 
     /// Opens the database file at `path`.
@@ -493,6 +495,73 @@ impl Store for SqliteStore {
         .map_err(other)
     }
 
+    async fn import_pupils(&self, t: &TenantCtx, location: LocationId, rows: Vec<NewPupil>) -> StoreResult<usize> {
+        // All or nothing: any error returns before the commit and the transaction rolls back on drop.
+        let mut tx = self.write_pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
+        let known: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ?1 AND id = ?2")
+            .bind(t.org.0)
+            .bind(location.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(other)?;
+        if known == 0 {
+            return Err(StoreError::NotFound);
+        }
+        for row in &rows {
+            if row.location != location {
+                return Err(StoreError::NotFound);
+            }
+            if let Some(group) = row.group {
+                let n: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM groups WHERE org_id = ?1 AND id = ?2 AND location_id = ?3")
+                        .bind(t.org.0)
+                        .bind(group.0)
+                        .bind(location.0)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(other)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            if let Some(external) = &row.external_ref {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pupils WHERE org_id = ?1 AND location_id = ?2 AND external_ref = ?3",
+                )
+                .bind(t.org.0)
+                .bind(location.0)
+                .bind(external)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+                if n > 0 {
+                    return Err(StoreError::Conflict(format!("leerlingnummer {external} exists at this location")));
+                }
+            }
+            sqlx::query(
+                "INSERT INTO pupils (org_id, location_id, group_id, first_name, last_name, date_of_birth, family_id, external_ref, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .bind(t.org.0)
+            .bind(location.0)
+            .bind(row.group.map(|g| g.0))
+            .bind(&row.first_name)
+            .bind(&row.last_name)
+            .bind(row.date_of_birth)
+            .bind(row.family.map(|f| f.0))
+            .bind(&row.external_ref)
+            .bind(row.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match other(e) {
+                StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
+                e => e,
+            })?;
+        }
+        tx.commit().await.map_err(other)?;
+        Ok(rows.len())
+    }
+
     async fn get_dossier(&self, t: &TenantCtx, id: DossierId) -> StoreResult<Dossier> {
         sqlx::query("SELECT * FROM dossiers WHERE org_id = ? AND id = ?")
             .bind(t.org.0)
@@ -505,8 +574,10 @@ impl Store for SqliteStore {
 
     async fn list_dossiers(&self, t: &TenantCtx, f: &DossierFilter) -> StoreResult<Vec<Dossier>> {
         sqlx::query(
-            "SELECT * FROM dossiers WHERE org_id = ?1 \
+            "SELECT * FROM dossiers d WHERE org_id = ?1 \
              AND (?2 IS NULL OR location_id = ?2) AND (?3 IS NULL OR pupil_id = ?3) AND (?4 = 0 OR closed = 0) \
+             AND (?6 IS NULL OR opened_by = ?6 OR EXISTS (SELECT 1 FROM entries e \
+                  WHERE e.org_id = d.org_id AND e.dossier_id = d.id AND e.author_id = ?6)) \
              ORDER BY updated_at DESC, id DESC LIMIT ?5",
         )
         .bind(t.org.0)
@@ -514,6 +585,7 @@ impl Store for SqliteStore {
         .bind(f.pupil.map(|p| p.0))
         .bind(f.open_only)
         .bind(limit(f.limit))
+        .bind(f.involving.map(|u| u.0))
         .try_map(dossier)
         .fetch_all(&self.pool)
         .await

@@ -616,3 +616,52 @@ pub async fn shares_are_scoped_and_revocable<S: Store + AccountStore + BatchAppl
     assert!(!revoked.is_active(date!(2026 - 03 - 02)));
     assert!(matches!(s.revoke_share(&f.tenant, share.id, T0).await, Err(StoreError::NotFound)), "revoked once");
 }
+
+pub async fn one_time_links_can_be_looked_up_without_using_them<S: Store + AccountStore>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let expires = T0 + time::Duration::days(7);
+    s.create_link(&f.tenant, f.user.id, &[7; 32], LinkPurpose::FirstLogin, T0, expires).await.unwrap();
+    let found = Some((f.tenant.org, f.user.id));
+    assert_eq!(s.peek_link(&[7; 32], LinkPurpose::FirstLogin, T0).await.unwrap(), found);
+    assert_eq!(s.peek_link(&[7; 32], LinkPurpose::FirstLogin, T0).await.unwrap(), found, "peeking uses nothing");
+    assert_eq!(s.peek_link(&[7; 32], LinkPurpose::PasswordReset, T0).await.unwrap(), None, "wrong purpose");
+    assert_eq!(s.peek_link(&[7; 32], LinkPurpose::FirstLogin, expires).await.unwrap(), None, "expired");
+    assert_eq!(s.peek_link(&[8; 32], LinkPurpose::FirstLogin, T0).await.unwrap(), None, "unknown");
+    assert_eq!(s.consume_link(&[7; 32], LinkPurpose::FirstLogin, T0).await.unwrap(), found);
+    assert_eq!(s.peek_link(&[7; 32], LinkPurpose::FirstLogin, T0).await.unwrap(), None, "used");
+}
+
+pub async fn pupil_import_is_all_or_nothing<S: Store>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let b = fixture(s, "Beta").await;
+    let row = |first: &str, group: Option<GroupId>, external: &str| NewPupil {
+        external_ref: Some(external.into()),
+        ..new_pupil(f.location.id, group, first, "Import", Some(FamilyId(41)))
+    };
+    let by_location = PupilFilter { location: Some(f.location.id), ..PupilFilter::default() };
+    let before = s.list_pupils(&f.tenant, &by_location).await.unwrap().len();
+
+    // A group of another tenant in the last row: nothing of the earlier rows lands.
+    let bad = vec![row("Ada", Some(f.group.id), "1001"), row("Bo", None, "1002"), row("Cas", Some(b.group.id), "1003")];
+    let err = s.import_pupils(&f.tenant, f.location.id, bad).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    assert_eq!(s.list_pupils(&f.tenant, &by_location).await.unwrap().len(), before);
+    // Another tenant's location is not found either.
+    let err = s.import_pupils(&f.tenant, b.location.id, vec![row("Dirk", None, "1004")]).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+
+    let good = vec![row("Ada", Some(f.group.id), "1001"), row("Bo", None, "1002")];
+    assert_eq!(s.import_pupils(&f.tenant, f.location.id, good).await.unwrap(), 2);
+    let pupils = s.list_pupils(&f.tenant, &by_location).await.unwrap();
+    assert_eq!(pupils.len(), before + 2);
+    let ada = pupils.iter().find(|p| p.first_name == "Ada").unwrap();
+    assert_eq!((ada.group, ada.external_ref.as_deref(), ada.family), (Some(f.group.id), Some("1001"), Some(FamilyId(41))));
+    assert_eq!(s.siblings_of(&f.tenant, ada.id).await.unwrap().len(), 1, "same family: siblings");
+
+    // A leerlingnummer already present at the location: a conflict, and again nothing lands.
+    let again = vec![row("Eva", None, "1005"), row("Ada", None, "1001")];
+    let err = s.import_pupils(&f.tenant, f.location.id, again).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(s.list_pupils(&f.tenant, &by_location).await.unwrap().len(), before + 2);
+    assert!(s.list_pupils(&b.tenant, &PupilFilter::default()).await.unwrap().iter().all(|p| p.last_name != "Import"));
+}

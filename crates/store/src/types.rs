@@ -167,6 +167,8 @@ pub struct Dossier {
 pub struct DossierFilter {
     pub location: Option<LocationId>,
     pub pupil: Option<PupilId>,
+    /// Only dossiers this user opened or wrote an entry in.
+    pub involving: Option<UserId>,
     pub open_only: bool,
     pub limit: Option<i64>,
 }
