@@ -8,6 +8,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod dossier_pages;
 pub mod dossiers;
 pub mod headers;
 pub mod health;

@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get, post};
 use meldroute_domain::access::Action;
 
 use crate::auth::login;
-use crate::{AppState, admin, health, pages};
+use crate::{AppState, admin, dossier_pages, health, pages};
 
 /// Who may reach a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +57,9 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         entry(Method::POST, "/login/setup", HalfSession, post(login::setup_submit)),
         entry(Method::POST, "/logout", LoggedIn, post(login::logout)),
         entry(Method::POST, "/logout/everywhere", User(Action::ManageOwnAccount), post(login::logout_everywhere)),
+        entry(Method::GET, "/pupils", User(Action::ListPupils), get(dossier_pages::pupils)),
+        entry(Method::GET, "/pupils/{id}", User(Action::ViewPupil), get(dossier_pages::pupil)),
+        entry(Method::GET, "/dossiers/{id}", User(Action::ReadDossier), get(dossier_pages::dossier)),
     ];
     table.extend(admin::routes());
     table

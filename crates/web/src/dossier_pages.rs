@@ -1,0 +1,518 @@
+//! Pupils and dossiers as the people working with them see them: the pupil list, a pupil's page and a
+//! dossier's chronology with the engine's "next step" panel. Every read of pupil or dossier data is audited;
+//! what a person may see comes from the domain's access policy, never from here.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use meldroute_domain::access::{
+    Action, EntryKindFilter, ListScope, Resource, ShareGrant, dossier_list_scope, visible_entry_kinds,
+};
+use meldroute_domain::{Entry, EntryKind};
+use meldroute_i18n::Lang;
+use meldroute_store::*;
+use serde::Deserialize;
+
+use crate::audit::{self, Event};
+use crate::auth::session::{CurrentUser, Denied};
+use crate::dossiers::{self, DossierError, Loaded};
+use crate::pages::{I18n, Layout, render};
+use crate::{AppState, clock};
+
+/// Any failure of these pages: a 404 that reveals nothing, or 503 when the database or audit log fails.
+pub enum PageError {
+    NotFound,
+    Unavailable,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::NotFound => StatusCode::NOT_FOUND.into_response(),
+            PageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => PageError::NotFound,
+            other => {
+                tracing::error!(error = %other, "store failure");
+                PageError::Unavailable
+            }
+        }
+    }
+}
+
+impl From<Denied> for PageError {
+    fn from(_: Denied) -> Self {
+        PageError::NotFound
+    }
+}
+
+impl From<audit::AuditFailed> for PageError {
+    fn from(_: audit::AuditFailed) -> Self {
+        PageError::Unavailable
+    }
+}
+
+impl From<DossierError> for PageError {
+    fn from(err: DossierError) -> Self {
+        match err {
+            DossierError::NotFound => PageError::NotFound,
+            _ => PageError::Unavailable,
+        }
+    }
+}
+
+async fn audit_read(
+    state: &AppState,
+    me: &CurrentUser,
+    addr: &SocketAddr,
+    action: &str,
+    outcome: &str,
+    pupil: Option<PupilId>,
+    dossier: Option<DossierId>,
+) -> Result<(), PageError> {
+    let source = addr.ip().to_string();
+    let event =
+        Event { org: Some(me.tenant.org), actor: Some(me.user.id), pupil, dossier, action, outcome, source: &source };
+    audit::record(state, event).await.map_err(PageError::from)
+}
+
+// --- pupil list -------------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct PupilQuery {
+    #[serde(default)]
+    q: Option<String>,
+}
+
+pub struct PupilRow {
+    pub id: i64,
+    pub name: String,
+    pub location: String,
+    pub group: String,
+}
+
+#[derive(Template)]
+#[template(path = "pupils.html")]
+pub struct PupilsPage {
+    pub layout: Layout,
+    pub query: String,
+    pub rows: Vec<PupilRow>,
+}
+
+pub async fn pupils(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    me: CurrentUser,
+    Query(query): Query<PupilQuery>,
+) -> Result<Response, PageError> {
+    let text = query.q.unwrap_or_default().trim().chars().take(100).collect::<String>();
+    let locations = state.db.list_locations(&me.tenant).await?;
+    let mut rows = Vec::new();
+    let mut any = false;
+    for location in &locations {
+        if me.authorize(Action::ListPupils, &Resource::Location { location: location.id.0 }).is_err() {
+            continue;
+        }
+        any = true;
+        let groups = state.db.list_groups(&me.tenant, location.id).await?;
+        let filter = PupilFilter {
+            location: Some(location.id),
+            name_contains: (!text.is_empty()).then(|| text.clone()),
+            limit: Some(200),
+            ..Default::default()
+        };
+        for p in state.db.list_pupils(&me.tenant, &filter).await? {
+            let group =
+                p.group.and_then(|g| groups.iter().find(|x| x.id == g)).map_or_else(String::new, |g| g.name.clone());
+            rows.push(PupilRow {
+                id: p.id.0,
+                name: format!("{} {}", p.first_name, p.last_name),
+                location: location.name.clone(),
+                group,
+            });
+        }
+    }
+    if !any {
+        return Err(PageError::NotFound);
+    }
+    audit_read(&state, &me, &addr, "pupil.list", "allowed", None, None).await?;
+    let layout = Layout::for_user(&state, &me, "pupils-title");
+    Ok(render(&PupilsPage { layout, query: text, rows }, StatusCode::OK))
+}
+
+// --- dossier visibility ------------------------------------------------------------------------------------
+
+/// The dossier as a resource for the access policy, seen by `me`.
+async fn dossier_resource(state: &AppState, me: &CurrentUser, loaded: &Loaded) -> Result<Resource, PageError> {
+    let involved = loaded.dossier.opened_by == me.user.id || loaded.entries.iter().any(|e| e.author.0 == me.user.id.0);
+    let today = clock::today_nl();
+    let share = state
+        .db
+        .shares_of_dossier(&me.tenant, loaded.dossier.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.partner == me.user.id)
+        .fold(None::<ShareGrant>, |acc, s| {
+            let kinds: BTreeSet<EntryKind> = s.entry_kinds.iter().filter_map(|k| EntryKind::from_code(k)).collect();
+            let active = s.is_active(today);
+            match acc {
+                // Several shares: the union of the active ones.
+                Some(mut grant) => {
+                    if active {
+                        grant.active = true;
+                        grant.entry_kinds.extend(kinds);
+                    }
+                    Some(grant)
+                }
+                None => Some(ShareGrant { entry_kinds: if active { kinds } else { BTreeSet::new() }, active }),
+            }
+        });
+    Ok(Resource::Dossier { location: loaded.dossier.location.0, involved, share })
+}
+
+/// Dossiers of `pupil` that `me` may read.
+async fn visible_dossiers_of(state: &AppState, me: &CurrentUser, pupil: &Pupil) -> Result<Vec<Dossier>, PageError> {
+    let scope = dossier_list_scope(&me.actor(), pupil.location.0);
+    let base = DossierFilter { pupil: Some(pupil.id), limit: Some(100), ..Default::default() };
+    let mut found = match scope {
+        ListScope::Nothing => Vec::new(),
+        ListScope::AllAtLocation => state.db.list_dossiers(&me.tenant, &base).await?,
+        ListScope::InvolvedOnly | ListScope::SharedOnly | ListScope::InvolvedOrShared => {
+            let mut list = Vec::new();
+            if matches!(scope, ListScope::InvolvedOnly | ListScope::InvolvedOrShared) {
+                list.extend(
+                    state
+                        .db
+                        .list_dossiers(&me.tenant, &DossierFilter { involving: Some(me.user.id), ..base.clone() })
+                        .await?,
+                );
+            }
+            if matches!(scope, ListScope::SharedOnly | ListScope::InvolvedOrShared) {
+                let today = clock::today_nl();
+                for share in state.db.shares_for_partner(&me.tenant, me.user.id).await? {
+                    if share.is_active(today)
+                        && !share.entry_kinds.is_empty()
+                        && !list.iter().any(|d: &Dossier| d.id == share.dossier)
+                    {
+                        let d = state.db.get_dossier(&me.tenant, share.dossier).await?;
+                        if d.pupil == pupil.id {
+                            list.push(d);
+                        }
+                    }
+                }
+            }
+            list
+        }
+    };
+    found.sort_by_key(|d| std::cmp::Reverse(d.opened_at));
+    Ok(found)
+}
+
+// --- pupil page ----------------------------------------------------------------------------------------------
+
+pub struct DossierRow {
+    pub id: i64,
+    pub opened: String,
+    pub step: String,
+    pub closed: bool,
+    pub urgent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pupil.html")]
+pub struct PupilPage {
+    pub layout: Layout,
+    pub name: String,
+    pub location: String,
+    pub born: String,
+    pub dossiers: Vec<DossierRow>,
+    /// Siblings with an open dossier that this user may also see.
+    pub siblings_with_dossier: Vec<(i64, String)>,
+}
+
+fn dossier_row(i: &I18n, d: &Dossier) -> DossierRow {
+    DossierRow {
+        id: d.id.0,
+        opened: format_date(clock::dutch_local(d.opened_at).date()),
+        step: i.t(&format!("step-{}", d.projection.step)),
+        closed: d.projection.closed,
+        urgent: d.projection.urgent,
+    }
+}
+
+pub fn format_date(d: time::Date) -> String {
+    format!("{:02}-{:02}-{}", d.day(), d.month() as u8, d.year())
+}
+
+pub async fn pupil(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let pupil = match state.db.get_pupil(&me.tenant, PupilId(id)).await {
+        Ok(p) => p,
+        Err(e) => {
+            audit_read(&state, &me, &addr, "pupil.read", "not_found", Some(PupilId(id)), None).await?;
+            return Err(e.into());
+        }
+    };
+    if let Err(denied) = me.authorize(Action::ViewPupil, &Resource::Pupil { location: pupil.location.0 }) {
+        audit_read(&state, &me, &addr, "pupil.read", "denied", Some(pupil.id), None).await?;
+        return Err(denied.into());
+    }
+    audit_read(&state, &me, &addr, "pupil.read", "allowed", Some(pupil.id), None).await?;
+    let layout = Layout::for_user(&state, &me, "pupil-title");
+    let locations = state.db.list_locations(&me.tenant).await?;
+    let location = locations.iter().find(|l| l.id == pupil.location).map_or_else(String::new, |l| l.name.clone());
+    let dossiers = visible_dossiers_of(&state, &me, &pupil).await?.iter().map(|d| dossier_row(&layout.i, d)).collect();
+    let mut siblings_with_dossier = Vec::new();
+    for sibling in state.db.siblings_of(&me.tenant, pupil.id).await? {
+        if me.authorize(Action::ViewPupil, &Resource::Pupil { location: sibling.location.0 }).is_err() {
+            continue;
+        }
+        if visible_dossiers_of(&state, &me, &sibling).await?.iter().any(|d| !d.projection.closed) {
+            siblings_with_dossier.push((sibling.id.0, format!("{} {}", sibling.first_name, sibling.last_name)));
+        }
+    }
+    let page = PupilPage {
+        layout,
+        name: format!("{} {}", pupil.first_name, pupil.last_name),
+        location,
+        born: pupil.date_of_birth.map(format_date).unwrap_or_default(),
+        dossiers,
+        siblings_with_dossier,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+// --- dossier page --------------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct DossierQuery {
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+pub struct EntryView {
+    pub seq: u32,
+    pub kind: String,
+    pub kind_label: String,
+    pub author: String,
+    pub recorded: String,
+    pub occurred: String,
+    pub fields: Vec<(String, String)>,
+    pub corrected_by: Option<u32>,
+    pub corrects: Option<u32>,
+}
+
+pub struct Panel {
+    pub step: String,
+    pub closed: bool,
+    pub next: Vec<String>,
+    pub deadlines: Vec<(String, String, bool)>,
+    pub meldingen_due: Vec<String>,
+    pub next_question: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "dossier.html")]
+pub struct DossierPage {
+    pub layout: Layout,
+    pub id: i64,
+    pub pupil_id: i64,
+    pub pupil_name: String,
+    pub limited: bool,
+    pub panel: Panel,
+    pub entries: Vec<EntryView>,
+    pub kinds: Vec<(String, String, bool)>,
+}
+
+pub async fn dossier(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<DossierQuery>,
+) -> Result<Response, PageError> {
+    let loaded = match dossiers::load(&state.db, &me.tenant, DossierId(id)).await {
+        Ok(l) => l,
+        Err(e) => {
+            audit_read(&state, &me, &addr, "dossier.read", "not_found", None, Some(DossierId(id))).await?;
+            return Err(e.into());
+        }
+    };
+    let resource = dossier_resource(&state, &me, &loaded).await?;
+    if let Err(denied) = me.authorize(Action::ReadDossier, &resource) {
+        audit_read(&state, &me, &addr, "dossier.read", "denied", Some(loaded.pupil.id), Some(loaded.dossier.id))
+            .await?;
+        return Err(denied.into());
+    }
+    audit_read(&state, &me, &addr, "dossier.read", "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id)).await?;
+
+    let filter = visible_entry_kinds(&me.actor(), &resource);
+    let limited = !matches!(filter, EntryKindFilter::All);
+    let layout = Layout::for_user(&state, &me, "dossier-title");
+    let i = layout.i;
+    let users = state.db.list_users(&me.tenant).await?;
+    let name_of =
+        |u: i64| users.iter().find(|x| x.id.0 == u).map_or_else(|| format!("#{u}"), |x| x.display_name.clone());
+    let wanted = query.kind.as_deref().and_then(EntryKind::from_code);
+    let corrected: Vec<_> = loaded.state.corrected.clone();
+    let seq_of = |id: meldroute_domain::EntryId| loaded.entries.iter().find(|e| e.id == id).map(|e| e.seq);
+    let entries: Vec<EntryView> = loaded
+        .entries
+        .iter()
+        .filter(|e| filter.allows(e.body.kind()))
+        .filter(|e| wanted.is_none_or(|k| e.body.kind() == k))
+        .map(|e| EntryView {
+            seq: e.seq,
+            kind: e.body.kind().as_str().to_string(),
+            kind_label: i.t(&format!("kind-{}", e.body.kind().as_str())),
+            author: name_of(e.author.0),
+            recorded: format_datetime(e.recorded_at),
+            occurred: e.occurred_on.map(format_date).unwrap_or_default(),
+            fields: entry_fields(&i, e),
+            corrected_by: corrected.iter().find(|c| c.original == e.id).and_then(|c| seq_of(c.by)),
+            corrects: match &e.body {
+                meldroute_domain::EntryBody::Correction(c) => seq_of(c.corrects),
+                _ => None,
+            },
+        })
+        .collect();
+    let today = clock::today_nl();
+    let state_ = &loaded.state;
+    let reason_text =
+        |r: &meldroute_domain::Reason| meldroute_i18n::text(i.lang, &r.message_key(), &localise_args(r.fluent_args()));
+    let panel = if limited {
+        // A partner's limited view shows no engine state beyond the step.
+        Panel {
+            step: i.t(&format!("step-{}", state_.step.number())),
+            closed: state_.closed,
+            next: vec![],
+            deadlines: vec![],
+            meldingen_due: vec![],
+            next_question: None,
+        }
+    } else {
+        Panel {
+            step: i.t(&format!("step-{}", state_.step.number())),
+            closed: state_.closed,
+            next: state_.next_actions.iter().map(|r| reason_text(&r.reason)).collect(),
+            deadlines: state_
+                .deadlines
+                .iter()
+                .map(|d| (reason_text(&d.reason), format_date(d.due), d.due < today))
+                .collect(),
+            meldingen_due: state_.meldingen_due().map(|m| reason_text(&m.melding.reason)).collect(),
+            next_question: state_.afwegingskader.next_question.map(|q| i.t(&format!("question-{}", q.as_str()))),
+        }
+    };
+    let kinds = EntryKind::ALL
+        .iter()
+        .filter(|k| filter.allows(**k))
+        .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str())), Some(*k) == wanted))
+        .collect();
+    let page = DossierPage {
+        layout,
+        id: loaded.dossier.id.0,
+        pupil_id: loaded.pupil.id.0,
+        pupil_name: format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name),
+        limited,
+        panel,
+        entries,
+        kinds,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+pub fn format_datetime(at: time::OffsetDateTime) -> String {
+    let local = clock::dutch_local(at);
+    format!("{} {:02}:{:02}", format_date(local.date()), local.hour(), local.minute())
+}
+
+/// The fields of an entry as label/value pairs, generically from its serialised form: every field of every
+/// kind is shown, with labels and enum values from the translation files.
+fn entry_fields(i: &I18n, entry: &Entry) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&entry.body) else { return Vec::new() };
+    let mut out = Vec::new();
+    for (key, value) in map {
+        if key == "kind"
+            || key == "corrected"
+            || (FLAGS_SHOWN_WHEN_SET.contains(&key.as_str()) && value == serde_json::Value::Bool(false))
+        {
+            continue;
+        }
+        let text = value_text(i, &value);
+        if !text.is_empty() {
+            out.push((label(i, &key), text));
+        }
+    }
+    out
+}
+
+/// Yes/no flags that only say something when set (a report "not by phone" is not news).
+const FLAGS_SHOWN_WHEN_SET: [&str; 8] = [
+    "concerns_staff_sexual_misconduct",
+    "anonymous",
+    "by_phone",
+    "confidentiality_broken",
+    "shield_identity_requested",
+    "veilig_thuis_judgement_asked",
+    "term_agreed_with_veilig_thuis",
+    "no_concern",
+];
+
+/// Dates inside rule texts arrive as ISO dates; show them the Dutch way.
+fn localise_args(args: Vec<(&str, String)>) -> Vec<(&str, String)> {
+    let iso = time::macros::format_description!("[year]-[month]-[day]");
+    args.into_iter()
+        .map(|(k, v)| match time::Date::parse(&v, iso) {
+            Ok(d) => (k, format_date(d)),
+            Err(_) => (k, v),
+        })
+        .collect()
+}
+
+fn label(i: &I18n, key: &str) -> String {
+    let k = format!("field-{key}");
+    if meldroute_i18n::has(i.lang, &k) || meldroute_i18n::has(Lang::Nl, &k) { i.t(&k) } else { key.replace('_', " ") }
+}
+
+fn value_text(i: &I18n, value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::Bool(b) => i.t(if *b { "yes" } else { "no" }),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => {
+            let k = format!("value-{s}");
+            if meldroute_i18n::has(Lang::Nl, &k) {
+                i.t(&k)
+            } else if let Ok(d) = time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")) {
+                format_date(d)
+            } else {
+                s.clone()
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().map(|v| value_text(i, v)).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("; ")
+        }
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| (k, value_text(i, v)))
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{}: {v}", label(i, k)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
