@@ -27,6 +27,7 @@ delegate! { AccountStore {
     async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
     async fn create_link(&self, t: &TenantCtx, user: UserId, token_hash: &[u8], purpose: LinkPurpose, created_at: OffsetDateTime, expires_at: OffsetDateTime) -> StoreResult<()>;
     async fn consume_link(&self, token_hash: &[u8], purpose: LinkPurpose, now: OffsetDateTime) -> StoreResult<Option<(OrgId, UserId)>>;
+    async fn peek_link(&self, token_hash: &[u8], purpose: LinkPurpose, now: OffsetDateTime) -> StoreResult<Option<(OrgId, UserId)>>;
     async fn create_share(&self, t: &TenantCtx, share: NewShare) -> StoreResult<Share>;
     async fn shares_for_partner(&self, t: &TenantCtx, partner: UserId) -> StoreResult<Vec<Share>>;
     async fn shares_of_dossier(&self, t: &TenantCtx, dossier: DossierId) -> StoreResult<Vec<Share>>;

@@ -115,6 +115,7 @@ delegate! { Store {
     async fn get_pupil(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Pupil>;
     async fn list_pupils(&self, t: &TenantCtx, filter: &PupilFilter) -> StoreResult<Vec<Pupil>>;
     async fn siblings_of(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Vec<Pupil>>;
+    async fn import_pupils(&self, t: &TenantCtx, location: LocationId, rows: Vec<NewPupil>) -> StoreResult<usize>;
     async fn get_dossier(&self, t: &TenantCtx, id: DossierId) -> StoreResult<Dossier>;
     async fn list_dossiers(&self, t: &TenantCtx, filter: &DossierFilter) -> StoreResult<Vec<Dossier>>;
     async fn list_entries(&self, t: &TenantCtx, dossier: DossierId) -> StoreResult<Vec<StoredEntry>>;

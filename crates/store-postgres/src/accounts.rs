@@ -384,6 +384,28 @@ impl AccountStore for PgStore {
         .transpose()
     }
 
+    async fn peek_link(
+        &self,
+        token_hash: &[u8],
+        purpose: LinkPurpose,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(OrgId, UserId)>> {
+        let row = sqlx::query(
+            "SELECT org_id, user_id FROM one_time_links WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL \
+             AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .bind(purpose.code())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(other)?;
+        row.map(|row| {
+            Ok((OrgId(row.try_get("org_id").map_err(other)?), UserId(row.try_get("user_id").map_err(other)?)))
+        })
+        .transpose()
+    }
+
     async fn create_share(&self, t: &TenantCtx, s: NewShare) -> StoreResult<Share> {
         sqlx::query(
             "INSERT INTO shares (org_id, dossier_id, partner_user_id, entry_kinds, until, created_by, created_at) \

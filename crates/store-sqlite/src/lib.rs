@@ -562,6 +562,74 @@ impl Store for SqliteStore {
         Ok(rows.len())
     }
 
+    async fn import_pupils(&self, t: &TenantCtx, location: LocationId, rows: Vec<NewPupil>) -> StoreResult<usize> {
+        // All or nothing: any error returns before the commit and the transaction rolls back on drop.
+        let mut tx = self.write_pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
+        let known: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ?1 AND id = ?2")
+            .bind(t.org.0)
+            .bind(location.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(other)?;
+        if known == 0 {
+            return Err(StoreError::NotFound);
+        }
+        for row in &rows {
+            if row.location != location {
+                return Err(StoreError::NotFound);
+            }
+            if let Some(group) = row.group {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM groups WHERE org_id = ?1 AND id = ?2 AND location_id = ?3",
+                )
+                .bind(t.org.0)
+                .bind(group.0)
+                .bind(location.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            if let Some(external) = &row.external_ref {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pupils WHERE org_id = ?1 AND location_id = ?2 AND external_ref = ?3",
+                )
+                .bind(t.org.0)
+                .bind(location.0)
+                .bind(external)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+                if n > 0 {
+                    return Err(StoreError::Conflict(format!("leerlingnummer {external} exists at this location")));
+                }
+            }
+            sqlx::query(
+                "INSERT INTO pupils (org_id, location_id, group_id, first_name, last_name, date_of_birth, family_id, external_ref, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .bind(t.org.0)
+            .bind(location.0)
+            .bind(row.group.map(|g| g.0))
+            .bind(&row.first_name)
+            .bind(&row.last_name)
+            .bind(row.date_of_birth)
+            .bind(row.family.map(|f| f.0))
+            .bind(&row.external_ref)
+            .bind(row.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match other(e) {
+                StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
+                e => e,
+            })?;
+        }
+        tx.commit().await.map_err(other)?;
+        Ok(rows.len())
+    }
+
     async fn get_dossier(&self, t: &TenantCtx, id: DossierId) -> StoreResult<Dossier> {
         sqlx::query("SELECT * FROM dossiers WHERE org_id = ? AND id = ?")
             .bind(t.org.0)

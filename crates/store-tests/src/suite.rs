@@ -655,7 +655,10 @@ pub async fn pupil_import_is_all_or_nothing<S: Store>(s: &S) {
     let pupils = s.list_pupils(&f.tenant, &by_location).await.unwrap();
     assert_eq!(pupils.len(), before + 2);
     let ada = pupils.iter().find(|p| p.first_name == "Ada").unwrap();
-    assert_eq!((ada.group, ada.external_ref.as_deref(), ada.family), (Some(f.group.id), Some("1001"), Some(FamilyId(41))));
+    assert_eq!(
+        (ada.group, ada.external_ref.as_deref(), ada.family),
+        (Some(f.group.id), Some("1001"), Some(FamilyId(41)))
+    );
     assert_eq!(s.siblings_of(&f.tenant, ada.id).await.unwrap().len(), 1, "same family: siblings");
 
     // A leerlingnummer already present at the location: a conflict, and again nothing lands.

@@ -141,6 +141,14 @@ pub trait AccountStore: Clone + Send + Sync + 'static {
         purpose: LinkPurpose,
         now: OffsetDateTime,
     ) -> StoreResult<Option<(OrgId, UserId)>>;
+    /// Looks a link up without using it: its organisation and user when it exists, has this purpose, is
+    /// unused and not expired at `now` (for showing the form before the link is consumed).
+    async fn peek_link(
+        &self,
+        token_hash: &[u8],
+        purpose: LinkPurpose,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(OrgId, UserId)>>;
 
     // Shares with external partners.
     async fn create_share(&self, t: &TenantCtx, share: NewShare) -> StoreResult<Share>;

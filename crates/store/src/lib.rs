@@ -70,6 +70,11 @@ pub trait Store: Clone + Send + Sync + 'static {
     async fn list_pupils(&self, t: &TenantCtx, filter: &PupilFilter) -> StoreResult<Vec<Pupil>>;
     /// The other pupils of the same family (never the pupil itself).
     async fn siblings_of(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Vec<Pupil>>;
+    /// Adds all `rows` to `location` in one transaction: every row lands or none does. A row whose location
+    /// or group is not this tenant's (or not `location`) fails the whole import with `NotFound`; a
+    /// leerlingnummer (`external_ref`) already present at the location fails it with `Conflict`.
+    /// Returns the number of pupils added.
+    async fn import_pupils(&self, t: &TenantCtx, location: LocationId, rows: Vec<NewPupil>) -> StoreResult<usize>;
 
     // Dossiers and their chronology (reads; appends go through the writer).
     async fn get_dossier(&self, t: &TenantCtx, id: DossierId) -> StoreResult<Dossier>;
