@@ -1,1 +1,136 @@
-//! Tamper-evident audit chain (in progress).
+//! The audit chain on SQLite: appends inside the group-commit writer's `BEGIN IMMEDIATE` transaction (which
+//! is already exclusive, so reading and moving the head cannot race), and the reads that verification needs.
+
+use std::sync::Arc;
+
+use meldroute_store::audit::{AuditKey, ChainHead, ChainRow, ChainVerifier, VerifyError, VerifyReport, next_append};
+use meldroute_store::*;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use crate::{SqliteStore, audit_event, other};
+
+/// Rows read per query while verifying (inside one read transaction).
+const PAGE: i64 = 5_000;
+
+impl SqliteStore {
+    /// The same store, chaining audit rows under `key`. Set it before spawning the writer (the writer owns a
+    /// clone of the store). Without a key every audit write fails: an unchained row is never written.
+    pub fn with_audit_key(mut self, key: impl Into<Arc<AuditKey>>) -> SqliteStore {
+        self.audit_key = Some(key.into());
+        self
+    }
+
+    pub fn has_audit_key(&self) -> bool {
+        self.audit_key.is_some()
+    }
+
+    /// The chain head, or `None` when its row was removed.
+    pub async fn audit_head(&self) -> StoreResult<Option<ChainHead>> {
+        let mut conn = self.pool.acquire().await.map_err(other)?;
+        read_head(&mut conn).await
+    }
+
+    /// Every audit row with its chain columns, in sequence order (the whole log: for tests and small logs;
+    /// [`SqliteStore::verify_audit`] pages through instead).
+    pub async fn audit_chain_rows(&self) -> StoreResult<Vec<ChainRow>> {
+        sqlx::query("SELECT * FROM audit_log ORDER BY seq")
+            .try_map(chain_row)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    /// Verifies the whole chain and its head in one consistent snapshot (appends made meanwhile are not seen,
+    /// so a busy server does not cause false alarms).
+    pub async fn verify_audit(&self, key: &AuditKey) -> Result<VerifyReport, VerifyError> {
+        let mut tx = self.pool.begin().await.map_err(other)?;
+        // The first read starts the snapshot; everything below reads from it.
+        let head = read_head(&mut tx).await?;
+        let mut verifier = ChainVerifier::new(key);
+        let mut after = i64::MIN;
+        loop {
+            let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?")
+                .bind(after)
+                .bind(PAGE)
+                .try_map(chain_row)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(other)?;
+            let Some(last) = rows.last() else { break };
+            after = last.entry.seq;
+            for row in &rows {
+                verifier.push(row)?;
+            }
+        }
+        tx.rollback().await.map_err(other)?;
+        Ok(verifier.finish(head.as_ref())?)
+    }
+}
+
+async fn read_head(conn: &mut SqliteConnection) -> StoreResult<Option<ChainHead>> {
+    sqlx::query("SELECT last_seq, last_hash, mac FROM audit_chain_head WHERE id = 1")
+        .try_map(|row: SqliteRow| {
+            Ok(ChainHead {
+                last_seq: row.try_get("last_seq")?,
+                last_hash: row.try_get("last_hash")?,
+                mac: row.try_get("mac")?,
+            })
+        })
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(other)
+}
+
+fn chain_row(row: SqliteRow) -> Result<ChainRow, sqlx::Error> {
+    let prev_hash = row.try_get("prev_hash")?;
+    let hash = row.try_get("hash")?;
+    Ok(ChainRow { entry: audit_event(row)?, prev_hash, hash })
+}
+
+/// Appends one audit row to the chain and moves the head, on the writer's transaction. Fails without a key,
+/// without a head, or when the head is not authentic (extending it would seal tampering with a valid MAC).
+pub(crate) async fn append(
+    conn: &mut SqliteConnection,
+    key: Option<&AuditKey>,
+    event: &NewAuditEvent,
+) -> StoreResult<i64> {
+    let key = key.ok_or_else(|| {
+        StoreError::Other("no audit key is configured: refusing to write an audit row outside the chain".into())
+    })?;
+    let head = read_head(conn).await?.ok_or_else(|| {
+        tracing::error!("the audit chain head is missing; audit writes are refused until an operator intervenes");
+        StoreError::Other("the audit chain head is missing".into())
+    })?;
+    let next = next_append(key, &head, event).map_err(|problem| {
+        tracing::error!(%problem, "the audit chain head is not authentic; audit writes are refused");
+        StoreError::Other(format!("audit chain: {problem}"))
+    })?;
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, org_id, actor_id, on_behalf_of, pupil_id, dossier_id, action, outcome, source, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(next.seq)
+    .bind(next.at)
+    .bind(event.org.map(|o| o.0))
+    .bind(event.actor.map(|a| a.0))
+    .bind(event.on_behalf_of.map(|a| a.0))
+    .bind(event.pupil.map(|p| p.0))
+    .bind(event.dossier.map(|d| d.0))
+    .bind(&event.action)
+    .bind(&event.outcome)
+    .bind(&event.source)
+    .bind(next.prev_hash.to_vec())
+    .bind(next.hash.to_vec())
+    .execute(&mut *conn)
+    .await
+    .map_err(other)?;
+    sqlx::query("UPDATE audit_chain_head SET last_seq = ?, last_hash = ?, mac = ? WHERE id = 1")
+        .bind(next.seq)
+        .bind(next.hash.to_vec())
+        .bind(next.head_mac.to_vec())
+        .execute(&mut *conn)
+        .await
+        .map_err(other)?;
+    Ok(next.seq)
+}

@@ -12,7 +12,7 @@ impl BatchApply for SqliteStore {
         let mut results = Vec::with_capacity(ops.len());
         for op in ops {
             sqlx::query("SAVEPOINT op").execute(&mut *tx).await.map_err(other)?;
-            let result = apply_one(&mut tx, op).await;
+            let result = apply_one(&mut tx, op, self.audit_key.as_deref()).await;
             if result.is_err() {
                 sqlx::query("ROLLBACK TO SAVEPOINT op").execute(&mut *tx).await.map_err(other)?;
             }
@@ -24,7 +24,11 @@ impl BatchApply for SqliteStore {
     }
 }
 
-async fn apply_one(conn: &mut SqliteConnection, op: &WriteOp) -> StoreResult<WriteOutcome> {
+async fn apply_one(
+    conn: &mut SqliteConnection,
+    op: &WriteOp,
+    audit_key: Option<&meldroute_store::audit::AuditKey>,
+) -> StoreResult<WriteOutcome> {
     match op {
         WriteOp::OpenDossier { tenant, location, pupil, opened_by, opened_at, first_entry, projection } => {
             // The pupil must belong to the tenant and to the location.
@@ -94,22 +98,8 @@ async fn apply_one(conn: &mut SqliteConnection, op: &WriteOp) -> StoreResult<Wri
             Ok(WriteOutcome::EntryAppended { entry: id, seq })
         }
         WriteOp::Audit(event) => {
-            let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO audit_log (at, org_id, actor_id, on_behalf_of, pupil_id, dossier_id, action, outcome, source) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-            )
-            .bind(event.at)
-            .bind(event.org.map(|o| o.0))
-            .bind(event.actor.map(|a| a.0))
-            .bind(event.on_behalf_of.map(|a| a.0))
-            .bind(event.pupil.map(|p| p.0))
-            .bind(event.dossier.map(|d| d.0))
-            .bind(&event.action)
-            .bind(&event.outcome)
-            .bind(&event.source)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(other)?;
+            // Chained inside this transaction; fails (and so fails the request) without a key.
+            let seq = crate::audit::append(conn, audit_key, event).await?;
             Ok(WriteOutcome::Audited { seq })
         }
     }

@@ -14,12 +14,14 @@ pub mod suite;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use meldroute_database::Database;
+use meldroute_database::audit::AuditKey;
 use meldroute_store::Store;
 use sqlx::Connection;
 
 pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-/// A migrated, empty database that removes itself when dropped.
+/// A migrated, empty database that removes itself when dropped. Its audit log is chained under
+/// [`test_audit_key`].
 pub struct TestDb {
     pub db: Database,
     pub url: String,
@@ -32,6 +34,11 @@ enum Cleanup {
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The audit key every [`TestDb`] chains its audit log with (fixed, so tests can verify the chain).
+pub fn test_audit_key() -> AuditKey {
+    AuditKey::from_bytes([0x5a; 32])
+}
 
 /// Whether a missing PostgreSQL must fail the run (CI) instead of skipping.
 pub fn pg_required() -> bool {
@@ -47,7 +54,7 @@ impl TestDb {
     pub async fn sqlite() -> Result<TestDb, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let db = Database::connect(&url).await.map_err(|e| e.to_string())?;
+        let db = Database::connect(&url).await.map_err(|e| e.to_string())?.with_audit_key(test_audit_key());
         db.migrate().await.map_err(|e| e.to_string())?;
         Ok(TestDb { db, url, cleanup: Cleanup::Sqlite(dir) })
     }
@@ -76,7 +83,7 @@ impl TestDb {
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.map_err(|e| e.to_string())?;
         let _ = admin.close().await;
         let url = with_database(&admin_url, &name);
-        let db = Database::connect(&url).await.map_err(|e| e.to_string())?;
+        let db = Database::connect(&url).await.map_err(|e| e.to_string())?.with_audit_key(test_audit_key());
         db.migrate().await.map_err(|e| e.to_string())?;
         Ok(Some(TestDb { db, url, cleanup: Cleanup::Postgres { admin_url, name } }))
     }
