@@ -336,6 +336,7 @@ pub struct DossierPage {
     pub panel: Panel,
     pub entries: Vec<EntryView>,
     pub kinds: Vec<(String, String, bool)>,
+    pub can_see_access_log: bool,
 }
 
 pub async fn dossier(
@@ -432,6 +433,7 @@ pub async fn dossier(
         panel,
         entries,
         kinds,
+        can_see_access_log: me.authorize(Action::ViewDossierAccessLog, &resource).is_ok(),
     };
     Ok(render(&page, StatusCode::OK))
 }
@@ -515,4 +517,70 @@ fn value_text(i: &I18n, value: &serde_json::Value) -> String {
             .collect::<Vec<_>>()
             .join("; "),
     }
+}
+
+// --- who viewed or changed a dossier ---------------------------------------------------------------------------
+
+pub struct AccessRow {
+    pub when: String,
+    pub who: String,
+    pub action: String,
+    pub outcome: String,
+}
+
+#[derive(Template)]
+#[template(path = "dossier_access.html")]
+pub struct AccessLogPage {
+    pub layout: Layout,
+    pub id: i64,
+    pub pupil_name: String,
+    pub rows: Vec<AccessRow>,
+}
+
+/// The aandachtsfunctionaris sees per dossier who viewed or changed it and when (from the audit log).
+pub async fn access_log(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let resource = dossier_resource(&state, &me, &loaded).await?;
+    if let Err(denied) = me.authorize(Action::ViewDossierAccessLog, &resource) {
+        audit_read(&state, &me, &addr, "dossier.access_log", "denied", Some(loaded.pupil.id), Some(loaded.dossier.id))
+            .await?;
+        return Err(denied.into());
+    }
+    audit_read(&state, &me, &addr, "dossier.access_log", "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id))
+        .await?;
+    let events = state
+        .db
+        .list_audit(&me.tenant, &AuditFilter { dossier: Some(loaded.dossier.id), actor: None, limit: Some(1000) })
+        .await?;
+    let users = state.db.list_users(&me.tenant).await?;
+    let layout = Layout::for_user(&state, &me, "access-log-title");
+    let i = layout.i;
+    let rows = events
+        .iter()
+        .map(|e| AccessRow {
+            when: format_datetime(e.event.at),
+            who: e
+                .event
+                .actor
+                .and_then(|a| users.iter().find(|u| u.id == a))
+                .map_or_else(|| "-".to_string(), |u| u.display_name.clone()),
+            action: {
+                let key = format!("audit-action-{}", e.event.action.replace('.', "-"));
+                if meldroute_i18n::has(Lang::Nl, &key) { i.t(&key) } else { e.event.action.clone() }
+            },
+            outcome: e.event.outcome.clone(),
+        })
+        .collect();
+    let page = AccessLogPage {
+        layout,
+        id: loaded.dossier.id.0,
+        pupil_name: format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name),
+        rows,
+    };
+    Ok(render(&page, StatusCode::OK))
 }

@@ -60,6 +60,12 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         entry(Method::GET, "/pupils", User(Action::ListPupils), get(dossier_pages::pupils)),
         entry(Method::GET, "/pupils/{id}", User(Action::ViewPupil), get(dossier_pages::pupil)),
         entry(Method::GET, "/dossiers/{id}", User(Action::ReadDossier), get(dossier_pages::dossier)),
+        entry(
+            Method::GET,
+            "/dossiers/{id}/access-log",
+            User(Action::ViewDossierAccessLog),
+            get(dossier_pages::access_log),
+        ),
     ];
     table.extend(admin::routes());
     table
