@@ -71,7 +71,7 @@ impl From<DossierError> for PageError {
     }
 }
 
-async fn audit_read(
+pub(crate) async fn audit_read(
     state: &AppState,
     me: &CurrentUser,
     addr: &SocketAddr,
@@ -153,7 +153,7 @@ pub async fn pupils(
 // --- dossier visibility ------------------------------------------------------------------------------------
 
 /// The dossier as a resource for the access policy, seen by `me`.
-async fn dossier_resource(state: &AppState, me: &CurrentUser, loaded: &Loaded) -> Result<Resource, PageError> {
+pub(crate) async fn dossier_resource(state: &AppState, me: &CurrentUser, loaded: &Loaded) -> Result<Resource, PageError> {
     let involved = loaded.dossier.opened_by == me.user.id || loaded.entries.iter().any(|e| e.author.0 == me.user.id.0);
     let today = clock::today_nl();
     let share = state
@@ -181,7 +181,7 @@ async fn dossier_resource(state: &AppState, me: &CurrentUser, loaded: &Loaded) -
 }
 
 /// Dossiers of `pupil` that `me` may read.
-async fn visible_dossiers_of(state: &AppState, me: &CurrentUser, pupil: &Pupil) -> Result<Vec<Dossier>, PageError> {
+pub(crate) async fn visible_dossiers_of(state: &AppState, me: &CurrentUser, pupil: &Pupil) -> Result<Vec<Dossier>, PageError> {
     let scope = dossier_list_scope(&me.actor(), pupil.location.0);
     let base = DossierFilter { pupil: Some(pupil.id), limit: Some(100), ..Default::default() };
     let mut found = match scope {
