@@ -69,7 +69,7 @@ pub fn print_logins(logins: &[DemoLogin]) {
     println!("DEMO: fictional data. Every demo account uses the password: {PASSWORD}");
     println!("Second step: add the TOTP secret to an authenticator app, or print a current code with");
     println!("  meldroute demo totp LOGIN [--data-dir DIR | --database-url URL]");
-    println!("  {:<14} {:<34} {:<36} {}", "login", "name", "role", "TOTP secret");
+    println!("  {:<14} {:<34} {:<36} TOTP secret", "login", "name", "role");
     for l in logins {
         println!("  {:<14} {:<34} {:<36} {}", l.login, l.name, l.role, l.totp_secret);
     }

@@ -318,7 +318,7 @@ pub fn fresh_code(secret: &str) -> String {
         let mut used = USED.lock().unwrap();
         let last = used.iter().filter(|(s, _)| s == secret).map(|(_, st)| *st).max();
         let candidate = match last {
-            Some(l) if l >= step + 1 => None,
+            Some(l) if l > step => None,
             Some(l) if l >= step => Some(step + 1),
             _ => Some(step),
         };
