@@ -153,7 +153,11 @@ pub async fn pupils(
 // --- dossier visibility ------------------------------------------------------------------------------------
 
 /// The dossier as a resource for the access policy, seen by `me`.
-pub(crate) async fn dossier_resource(state: &AppState, me: &CurrentUser, loaded: &Loaded) -> Result<Resource, PageError> {
+pub(crate) async fn dossier_resource(
+    state: &AppState,
+    me: &CurrentUser,
+    loaded: &Loaded,
+) -> Result<Resource, PageError> {
     let involved = loaded.dossier.opened_by == me.user.id || loaded.entries.iter().any(|e| e.author.0 == me.user.id.0);
     let today = clock::today_nl();
     let share = state
@@ -181,7 +185,11 @@ pub(crate) async fn dossier_resource(state: &AppState, me: &CurrentUser, loaded:
 }
 
 /// Dossiers of `pupil` that `me` may read.
-pub(crate) async fn visible_dossiers_of(state: &AppState, me: &CurrentUser, pupil: &Pupil) -> Result<Vec<Dossier>, PageError> {
+pub(crate) async fn visible_dossiers_of(
+    state: &AppState,
+    me: &CurrentUser,
+    pupil: &Pupil,
+) -> Result<Vec<Dossier>, PageError> {
     let scope = dossier_list_scope(&me.actor(), pupil.location.0);
     let base = DossierFilter { pupil: Some(pupil.id), limit: Some(100), ..Default::default() };
     let mut found = match scope {
@@ -238,6 +246,8 @@ pub struct PupilPage {
     pub dossiers: Vec<DossierRow>,
     /// Siblings with an open dossier that this user may also see.
     pub siblings_with_dossier: Vec<(i64, String)>,
+    pub id: i64,
+    pub can_open: bool,
 }
 
 fn dossier_row(i: &I18n, d: &Dossier) -> DossierRow {
@@ -292,6 +302,8 @@ pub async fn pupil(
         born: pupil.date_of_birth.map(format_date).unwrap_or_default(),
         dossiers,
         siblings_with_dossier,
+        id: pupil.id.0,
+        can_open: me.authorize(Action::OpenDossier, &Resource::Pupil { location: pupil.location.0 }).is_ok(),
     };
     Ok(render(&page, StatusCode::OK))
 }
@@ -337,6 +349,8 @@ pub struct DossierPage {
     pub entries: Vec<EntryView>,
     pub kinds: Vec<(String, String, bool)>,
     pub can_see_access_log: bool,
+    /// Entry kinds this user may add now: (code, label).
+    pub can_add: Vec<(String, String)>,
 }
 
 pub async fn dossier(
@@ -434,6 +448,10 @@ pub async fn dossier(
         entries,
         kinds,
         can_see_access_log: me.authorize(Action::ViewDossierAccessLog, &resource).is_ok(),
+        can_add: crate::entry_forms::form_kinds()
+            .filter(|k| me.authorize(Action::AppendEntry(*k), &resource).is_ok())
+            .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str()))))
+            .collect(),
     };
     Ok(render(&page, StatusCode::OK))
 }

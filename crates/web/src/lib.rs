@@ -10,6 +10,7 @@ pub mod auth;
 pub mod clock;
 pub mod dossier_pages;
 pub mod dossiers;
+pub mod entry_forms;
 pub mod headers;
 pub mod health;
 pub mod metrics;

@@ -1,0 +1,717 @@
+//! Forms for every entry kind of the engine, built from one field table per kind: one template renders
+//! them, one parser turns the posted fields into the domain's `EntryBody` (whose serde shape, with
+//! `deny_unknown_fields`, is the contract), and the domain validates. A refused form comes back with the
+//! user's input kept and the problem named at the field; nothing is saved.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use meldroute_domain::access::{Action, Resource, authorize_append};
+use meldroute_domain::{EntryBody, EntryKind};
+use meldroute_store::*;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::auth::csrf;
+use crate::auth::session::CurrentUser;
+use crate::dossier_pages::{PageError, audit_read, dossier_resource};
+use crate::dossiers::{self, DossierError, Draft};
+use crate::pages::{I18n, Layout, render};
+use crate::{AppState, clock};
+
+/// How a field is asked and parsed.
+#[derive(Clone, Copy)]
+pub enum Input {
+    Text,
+    Textarea,
+    Date,
+    /// A checkbox; absent means false.
+    Bool,
+    /// Yes / no / not recorded (`Option<bool>`).
+    Tri,
+    /// One of these codes; `required: false` adds an empty choice.
+    Select {
+        options: &'static [&'static str],
+        required: bool,
+    },
+    /// Any of these codes (a list).
+    Checks(&'static [&'static str]),
+    /// One item per line (a list of strings).
+    Lines,
+    /// One "who: task" per line (help-plan roles).
+    RoleLines,
+    Number,
+}
+
+pub struct FieldSpec {
+    /// The serde name; `a.b` is a field `b` of the nested object `a`.
+    pub name: &'static str,
+    pub input: Input,
+}
+
+const fn f(name: &'static str, input: Input) -> FieldSpec {
+    FieldSpec { name, input }
+}
+
+const SOURCES: &[&str] = &["own_observation", "third_party", "external_partner", "pupil_told", "parents"];
+const CATEGORIES: &[&str] =
+    &["child_behaviour", "child_physical", "child_development_and_school", "parent_signals", "disclosure"];
+
+/// The fields of each kind that is recorded through a form (corrections have their own flow).
+pub fn fields(kind: EntryKind) -> &'static [FieldSpec] {
+    use Input::*;
+    match kind {
+        EntryKind::Observation => {
+            const {
+                &[
+                    f("facts", Textarea),
+                    f("interpretation", Textarea),
+                    f("source", Select { options: SOURCES, required: true }),
+                    f("source_detail", Text),
+                    f("categories", Checks(CATEGORIES)),
+                    f("also_noticed_by", Lines),
+                    f("concerns_staff_sexual_misconduct", Bool),
+                ]
+            }
+        }
+        EntryKind::Consultation => {
+            const {
+                &[
+                    f(
+                        "with",
+                        Select {
+                            options: &["colleague", "designated_lead", "veilig_thuis_advice", "external_partner"],
+                            required: true,
+                        },
+                    ),
+                    f("with_whom", Text),
+                    f("anonymous", Bool),
+                    f("summary", Textarea),
+                    f("advice", Textarea),
+                ]
+            }
+        }
+        EntryKind::Conversation => {
+            const {
+                &[
+                    f("with", Select { options: &["pupil", "parents", "both"], required: true }),
+                    f("summary", Textarea),
+                    f("reactions", Textarea),
+                    f("agreements", Textarea),
+                    f("follow_up_on", Date),
+                ]
+            }
+        }
+        EntryKind::Kindcheck => {
+            const {
+                &[
+                    f("concern_about_adult", Textarea),
+                    f("dependent_children", Textarea),
+                    f("children_safe", Tri),
+                    f("follow_up", Textarea),
+                ]
+            }
+        }
+        EntryKind::Weighing => {
+            const {
+                &[
+                    f("participants", Lines),
+                    f("nature", Textarea),
+                    f("severity", Textarea),
+                    f("risk", Textarea),
+                    f("protective_factors", Textarea),
+                    f("veilig_thuis_judgement_asked", Bool),
+                    f("veilig_thuis_judgement", Textarea),
+                    f("instrument", Text),
+                    f("approach", Textarea),
+                ]
+            }
+        }
+        EntryKind::AssessmentAnswer => {
+            const {
+                &[
+                    f("question", Select { options: &["q1", "q2", "q3", "q4", "q5"], required: true }),
+                    f("answer", Select { options: &["ja", "nee", "twijfel"], required: true }),
+                    f("reasoning", Textarea),
+                    f("answered_by", Text),
+                    f("with_veilig_thuis", Bool),
+                    f("board_informed", Bool),
+                ]
+            }
+        }
+        EntryKind::Decision => {
+            const {
+                &[
+                    f("report", Bool),
+                    f("help", Bool),
+                    f("reporter", Text),
+                    f("informs_parents", Text),
+                    f("informs_pupil", Text),
+                    f("school_after", Textarea),
+                ]
+            }
+        }
+        EntryKind::Report => {
+            const {
+                &[
+                    f("reported_on", Date),
+                    f("reporter", Text),
+                    f("facts", Textarea),
+                    f("by_phone", Bool),
+                    f("parents_informed", Tri),
+                    f("parents_not_informed_reason", Textarea),
+                    f("pupil_informed", Tri),
+                    f("pupil_not_informed_reason", Textarea),
+                    f("board_informed", Bool),
+                    f(
+                        "conversation_exception.ground",
+                        Select { options: &["safety_at_stake", "contact_would_break"], required: false },
+                    ),
+                    f("conversation_exception.explanation", Textarea),
+                    f("confidentiality_broken", Bool),
+                    f("confidentiality.serves_serious_interests", Textarea),
+                    f("confidentiality.other_way", Textarea),
+                    f("confidentiality.why_no_consent", Textarea),
+                    f("confidentiality.weighing", Textarea),
+                    f("confidentiality.what_to_whom", Textarea),
+                    f("shield_identity_requested", Bool),
+                    f("shield_identity_arguments", Textarea),
+                ]
+            }
+        }
+        EntryKind::VeiligThuisFeedback => {
+            const {
+                &[
+                    f("received_on", Date),
+                    f("route", Select { options: &["advies", "melding"], required: true }),
+                    f(
+                        "decision",
+                        Select {
+                            options: &[
+                                "handed_to_local_team",
+                                "veiligheidsvoorwaarden",
+                                "onderzoek",
+                                "no_further_action",
+                            ],
+                            required: false,
+                        },
+                    ),
+                    f("outcome", Select { options: &["no_abuse", "not_confirmed", "abuse"], required: false }),
+                    f("summary", Textarea),
+                    f("handelingsadviezen", Textarea),
+                ]
+            }
+        }
+        EntryKind::HelpPlan => {
+            const {
+                &[
+                    f("goals", Lines),
+                    f("starts_on", Date),
+                    f(
+                        "term.unit",
+                        Select { options: &["working_days", "days", "weeks", "months", "until"], required: true },
+                    ),
+                    f("term.count", Number),
+                    f("term.end", Date),
+                    f("case_manager", Text),
+                    f("roles", RoleLines),
+                    f("term_agreed_with_veilig_thuis", Bool),
+                ]
+            }
+        }
+        EntryKind::Evaluation => {
+            const { &[f("summary", Textarea), f("results_reached", Tri), f("next_evaluation_on", Date)] }
+        }
+        EntryKind::Disclosure => const { &[f("summary", Textarea), f("told_to", Text), f("agreements", Textarea)] },
+        EntryKind::Closing => const { &[f("conclusion", Textarea), f("no_concern", Bool)] },
+        EntryKind::Reopening => const { &[f("reason", Textarea)] },
+        EntryKind::Correction => &[],
+    }
+}
+
+/// Kinds offered as forms.
+pub fn form_kinds() -> impl Iterator<Item = EntryKind> {
+    EntryKind::ALL.iter().copied().filter(|k| !fields(*k).is_empty())
+}
+
+/// The posted form as name -> values (checkbox lists have several).
+type Posted = BTreeMap<String, Vec<String>>;
+
+fn posted(body: &[u8]) -> Result<Posted, PageError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| PageError::NotFound)?;
+    let mut map = Posted::new();
+    for (k, v) in pairs {
+        map.entry(k).or_default().push(v);
+    }
+    Ok(map)
+}
+
+fn one<'a>(p: &'a Posted, name: &str) -> &'a str {
+    p.get(name).and_then(|v| v.first()).map_or("", |s| s.as_str())
+}
+
+/// Turns posted fields into the JSON shape of `EntryBody` for `kind`.
+pub fn to_json(kind: EntryKind, p: &Posted) -> Value {
+    let mut root = Map::new();
+    root.insert("kind".into(), Value::String(kind.as_str().into()));
+    for spec in fields(kind) {
+        let raw = one(p, spec.name).trim();
+        let value = match spec.input {
+            Input::Text | Input::Textarea => {
+                (!raw.is_empty() || required_text(kind, spec.name)).then(|| Value::String(raw.to_string()))
+            }
+            Input::Date => (!raw.is_empty()).then(|| Value::String(raw.to_string())),
+            Input::Bool => Some(Value::Bool(matches!(raw, "on" | "true" | "1"))),
+            Input::Tri => match raw {
+                "yes" => Some(Value::Bool(true)),
+                "no" => Some(Value::Bool(false)),
+                _ => None,
+            },
+            Input::Select { .. } => (!raw.is_empty()).then(|| Value::String(raw.to_string())),
+            Input::Checks(_) => {
+                Some(Value::Array(p.get(spec.name).into_iter().flatten().map(|v| Value::String(v.clone())).collect()))
+            }
+            Input::Lines => Some(Value::Array(
+                raw.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| Value::String(l.into())).collect(),
+            )),
+            Input::RoleLines => Some(Value::Array(
+                raw.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| {
+                        let (who, task) = l.split_once(':').unwrap_or((l, ""));
+                        serde_json::json!({ "who": who.trim(), "task": task.trim() })
+                    })
+                    .collect(),
+            )),
+            Input::Number => raw.parse::<u32>().ok().map(|n| Value::Number(n.into())),
+        };
+        let Some(value) = value else { continue };
+        match spec.name.split_once('.') {
+            None => {
+                root.insert(spec.name.into(), value);
+            }
+            Some((outer, inner)) => {
+                let slot = root.entry(outer.to_string()).or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(map) = slot {
+                    map.insert(inner.into(), value);
+                }
+            }
+        }
+    }
+    // A nested group left (nearly) empty means "not given".
+    for (outer, must) in
+        [("conversation_exception", "ground"), ("confidentiality", "serves_serious_interests"), ("term", "unit")]
+    {
+        let drop = match root.get(outer) {
+            Some(Value::Object(map)) => {
+                !map.contains_key(must) && map.values().all(|v| v.as_str().is_some_and(str::is_empty))
+            }
+            _ => false,
+        };
+        if drop {
+            root.remove(outer);
+        }
+    }
+    // The help term: only the fields of the chosen unit.
+    if let Some(Value::Object(term)) = root.get_mut("term") {
+        match term.get("unit").and_then(Value::as_str) {
+            Some("until") => {
+                term.remove("count");
+            }
+            Some(_) => {
+                term.remove("end");
+            }
+            None => {}
+        }
+    }
+    Value::Object(root)
+}
+
+/// Required text fields are always sent (possibly empty), so the domain can name them when empty.
+fn required_text(kind: EntryKind, name: &str) -> bool {
+    matches!(
+        (kind, name),
+        (EntryKind::Observation, "facts")
+            | (EntryKind::Consultation, "summary")
+            | (EntryKind::Conversation, "summary")
+            | (EntryKind::Kindcheck, "concern_about_adult")
+            | (EntryKind::Weighing, "nature" | "severity" | "risk" | "protective_factors")
+            | (EntryKind::AssessmentAnswer, "reasoning" | "answered_by")
+            | (EntryKind::Report, "reporter" | "facts")
+            | (EntryKind::VeiligThuisFeedback, "summary")
+            | (EntryKind::HelpPlan, "case_manager")
+            | (EntryKind::Evaluation, "summary")
+            | (EntryKind::Disclosure, "summary")
+            | (EntryKind::Closing, "conclusion")
+            | (EntryKind::Reopening, "reason")
+    )
+}
+
+/// The JSON shape of the body, or the field serde could not take.
+pub fn parse_body(kind: EntryKind, p: &Posted) -> Result<EntryBody, String> {
+    serde_json::from_value(to_json(kind, p)).map_err(|e| {
+        let text = e.to_string();
+        // serde names the field between backticks ("missing field `reported_on`").
+        text.split('`').nth(1).unwrap_or("").to_string()
+    })
+}
+
+// --- rendering -----------------------------------------------------------------------------------------
+
+pub struct FieldView {
+    pub name: String,
+    pub id: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub value: String,
+    pub checked: bool,
+    pub options: Vec<(String, String, bool)>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "entry_form.html")]
+pub struct EntryFormPage {
+    pub layout: Layout,
+    pub action: String,
+    pub csrf: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub guidance: String,
+    pub seen_last_seq: i64,
+    pub pupil_name: String,
+    pub back: String,
+    pub fields: Vec<FieldView>,
+    pub general_error: Option<String>,
+    pub consequences: Vec<String>,
+    pub occurred_on: String,
+    pub show_occurred_on: bool,
+}
+
+fn field_views(i: &I18n, kind: EntryKind, p: &Posted, error_field: Option<&str>, error_text: &str) -> Vec<FieldView> {
+    fields(kind)
+        .iter()
+        .map(|spec| {
+            let value = one(p, spec.name).to_string();
+            let id = format!("f-{}", spec.name.replace('.', "-"));
+            let label_key = format!("field-{}", spec.name.rsplit('.').next().unwrap_or(spec.name));
+            let (kind_str, options) = match spec.input {
+                Input::Text => ("text", vec![]),
+                Input::Textarea => ("textarea", vec![]),
+                Input::Date => ("date", vec![]),
+                Input::Number => ("number", vec![]),
+                Input::Bool => ("bool", vec![]),
+                Input::Lines | Input::RoleLines => ("textarea", vec![]),
+                Input::Tri => (
+                    "select",
+                    [("", "value-unknown"), ("yes", "yes"), ("no", "no")]
+                        .iter()
+                        .map(|(code, key)| (code.to_string(), i.t(key), value == *code))
+                        .collect(),
+                ),
+                Input::Select { options, required } => {
+                    let mut list: Vec<(String, String, bool)> = Vec::new();
+                    if !required || value.is_empty() {
+                        list.push((String::new(), i.t("value-choose"), value.is_empty()));
+                    }
+                    list.extend(options.iter().map(|o| (o.to_string(), i.t(&format!("value-{o}")), value == *o)));
+                    ("select", list)
+                }
+                Input::Checks(options) => {
+                    let chosen = p.get(spec.name).cloned().unwrap_or_default();
+                    (
+                        "checks",
+                        options
+                            .iter()
+                            .map(|o| (o.to_string(), i.t(&format!("value-{o}")), chosen.iter().any(|c| c == o)))
+                            .collect(),
+                    )
+                }
+            };
+            let matches_error = error_field.is_some_and(|f| f == spec.name || spec.name.split('.').next() == Some(f));
+            FieldView {
+                name: spec.name.to_string(),
+                id,
+                label: i.t(&label_key),
+                kind: kind_str,
+                checked: matches!(value.as_str(), "on" | "true" | "1"),
+                value,
+                options,
+                error: matches_error.then(|| error_text.to_string()),
+            }
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewEntryQuery {
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+fn kind_of(code: Option<&str>) -> Option<EntryKind> {
+    code.and_then(EntryKind::from_code).filter(|k| !fields(*k).is_empty())
+}
+
+/// `GET /dossiers/{id}/entries/new?kind=...`: the form for one kind (the afwegingskader answer is pre-filled
+/// with the next question and shows what the answers so far lead to).
+pub async fn new_entry_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<NewEntryQuery>,
+) -> Result<Response, PageError> {
+    let kind = kind_of(q.kind.as_deref()).ok_or(PageError::NotFound)?;
+    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let resource = dossier_resource(&state, &me, &loaded).await?;
+    me.authorize(Action::ReadDossier, &resource)?;
+    let mut p = Posted::new();
+    if kind == EntryKind::AssessmentAnswer
+        && let Some(next) = loaded.state.afwegingskader.next_question
+    {
+        p.insert("question".into(), vec![next.as_str().into()]);
+        if loaded.state.afwegingskader.with_veilig_thuis {
+            p.insert("with_veilig_thuis".into(), vec!["on".into()]);
+        }
+    }
+    if kind == EntryKind::Report {
+        p.insert("reported_on".into(), vec![clock::today_nl().to_string()]);
+    }
+    Ok(form_page(&state, &me, &loaded, kind, &p, None, None))
+}
+
+fn form_page(
+    state: &AppState,
+    me: &CurrentUser,
+    loaded: &dossiers::Loaded,
+    kind: EntryKind,
+    p: &Posted,
+    error_field: Option<&str>,
+    error_text: Option<String>,
+) -> Response {
+    let layout = Layout::for_user(state, me, "entry-new-title");
+    let i = layout.i;
+    let reason = |r: &meldroute_domain::Reason| meldroute_i18n::text(i.lang, &r.message_key(), &r.fluent_args());
+    let consequences = if kind == EntryKind::AssessmentAnswer {
+        let mut list: Vec<String> = loaded.state.afwegingskader.reasons.iter().map(reason).collect();
+        if let Some(q) = loaded.state.afwegingskader.next_question {
+            list.push(format!("{}: {}", i.t("panel-next-question"), i.t(&format!("question-{}", q.as_str()))));
+        }
+        list
+    } else {
+        Vec::new()
+    };
+    let field_error_text = error_text.clone().unwrap_or_default();
+    let general_error = match (error_field, &error_text) {
+        (Some(f), Some(_)) if fields(kind).iter().any(|s| s.name == f || s.name.split('.').next() == Some(f)) => {
+            Some(i.t("form-has-errors"))
+        }
+        (_, Some(text)) => Some(text.clone()),
+        _ => None,
+    };
+    let page = EntryFormPage {
+        action: format!("/dossiers/{}/entries", loaded.dossier.id.0),
+        csrf: me.session.csrf_token.clone(),
+        kind: kind.as_str().into(),
+        kind_label: i.t(&format!("kind-{}", kind.as_str())),
+        guidance: i.t(&format!("guide-{}", kind.as_str())),
+        seen_last_seq: loaded.dossier.last_seq,
+        pupil_name: format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name),
+        back: format!("/dossiers/{}", loaded.dossier.id.0),
+        fields: field_views(&i, kind, p, error_field, &field_error_text),
+        general_error,
+        consequences,
+        occurred_on: one(p, "occurred_on").to_string(),
+        show_occurred_on: !matches!(
+            kind,
+            EntryKind::AssessmentAnswer | EntryKind::Report | EntryKind::VeiligThuisFeedback
+        ),
+        layout,
+    };
+    let status = if error_text.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    render(&page, status)
+}
+
+/// `POST /dossiers/{id}/entries`: validate, append, back to the dossier (or the wizard's next question).
+pub async fn create_entry(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    if let Err(e) = csrf::parse_form::<BTreeMap<String, String>>(&body, &me.session.csrf_token) {
+        return Ok(e.into_response());
+    }
+    let p = posted(&body)?;
+    let kind = kind_of(Some(one(&p, "kind"))).ok_or(PageError::NotFound)?;
+    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let resource = dossier_resource(&state, &me, &loaded).await?;
+    let i = I18n { lang: me.lang };
+    let entry_body = match parse_body(kind, &p) {
+        Ok(b) => b,
+        Err(field) => {
+            let text = required_text_message(&i, &field);
+            return Ok(form_page(&state, &me, &loaded, kind, &p, Some(&field), Some(text)));
+        }
+    };
+    if authorize_append(&me.actor(), &entry_body, &resource).into_result().is_err() {
+        audit_read(&state, &me, &addr, "dossier.append", "denied", Some(loaded.pupil.id), Some(loaded.dossier.id))
+            .await?;
+        return Err(PageError::NotFound);
+    }
+    let occurred_on = parse_date(one(&p, "occurred_on"));
+    let seen = one(&p, "seen_last_seq").parse::<i64>().ok();
+    let draft = Draft { author: me.user.id, body: entry_body, occurred_on };
+    match dossiers::append(&state.db, &state.writer, &me.tenant, loaded.dossier.id, draft, seen).await {
+        Ok(_) => {
+            audit_read(
+                &state,
+                &me,
+                &addr,
+                &format!("dossier.append.{}", kind.as_str()),
+                "allowed",
+                Some(loaded.pupil.id),
+                Some(loaded.dossier.id),
+            )
+            .await?;
+            let next = if kind == EntryKind::AssessmentAnswer {
+                format!("/dossiers/{id}/entries/new?kind=assessment_answer")
+            } else {
+                format!("/dossiers/{id}")
+            };
+            Ok(Redirect::to(&next).into_response())
+        }
+        Err(DossierError::Refused(err)) => {
+            let text = meldroute_i18n::text(i.lang, &err.message_key(), &err.fluent_args());
+            Ok(form_page(&state, &me, &loaded, kind, &p, err.field.as_deref(), Some(text)))
+        }
+        Err(DossierError::Stale) => {
+            let fresh = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+            Ok(form_page(&state, &me, &fresh, kind, &p, None, Some(i.t("form-stale"))))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// "This field is required" naming the field.
+fn required_text_message(i: &I18n, field: &str) -> String {
+    let label = i.t(&format!("field-{field}"));
+    meldroute_i18n::text(i.lang, "error-field_required", &[("field", label)])
+}
+
+fn parse_date(s: &str) -> Option<time::Date> {
+    time::Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+// --- opening a dossier from a first signal ---------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "dossier_new.html")]
+pub struct NewDossierPage {
+    pub layout: Layout,
+    pub action: String,
+    pub csrf: String,
+    pub pupil_name: String,
+    pub guidance: String,
+    pub fields: Vec<FieldView>,
+    pub general_error: Option<String>,
+    pub occurred_on: String,
+}
+
+fn new_dossier_page(
+    state: &AppState,
+    me: &CurrentUser,
+    pupil: &Pupil,
+    p: &Posted,
+    error: Option<(String, String)>,
+) -> Response {
+    let layout = Layout::for_user(state, me, "dossier-new-title");
+    let i = layout.i;
+    let (field, text) = error.clone().unwrap_or_default();
+    let page = NewDossierPage {
+        action: format!("/pupils/{}/dossiers", pupil.id.0),
+        csrf: me.session.csrf_token.clone(),
+        pupil_name: format!("{} {}", pupil.first_name, pupil.last_name),
+        guidance: i.t("guide-observation"),
+        fields: field_views(&i, EntryKind::Observation, p, (!field.is_empty()).then_some(field.as_str()), &text),
+        general_error: error.map(|(f, t)| if f.is_empty() { t } else { i.t("form-has-errors") }),
+        occurred_on: one(p, "occurred_on").to_string(),
+        layout,
+    };
+    let status = if page.general_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    render(&page, status)
+}
+
+pub async fn new_dossier_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let pupil = state.db.get_pupil(&me.tenant, PupilId(id)).await?;
+    me.authorize(Action::OpenDossier, &Resource::Pupil { location: pupil.location.0 })?;
+    let mut p = Posted::new();
+    p.insert("occurred_on".into(), vec![clock::today_nl().to_string()]);
+    p.insert("source".into(), vec!["own_observation".into()]);
+    Ok(new_dossier_page(&state, &me, &pupil, &p, None))
+}
+
+/// `POST /pupils/{id}/dossiers`: a new dossier from a first signal. When the pupil told it themselves, a
+/// disclosure entry follows the observation (meldnorm 1: urgent).
+pub async fn create_dossier(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    if let Err(e) = csrf::parse_form::<BTreeMap<String, String>>(&body, &me.session.csrf_token) {
+        return Ok(e.into_response());
+    }
+    let p = posted(&body)?;
+    let pupil = state.db.get_pupil(&me.tenant, PupilId(id)).await?;
+    me.authorize(Action::OpenDossier, &Resource::Pupil { location: pupil.location.0 })?;
+    let i = I18n { lang: me.lang };
+    let observation = match parse_body(EntryKind::Observation, &p) {
+        Ok(b) => b,
+        Err(field) => {
+            let text = required_text_message(&i, &field);
+            return Ok(new_dossier_page(&state, &me, &pupil, &p, Some((field, text))));
+        }
+    };
+    let told =
+        matches!(&observation, EntryBody::Observation(o) if o.source == meldroute_domain::SignalSource::PupilTold);
+    let facts = match &observation {
+        EntryBody::Observation(o) => o.facts.clone(),
+        _ => String::new(),
+    };
+    let occurred_on = parse_date(one(&p, "occurred_on"));
+    let draft = Draft { author: me.user.id, body: observation, occurred_on };
+    let dossier = match dossiers::open(&state.db, &state.writer, &me.tenant, pupil.id, draft).await {
+        Ok(d) => d,
+        Err(DossierError::Refused(err)) => {
+            let text = meldroute_i18n::text(i.lang, &err.message_key(), &err.fluent_args());
+            let field = err.field.clone().unwrap_or_default();
+            return Ok(new_dossier_page(&state, &me, &pupil, &p, Some((field, text))));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    audit_read(&state, &me, &addr, "dossier.open", "allowed", Some(pupil.id), Some(dossier)).await?;
+    if told {
+        let disclosure = EntryBody::Disclosure(meldroute_domain::Disclosure {
+            summary: facts,
+            told_to: Some(me.user.display_name.clone()),
+            agreements: None,
+        });
+        let draft = Draft { author: me.user.id, body: disclosure, occurred_on };
+        dossiers::append(&state.db, &state.writer, &me.tenant, dossier, draft, None).await?;
+        audit_read(&state, &me, &addr, "dossier.append.disclosure", "allowed", Some(pupil.id), Some(dossier)).await?;
+    }
+    Ok(Redirect::to(&format!("/dossiers/{}", dossier.0)).into_response())
+}
