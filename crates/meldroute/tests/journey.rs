@@ -207,6 +207,12 @@ async fn a_concern_from_signal_to_closing() {
     assert_eq!(r.status, 303, "{}", r.body);
     let page = ib.get(&dossier);
     assert!(page.body.contains("5 werkdagen"), "Veilig Thuis's deadline runs");
+    let tasks = ib.get("/tasks");
+    assert_eq!(tasks.status, 200);
+    assert!(
+        tasks.body.contains("Yara Verzonnen") && tasks.body.contains("5 werkdagen"),
+        "Mijn taken shows the deadline"
+    );
 
     // Veilig Thuis answers; a follow-up evaluation; then the team closes.
     let r = add(

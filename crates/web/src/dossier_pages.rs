@@ -602,3 +602,109 @@ pub async fn access_log(
     };
     Ok(render(&page, StatusCode::OK))
 }
+
+// --- my tasks --------------------------------------------------------------------------------------------------
+
+/// Open dossiers at `location` that `me` may read, by the policy's list scope.
+pub(crate) async fn visible_open_dossiers_at(
+    state: &AppState,
+    me: &CurrentUser,
+    location: LocationId,
+) -> Result<Vec<Dossier>, PageError> {
+    let scope = dossier_list_scope(&me.actor(), location.0);
+    let base = DossierFilter { location: Some(location), open_only: true, limit: Some(1000), ..Default::default() };
+    let mut list = Vec::new();
+    match scope {
+        ListScope::Nothing => {}
+        ListScope::AllAtLocation => list = state.db.list_dossiers(&me.tenant, &base).await?,
+        ListScope::InvolvedOnly | ListScope::SharedOnly | ListScope::InvolvedOrShared => {
+            if matches!(scope, ListScope::InvolvedOnly | ListScope::InvolvedOrShared) {
+                list.extend(
+                    state
+                        .db
+                        .list_dossiers(&me.tenant, &DossierFilter { involving: Some(me.user.id), ..base.clone() })
+                        .await?,
+                );
+            }
+            if matches!(scope, ListScope::SharedOnly | ListScope::InvolvedOrShared) {
+                let today = clock::today_nl();
+                for share in state.db.shares_for_partner(&me.tenant, me.user.id).await? {
+                    if share.is_active(today)
+                        && !share.entry_kinds.is_empty()
+                        && !list.iter().any(|d: &Dossier| d.id == share.dossier)
+                    {
+                        let d = state.db.get_dossier(&me.tenant, share.dossier).await?;
+                        if d.location == location && !d.projection.closed {
+                            list.push(d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(list)
+}
+
+pub struct TaskRow {
+    pub due: String,
+    pub overdue: bool,
+    pub text: String,
+    pub dossier: i64,
+    pub pupil: String,
+}
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+pub struct TasksPage {
+    pub layout: Layout,
+    pub tasks: Vec<TaskRow>,
+    pub urgent: Vec<(i64, String)>,
+}
+
+/// "Mijn taken": what is due and overdue across the dossiers this user may see, sorted by date.
+pub async fn tasks(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    me: CurrentUser,
+) -> Result<Response, PageError> {
+    me.authorize(Action::ViewTasks, &Resource::OwnAccount)?;
+    let layout = Layout::for_user(&state, &me, "tasks-title");
+    let i = layout.i;
+    let today = clock::today_nl();
+    let mut rows: Vec<(time::Date, TaskRow)> = Vec::new();
+    let mut urgent = Vec::new();
+    for location in state.db.list_locations(&me.tenant).await? {
+        for d in visible_open_dossiers_at(&state, &me, location.id).await? {
+            let loaded = dossiers::load(&state.db, &me.tenant, d.id).await?;
+            let resource = dossier_resource(&state, &me, &loaded).await?;
+            // A partner's limited view carries no engine state.
+            if !matches!(visible_entry_kinds(&me.actor(), &resource), EntryKindFilter::All) {
+                continue;
+            }
+            let pupil = format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name);
+            if loaded.state.meldingen_due().next().is_some() {
+                urgent.push((d.id.0, pupil.clone()));
+            }
+            for deadline in &loaded.state.deadlines {
+                let text = meldroute_i18n::text(
+                    i.lang,
+                    &deadline.reason.message_key(),
+                    &localise_args(deadline.reason.fluent_args()),
+                );
+                rows.push((
+                    deadline.due,
+                    TaskRow {
+                        due: format_date(deadline.due),
+                        overdue: deadline.due < today,
+                        text,
+                        dossier: d.id.0,
+                        pupil: pupil.clone(),
+                    },
+                ));
+            }
+        }
+    }
+    rows.sort_by_key(|(due, _)| *due);
+    audit_read(&state, &me, &addr, "tasks.read", "allowed", None, None).await?;
+    Ok(render(&TasksPage { layout, tasks: rows.into_iter().map(|(_, r)| r).collect(), urgent }, StatusCode::OK))
+}

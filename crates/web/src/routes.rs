@@ -57,6 +57,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         entry(Method::POST, "/login/setup", HalfSession, post(login::setup_submit)),
         entry(Method::POST, "/logout", LoggedIn, post(login::logout)),
         entry(Method::POST, "/logout/everywhere", User(Action::ManageOwnAccount), post(login::logout_everywhere)),
+        entry(Method::GET, "/tasks", User(Action::ViewTasks), get(dossier_pages::tasks)),
         entry(Method::GET, "/pupils", User(Action::ListPupils), get(dossier_pages::pupils)),
         entry(Method::GET, "/pupils/{id}", User(Action::ViewPupil), get(dossier_pages::pupil)),
         entry(Method::GET, "/dossiers/{id}", User(Action::ReadDossier), get(dossier_pages::dossier)),
