@@ -45,3 +45,5 @@ role-whole-organisation = whole organisation
 password-too-short = Choose a password of at least 12 characters. A sentence of a few words works well.
 password-too-long = A password can be at most 128 characters long.
 password-too-common = This password is too common or contains your login name. Choose another one.
+home-shared = Dossiers shared with you
+home-shared-until = shared until

@@ -45,3 +45,5 @@ role-whole-organisation = hele organisatie
 password-too-short = Kies een wachtwoord van minstens 12 tekens. Een zin van een paar woorden werkt goed.
 password-too-long = Een wachtwoord mag hoogstens 128 tekens lang zijn.
 password-too-common = Dit wachtwoord komt te vaak voor of bevat uw inlognaam. Kies een ander.
+home-shared = Met u gedeelde dossiers
+home-shared-until = gedeeld tot en met

@@ -206,7 +206,23 @@ async fn create(db: &Database) -> Result<(), String> {
 
     // Created last on purpose: `ensure` takes its presence as "the demo data is complete".
     let (login, name, role, school) = last;
-    create_user(db, &t, login, name, *role, school.map(|is_po| if is_po { po.id } else { vo.id })).await?;
+    let partner =
+        create_user(db, &t, login, name, *role, school.map(|is_po| if is_po { po.id } else { vo.id })).await?;
+    // The youth doctor (external partner) works with Noor's family: share part of that dossier.
+    if let Some(noor) = pupil("Noor") {
+        let filter = meldroute_store::DossierFilter { pupil: Some(noor), ..Default::default() };
+        if let Some(dossier) = db.list_dossiers(&t, &filter).await.map_err(err)?.first() {
+            let share = meldroute_store::NewShare {
+                dossier: dossier.id,
+                partner,
+                entry_kinds: ["observation", "conversation", "help_plan", "evaluation"].map(String::from).to_vec(),
+                until: today + Duration::days(60),
+                created_by: user("zorg.vo"),
+                created_at: now,
+            };
+            db.create_share(&t, share).await.map_err(err)?;
+        }
+    }
     Ok(())
 }
 

@@ -58,6 +58,19 @@ async fn dossier_page_shows_chronology_next_step_and_who_looked() {
     let log = af.get(&format!("{dossier_path}/access-log"));
     assert!(log.body.contains("Lieke Leerkracht"), "the teacher's read is in the log");
 
+    // The youth doctor sees the dossier shared with him, limited to the shared kinds, and nothing else.
+    let mut partner = Browser::new(&server);
+    partner.login("jeugdarts", &secret_of(&server, "jeugdarts"));
+    let home = partner.get("/");
+    assert!(home.body.contains("Noor Nepnaam"), "shared dossier listed on the start page");
+    let shared = dossier_link(&home.body);
+    let page = partner.get(&shared);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("beperkte weergave"), "clearly marked limited view");
+    assert!(page.body.contains("Hulpplan") && !page.body.contains("Antwoord afwegingskader"), "only shared kinds");
+    assert_eq!(partner.get(&dossier_path).status, 404, "an unshared dossier stays closed");
+    assert_eq!(partner.get("/pupils").status, 404);
+
     // English for a user who chose it.
     let mut en = Browser::new(&server);
     let url = format!("sqlite://{}", env.data_dir().join("meldroute.db").display());

@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use meldroute_i18n::Lang;
 
-use meldroute_store::Store;
+use meldroute_store::{AccountStore, Store};
 
 use crate::AppState;
 use crate::auth::session::{CurrentUser, NoSession};
@@ -73,6 +73,8 @@ pub fn render<T: Template>(template: &T, status: StatusCode) -> Response {
 pub struct HomePage {
     pub layout: Layout,
     pub roles: Vec<String>,
+    /// Dossiers shared with this user (external partners): (dossier id, pupil name, until).
+    pub shared: Vec<(i64, String, String)>,
 }
 
 pub async fn home(State(state): State<AppState>, me: Result<CurrentUser, NoSession>) -> Response {
@@ -91,12 +93,26 @@ pub async fn home(State(state): State<AppState>, me: Result<CurrentUser, NoSessi
                     format!("{} · {place}", layout.i.t(&format!("role-{}", g.role.code())))
                 })
                 .collect();
-            render(&HomePage { layout, roles }, StatusCode::OK)
+            let today = crate::clock::today_nl();
+            let mut shared = Vec::new();
+            for share in state.db.shares_for_partner(&me.tenant, me.user.id).await.unwrap_or_default() {
+                if !share.is_active(today) || share.entry_kinds.is_empty() {
+                    continue;
+                }
+                if let Ok(d) = state.db.get_dossier(&me.tenant, share.dossier).await
+                    && let Ok(p) = state.db.get_pupil(&me.tenant, d.pupil).await
+                {
+                    let until = crate::dossier_pages::format_date(share.until);
+                    shared.push((d.id.0, format!("{} {}", p.first_name, p.last_name), until));
+                }
+            }
+            render(&HomePage { layout, roles, shared }, StatusCode::OK)
         }
         Err(NoSession::SecondFactor) => NoSession::SecondFactor.into_response(),
-        Err(_) => {
-            render(&HomePage { layout: Layout::new(&state, Lang::Nl, "home-title"), roles: Vec::new() }, StatusCode::OK)
-        }
+        Err(_) => render(
+            &HomePage { layout: Layout::new(&state, Lang::Nl, "home-title"), roles: Vec::new(), shared: Vec::new() },
+            StatusCode::OK,
+        ),
     }
 }
 
