@@ -2,6 +2,7 @@
 //! `postgres://` (scale-out). An enum rather than a generic parameter, so the web layer is compiled once.
 
 mod accounts;
+mod api_tokens;
 pub mod audit;
 
 use meldroute_store::*;

@@ -11,6 +11,7 @@ use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
 
 mod accounts;
+mod api_tokens;
 pub mod audit;
 mod batch;
 

@@ -14,6 +14,7 @@ use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 
 mod accounts;
+mod api_tokens;
 pub mod audit;
 pub mod backup;
 mod batch;

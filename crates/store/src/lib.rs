@@ -5,6 +5,7 @@
 //! both backends filters on it. Ids from a URL are never trusted on their own.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod error;
 pub mod ids;
@@ -12,6 +13,7 @@ pub mod types;
 pub mod writer;
 
 pub use accounts::{AccountStore, LinkPurpose, NewShare, SessionRecord, Share, ThrottleState};
+pub use api_tokens::{ApiToken, ApiTokenStore, NewApiToken};
 pub use error::{StoreError, StoreResult};
 pub use ids::*;
 pub use types::*;
