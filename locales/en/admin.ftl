@@ -1,1 +1,153 @@
 # Texts of the administration screens.
+
+admin-title = Administration
+admin-intro = Manage accounts, locations, groups and pupils, and see the audit log. Administrators cannot see dossiers or their content.
+admin-nav = Administration
+admin-back = Back to administration
+admin-saved = The change has been saved.
+admin-error-summary = Please check the marked fields. Nothing has been saved.
+admin-error-required = Please fill in this field.
+admin-error-too-long = This is too long: at most 200 characters.
+admin-yes = yes
+admin-no = no
+
+# Users
+admin-users-title = Accounts
+admin-users-intro = Everyone who uses meldroute, with their roles per location.
+admin-users-new = New account
+admin-users-name = Name
+admin-users-login = Login name
+admin-users-roles = Roles
+admin-users-disabled = Blocked
+admin-users-edit = Edit
+admin-users-none = No accounts yet.
+admin-user-new-title = New account
+admin-user-new-intro = You do not set a password. After saving you get a one-time login link. Hand it over safely; with it the person chooses their own password. The link works once, for 7 days.
+admin-user-login-hint = Lower-case letters, digits, dot, hyphen, underscore or @; 3 to 100 characters. For example: j.devries
+admin-user-email = E-mail address (optional)
+admin-user-lang = Language of the screens
+admin-user-lang-nl = Dutch
+admin-user-lang-en = English
+admin-user-roles-legend = Roles
+admin-user-roles-hint = Choose the roles this person has per location. A role under "whole organisation" holds for every location.
+admin-user-create = Create account
+admin-error-login-format = Use 3 to 100 characters: lower-case letters, digits, dot, hyphen, underscore or @.
+admin-error-login-taken = This login name is already taken. Please choose another.
+admin-error-email = This is not a valid e-mail address.
+admin-error-lang = Choose Dutch or English.
+admin-user-edit-title = Edit account
+admin-user-roles-save = Save roles
+admin-user-roles-note = Changing the roles logs this person out everywhere.
+admin-user-status = Access
+admin-user-is-disabled = This account is blocked. The person cannot log in.
+admin-user-is-enabled = This account is active.
+admin-user-disable = Block account
+admin-user-enable = Allow account again
+admin-user-disable-note = Blocking logs the person out everywhere at once.
+admin-error-own-account = You cannot change your own roles or access here. Ask another administrator.
+admin-user-link-title = New login link
+admin-user-link-intro = Forgot the password? Create a new login link. It works once, for 24 hours; the old password keeps working until a new one is chosen.
+admin-user-reset-totp = Also set up the second step (the phone app) again
+admin-user-reset-totp-hint = Only tick this when the phone is lost or replaced. The person is then also logged out everywhere.
+admin-user-link-create = Create login link
+admin-error-disabled-link = This account is blocked. Allow it again first.
+
+# The link shown once
+admin-link-title = Login link
+admin-link-created = The account has been created.
+admin-link-intro = Pass this link on safely, for example in person or through a secure message. You see the link only once: meldroute does not keep it.
+admin-link-for = For
+admin-link-valid-until = Valid until
+admin-link-once = The link works once. The person then chooses a password and sets up the phone app.
+admin-link-totp-reset = The second step has been removed: at the next login the person sets up the app again.
+
+# Welcome page (one-time link)
+welcome-title = Choose your password
+welcome-intro = Welcome to meldroute. Choose a password for your account. A sentence of a few words is strong and easy to remember.
+welcome-login = Your login name
+welcome-password = New password
+welcome-password-hint = At least 12 characters. Not your login name and not a commonly used password.
+welcome-confirm = Repeat the password
+welcome-mismatch = The two passwords are not the same.
+welcome-submit = Save password
+welcome-invalid-title = This link does not work
+welcome-invalid = This link is not valid (any more). It may have been used already or have expired. Ask your school's administrator for a new link.
+
+# Locations and groups
+admin-locations-title = Locations
+admin-locations-intro = Schools, childcare sites and other sites, with their groups or classes.
+admin-locations-name = Name
+admin-locations-sector = Sector
+admin-locations-none = No locations yet.
+admin-location-new = New location
+admin-location-create = Add location
+admin-error-location-taken = A location with this name already exists.
+admin-location-groups = Groups and classes
+admin-location-groups-none = No groups yet.
+admin-group-new = New group or class
+admin-group-name = Name of the group
+admin-group-create = Add group
+admin-error-group-taken = This location already has a group with this name.
+admin-location-import = Import pupils
+sector-kinderopvang = Childcare
+sector-gastouder = Childminding
+sector-po = Primary education
+sector-vo = Secondary education
+sector-mbo = Vocational education (mbo)
+sector-leerplicht = Compulsory attendance (leerplicht)
+
+# Pupil import
+admin-import-title = Import pupils
+admin-import-intro = Read pupils from a CSV file exported by the pupil administration system. meldroute checks every line first. If a single line is wrong, nothing is imported and you see per line what is wrong.
+admin-import-format = What the file looks like
+admin-import-format-header = The first line names the columns. Use these names (in any order):
+admin-import-col-voornaam = voornaam: first name (required)
+admin-import-col-achternaam = achternaam: last name, with prefix (required)
+admin-import-col-geboortedatum = geboortedatum: date of birth, dd-mm-yyyy or yyyy-mm-dd (optional)
+admin-import-col-groep = groep: name of an existing group of this location (optional)
+admin-import-col-leerlingnummer = leerlingnummer: the number in your administration; at most once per location (optional)
+admin-import-col-gezin = gezin: a family code; pupils with the same code are siblings, also at other locations of the organisation (optional)
+admin-import-format-rest = Separator semicolon or comma, character set UTF-8. Fields containing a separator are put in quotes. At most 2 MB.
+admin-import-example = Example
+admin-import-groups = Groups of this location
+admin-import-file = CSV file
+admin-import-submit = Check and import
+admin-import-problems = Nothing has been imported. Correct the file and try again.
+admin-import-line = Line
+admin-import-file-level = File
+admin-import-done = Pupils imported:
+admin-import-no-file = Please choose a file.
+admin-import-too-large = The file is too large (at most 2 MB) or could not be read.
+admin-import-not-utf8 = The file is not UTF-8 text. Save it as "CSV UTF-8".
+admin-import-empty = The file contains no pupils.
+admin-import-unreadable = This line cannot be read (check the quotes).
+admin-import-unknown-column = Unknown column
+admin-import-duplicate-column = This column appears twice
+admin-import-missing-column = This required column is missing
+admin-import-field-count = The number of fields does not match the columns
+admin-import-first-name-missing = First name is missing
+admin-import-last-name-missing = Last name is missing
+admin-import-too-long = Field is too long
+admin-import-bad-date = Date of birth is not a valid date (dd-mm-yyyy or yyyy-mm-dd)
+admin-import-unknown-group = This group does not exist at this location
+admin-import-duplicate-number = Pupil number already appears earlier in this file, on line
+admin-import-existing-number = A pupil with this pupil number is already in meldroute
+admin-import-conflict = Meanwhile one of these pupils has been added. Nothing has been imported; please try again.
+
+# Audit overview
+admin-audit-title = Audit log
+admin-audit-intro = Who did what and when, newest first. The log never shows the content of dossiers.
+admin-audit-filter = Filter
+admin-audit-actor = By
+admin-audit-actor-any = anyone
+admin-audit-dossier = Dossier number
+admin-audit-limit = Number of lines
+admin-audit-apply = Show
+admin-audit-when = When
+admin-audit-action = Action
+admin-audit-outcome = Outcome
+admin-audit-pupil = Pupil
+admin-audit-source = Address
+admin-audit-none = No events found.
+admin-audit-bad-dossier = Enter a dossier number in digits.
+admin-audit-system = system

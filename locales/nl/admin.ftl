@@ -1,1 +1,153 @@
 # Texts of the administration screens.
+
+admin-title = Beheer
+admin-intro = Hier beheert u accounts, locaties, groepen en leerlingen, en ziet u het auditlogboek. Dossiers en hun inhoud zijn voor beheerders niet zichtbaar.
+admin-nav = Beheer
+admin-back = Terug naar beheer
+admin-saved = De wijziging is opgeslagen.
+admin-error-summary = Controleer de gemarkeerde velden. Er is niets opgeslagen.
+admin-error-required = Vul dit veld in.
+admin-error-too-long = Dit is te lang: hoogstens 200 tekens.
+admin-yes = ja
+admin-no = nee
+
+# Users
+admin-users-title = Accounts
+admin-users-intro = Iedereen die meldroute gebruikt, met de rollen per locatie.
+admin-users-new = Nieuw account
+admin-users-name = Naam
+admin-users-login = Inlognaam
+admin-users-roles = Rollen
+admin-users-disabled = Geblokkeerd
+admin-users-edit = Wijzigen
+admin-users-none = Nog geen accounts.
+admin-user-new-title = Nieuw account
+admin-user-new-intro = U stelt geen wachtwoord in. Na het opslaan krijgt u eenmalig een inloglink. Geef die veilig aan de medewerker; met de link kiest hij of zij zelf een wachtwoord. De link werkt 7 dagen en één keer.
+admin-user-login-hint = Kleine letters, cijfers, punt, streepje, liggend streepje of @; 3 tot 100 tekens. Bijvoorbeeld: j.devries
+admin-user-email = E-mailadres (niet verplicht)
+admin-user-lang = Taal van de schermen
+admin-user-lang-nl = Nederlands
+admin-user-lang-en = Engels
+admin-user-roles-legend = Rollen
+admin-user-roles-hint = Kies per locatie welke rollen deze persoon heeft. Een rol bij "hele organisatie" geldt voor alle locaties.
+admin-user-create = Account aanmaken
+admin-error-login-format = Gebruik 3 tot 100 tekens: kleine letters, cijfers, punt, streepje, liggend streepje of @.
+admin-error-login-taken = Deze inlognaam is al in gebruik. Kies een andere.
+admin-error-email = Dit is geen geldig e-mailadres.
+admin-error-lang = Kies Nederlands of Engels.
+admin-user-edit-title = Account wijzigen
+admin-user-roles-save = Rollen opslaan
+admin-user-roles-note = Als u de rollen wijzigt, wordt deze persoon overal uitgelogd.
+admin-user-status = Toegang
+admin-user-is-disabled = Dit account is geblokkeerd. De persoon kan niet inloggen.
+admin-user-is-enabled = Dit account is actief.
+admin-user-disable = Account blokkeren
+admin-user-enable = Account weer toestaan
+admin-user-disable-note = Blokkeren logt de persoon direct overal uit.
+admin-error-own-account = Uw eigen rollen en toegang kunt u hier niet wijzigen. Vraag een andere beheerder.
+admin-user-link-title = Nieuwe inloglink
+admin-user-link-intro = Is iemand het wachtwoord vergeten? Maak een nieuwe inloglink. Die werkt 24 uur en één keer; het oude wachtwoord blijft werken tot er een nieuw is gekozen.
+admin-user-reset-totp = Ook de tweede stap (de app op de telefoon) opnieuw laten instellen
+admin-user-reset-totp-hint = Alleen aanvinken als de telefoon kwijt of vervangen is. De persoon wordt dan ook overal uitgelogd.
+admin-user-link-create = Inloglink maken
+admin-error-disabled-link = Dit account is geblokkeerd. Sta het eerst weer toe.
+
+# The link shown once
+admin-link-title = Inloglink
+admin-link-created = Het account is aangemaakt.
+admin-link-intro = Geef deze link veilig door, bijvoorbeeld persoonlijk of via een beveiligd bericht. U ziet de link maar één keer: meldroute bewaart hem niet.
+admin-link-for = Voor
+admin-link-valid-until = Geldig tot
+admin-link-once = De link werkt één keer. Daarna kiest de persoon een wachtwoord en stelt de app op de telefoon in.
+admin-link-totp-reset = De tweede stap is gewist: bij de volgende keer inloggen stelt de persoon de app opnieuw in.
+
+# Welcome page (one-time link)
+welcome-title = Kies uw wachtwoord
+welcome-intro = Welkom bij meldroute. Kies een wachtwoord voor uw account. Een zin van een paar woorden is sterk en goed te onthouden.
+welcome-login = Uw inlognaam
+welcome-password = Nieuw wachtwoord
+welcome-password-hint = Minstens 12 tekens. Niet uw inlognaam en geen veelgebruikt wachtwoord.
+welcome-confirm = Herhaal het wachtwoord
+welcome-mismatch = De twee wachtwoorden zijn niet gelijk.
+welcome-submit = Wachtwoord opslaan
+welcome-invalid-title = Deze link werkt niet
+welcome-invalid = Deze link is niet (meer) geldig. Misschien is hij al gebruikt of verlopen. Vraag de beheerder van uw school om een nieuwe link.
+
+# Locations and groups
+admin-locations-title = Locaties
+admin-locations-intro = Scholen, kinderopvanglocaties en andere vestigingen, met hun groepen of klassen.
+admin-locations-name = Naam
+admin-locations-sector = Sector
+admin-locations-none = Nog geen locaties.
+admin-location-new = Nieuwe locatie
+admin-location-create = Locatie toevoegen
+admin-error-location-taken = Er is al een locatie met deze naam.
+admin-location-groups = Groepen en klassen
+admin-location-groups-none = Nog geen groepen.
+admin-group-new = Nieuwe groep of klas
+admin-group-name = Naam van de groep
+admin-group-create = Groep toevoegen
+admin-error-group-taken = Deze locatie heeft al een groep met deze naam.
+admin-location-import = Leerlingen importeren
+sector-kinderopvang = Kinderopvang
+sector-gastouder = Gastouderopvang
+sector-po = Primair onderwijs
+sector-vo = Voortgezet onderwijs
+sector-mbo = Middelbaar beroepsonderwijs
+sector-leerplicht = Leerplicht
+
+# Pupil import
+admin-import-title = Leerlingen importeren
+admin-import-intro = Lees leerlingen in uit een CSV-bestand van de leerlingadministratie. meldroute controleert eerst alle regels. Is er één regel fout, dan wordt niets ingelezen en ziet u per regel wat er mis is.
+admin-import-format = Zo ziet het bestand eruit
+admin-import-format-header = De eerste regel noemt de kolommen. Gebruik deze namen (de volgorde maakt niet uit):
+admin-import-col-voornaam = voornaam (verplicht)
+admin-import-col-achternaam = achternaam (verplicht, met tussenvoegsel)
+admin-import-col-geboortedatum = geboortedatum: dd-mm-jjjj of jjjj-mm-dd (niet verplicht)
+admin-import-col-groep = groep: naam van een bestaande groep van deze locatie (niet verplicht)
+admin-import-col-leerlingnummer = leerlingnummer: het nummer in uw administratie; mag binnen de locatie maar één keer voorkomen (niet verplicht)
+admin-import-col-gezin = gezin: een gezinscode; leerlingen met dezelfde code zijn broers en zussen, ook op andere locaties van de organisatie (niet verplicht)
+admin-import-format-rest = Scheidingsteken puntkomma of komma, tekenset UTF-8. Velden met een scheidingsteken erin staan tussen aanhalingstekens. Hoogstens 2 MB.
+admin-import-example = Voorbeeld
+admin-import-groups = Groepen van deze locatie
+admin-import-file = CSV-bestand
+admin-import-submit = Controleren en importeren
+admin-import-problems = Er is niets geïmporteerd. Pas het bestand aan en probeer het opnieuw.
+admin-import-line = Regel
+admin-import-file-level = Bestand
+admin-import-done = Leerlingen geïmporteerd:
+admin-import-no-file = Kies een bestand.
+admin-import-too-large = Het bestand is te groot (hoogstens 2 MB) of kon niet worden gelezen.
+admin-import-not-utf8 = Het bestand is geen UTF-8-tekst. Sla het op als "CSV UTF-8".
+admin-import-empty = Het bestand bevat geen leerlingen.
+admin-import-unreadable = Deze regel kan niet gelezen worden (controleer de aanhalingstekens).
+admin-import-unknown-column = Onbekende kolom
+admin-import-duplicate-column = Deze kolom staat er twee keer in
+admin-import-missing-column = Deze verplichte kolom ontbreekt
+admin-import-field-count = Het aantal velden klopt niet met de kolommen
+admin-import-first-name-missing = Voornaam ontbreekt
+admin-import-last-name-missing = Achternaam ontbreekt
+admin-import-too-long = Veld is te lang
+admin-import-bad-date = Geboortedatum is geen geldige datum (dd-mm-jjjj of jjjj-mm-dd)
+admin-import-unknown-group = Deze groep bestaat niet bij deze locatie
+admin-import-duplicate-number = Leerlingnummer staat al eerder in dit bestand, op regel
+admin-import-existing-number = Een leerling met dit leerlingnummer staat al in meldroute
+admin-import-conflict = Intussen is een van deze leerlingen al toegevoegd. Er is niets geïmporteerd; probeer het opnieuw.
+
+# Audit overview
+admin-audit-title = Auditlogboek
+admin-audit-intro = Wie deed wat en wanneer, nieuwste eerst. Het logboek toont nooit de inhoud van dossiers.
+admin-audit-filter = Filteren
+admin-audit-actor = Door
+admin-audit-actor-any = iedereen
+admin-audit-dossier = Dossiernummer
+admin-audit-limit = Aantal regels
+admin-audit-apply = Toon
+admin-audit-when = Wanneer
+admin-audit-action = Handeling
+admin-audit-outcome = Uitkomst
+admin-audit-pupil = Leerling
+admin-audit-source = Adres
+admin-audit-none = Geen gebeurtenissen gevonden.
+admin-audit-bad-dossier = Vul een dossiernummer in cijfers in.
+admin-audit-system = systeem
