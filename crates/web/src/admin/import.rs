@@ -101,6 +101,33 @@ fn parse_date(s: &str) -> Option<Date> {
     (year >= 1900).then_some(date)
 }
 
+/// Line numbers as a person counts them, from byte offsets. (The csv reader's own line number lags by one
+/// in files with CRLF line ends: a record's position is taken before the `\n` of the previous line end.)
+struct LineCounter<'a> {
+    text: &'a [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter { text: text.as_bytes(), byte: 0, line: 1 }
+    }
+
+    /// The line of the first character at or after `byte` that is not a line end (offsets only grow).
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > self.byte {
+            self.line += self.text[self.byte..start].iter().filter(|b| **b == b'\n').count() as u64;
+            self.byte = start;
+        }
+        self.line
+    }
+}
+
 /// Checks a whole file against the groups of the location and the leerlingnummers already there.
 pub fn check(bytes: &[u8], groups: &[Group], existing: &HashSet<String>) -> Result<Vec<Row>, Vec<Problem>> {
     let Ok(text) = std::str::from_utf8(bytes) else { return Err(vec![problem(0, "admin-import-not-utf8", "")]) };
@@ -142,16 +169,17 @@ pub fn check(bytes: &[u8], groups: &[Group], existing: &HashSet<String>) -> Resu
 
     let mut rows = Vec::new();
     let mut numbers: HashMap<String, u64> = HashMap::new();
+    let mut lines = LineCounter::new(text);
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(err) => {
-                let line = err.position().map_or(0, |p| p.line());
+                let line = err.position().map_or(0, |p| lines.line_at(p.byte()));
                 problems.push(problem(line, "admin-import-unreadable", ""));
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
         if record.iter().all(|f| f.trim().is_empty()) {
             continue; // Empty lines (spreadsheets like to add `;;;;`).
         }
@@ -413,6 +441,14 @@ mod tests {
         assert_eq!(rows[1].date_of_birth, Some(time::macros::date!(2015 - 01 - 31)));
         assert_eq!(rows[2].number, None);
         assert_eq!(rows[2].family, None);
+    }
+
+    #[test]
+    fn line_numbers_with_crlf_and_quoted_line_breaks() {
+        let file = "voornaam;achternaam;groep\r\nAda;\"de\r\nVries\";\r\nBo;Jansen;Groep 9\r\nCas;;\r\n";
+        let problems = check(file.as_bytes(), &groups(), &HashSet::new()).unwrap_err();
+        let got: Vec<(u64, &str)> = problems.iter().map(|p| (p.line, p.key)).collect();
+        assert_eq!(got, vec![(4, "admin-import-unknown-group"), (5, "admin-import-last-name-missing")]);
     }
 
     #[test]
