@@ -45,12 +45,14 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("domain.ftl", include_str!("../../../locales/nl/domain.ftl")),
             ("admin.ftl", include_str!("../../../locales/nl/admin.ftl")),
             ("dossier.ftl", include_str!("../../../locales/nl/dossier.ftl")),
+            ("api.ftl", include_str!("../../../locales/nl/api.ftl")),
         ],
         Lang::En => &[
             ("common.ftl", include_str!("../../../locales/en/common.ftl")),
             ("domain.ftl", include_str!("../../../locales/en/domain.ftl")),
             ("admin.ftl", include_str!("../../../locales/en/admin.ftl")),
             ("dossier.ftl", include_str!("../../../locales/en/dossier.ftl")),
+            ("api.ftl", include_str!("../../../locales/en/api.ftl")),
         ],
     }
 }

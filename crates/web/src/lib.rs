@@ -5,6 +5,7 @@
 //! meldcode logic themselves.
 
 pub mod admin;
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod clock;

@@ -73,6 +73,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
     ];
     table.extend(admin::routes());
+    table.extend(crate::api::routes());
     table
 }
 
