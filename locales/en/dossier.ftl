@@ -213,3 +213,4 @@ tasks-none = Nothing is open.
 tasks-due = Due
 tasks-pupil = Pupil
 tasks-what = What
+form-too-long = This text is too long (at most { $max } characters). Shorten it or split it over several entries.

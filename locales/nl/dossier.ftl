@@ -213,3 +213,4 @@ tasks-none = Er staat niets open.
 tasks-due = Uiterlijk
 tasks-pupil = Leerling
 tasks-what = Wat
+form-too-long = Deze tekst is te lang (hoogstens { $max } tekens). Kort hem in of verdeel hem over meer stappen.

@@ -62,6 +62,12 @@ async fn a_concern_from_signal_to_closing() {
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("f-facts-error") && r.body.contains("Mijn zorg blijft"), "{}", r.body);
     assert!(teacher.get(&pupil).body.contains("Er is geen dossier"), "nothing saved");
+    // Over-long text is refused at the field.
+    let long = "x".repeat(20_001);
+    let r = teacher
+        .post(&format!("{pupil}/dossiers"), &[("_csrf", &csrf), ("facts", &long), ("source", "own_observation")]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("f-facts-error") && r.body.contains("te lang"), "too long named at the field");
     // A date in the future is refused too.
     let r = teacher.post(
         &format!("{pupil}/dossiers"),

@@ -251,6 +251,18 @@ fn posted(body: &[u8]) -> Result<Posted, PageError> {
     Ok(map)
 }
 
+/// Longest accepted value of one field (characters); longer input is refused at the field.
+pub const MAX_FIELD_CHARS: usize = 20_000;
+
+/// The first field whose value is too long, if any.
+fn too_long(p: &Posted) -> Option<String> {
+    p.iter().find(|(_, values)| values.iter().any(|v| v.chars().count() > MAX_FIELD_CHARS)).map(|(k, _)| k.clone())
+}
+
+fn too_long_message(i: &I18n) -> String {
+    meldroute_i18n::text(i.lang, "form-too-long", &[("max", MAX_FIELD_CHARS.to_string())])
+}
+
 fn one<'a>(p: &'a Posted, name: &str) -> &'a str {
     p.get(name).and_then(|v| v.first()).map_or("", |s| s.as_str())
 }
@@ -554,6 +566,9 @@ pub async fn create_entry(
     let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
     let i = I18n { lang: me.lang };
+    if let Some(field) = too_long(&p) {
+        return Ok(form_page(&state, &me, &loaded, kind, &p, Some(&field), Some(too_long_message(&i))));
+    }
     let entry_body = match parse_body(kind, &p) {
         Ok(b) => b,
         Err(field) => {
@@ -678,6 +693,9 @@ pub async fn create_dossier(
     let pupil = state.db.get_pupil(&me.tenant, PupilId(id)).await?;
     me.authorize(Action::OpenDossier, &Resource::Pupil { location: pupil.location.0 })?;
     let i = I18n { lang: me.lang };
+    if let Some(field) = too_long(&p) {
+        return Ok(new_dossier_page(&state, &me, &pupil, &p, Some((field, too_long_message(&i)))));
+    }
     let observation = match parse_body(EntryKind::Observation, &p) {
         Ok(b) => b,
         Err(field) => {
