@@ -4,6 +4,7 @@
 mod accounts;
 mod api_tokens;
 pub mod audit;
+mod notifications;
 
 use meldroute_store::*;
 use meldroute_store_postgres::PgStore;

@@ -103,9 +103,16 @@ async fn a_concern_from_signal_to_closing() {
     );
     assert_eq!(r.status, 404, "a teacher cannot record afwegingskader answers");
 
-    // The IB-er consults, talks with the parents and weighs.
+    // The IB-er consults, talks with the parents and weighs; she was alerted in the app.
     let mut ib = Browser::new(&server);
     ib.login("ib.po", &secret_of(&server, "ib.po"));
+    let home = ib.get("/");
+    assert!(home.body.contains("class=\"badge\""), "unread count in the header");
+    let alerts = ib.get("/notifications");
+    assert!(alerts.body.contains(&format!("href=\"{dossier}\"")), "the new dossier is in her notifications");
+    let csrf = Browser::csrf_of(&alerts);
+    assert_eq!(ib.post("/notifications/read", &[("_csrf", &csrf)]).status, 303);
+    assert!(!ib.get("/").body.contains("class=\"badge\""), "read");
     let r = add(
         &mut ib,
         &dossier,

@@ -14,6 +14,7 @@ mod accounts;
 mod api_tokens;
 pub mod audit;
 mod batch;
+mod notifications;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -18,6 +18,7 @@ mod api_tokens;
 pub mod audit;
 pub mod backup;
 mod batch;
+mod notifications;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -668,3 +668,42 @@ pub async fn pupil_import_is_all_or_nothing<S: Store>(s: &S) {
     assert_eq!(s.list_pupils(&f.tenant, &by_location).await.unwrap().len(), before + 2);
     assert!(s.list_pupils(&b.tenant, &PupilFilter::default()).await.unwrap().iter().all(|p| p.last_name != "Import"));
 }
+
+pub async fn notifications_per_user_and_tenant<S: Store + NotificationStore + BatchApply>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let d = open_dossier(s, &f).await;
+    let other = s.create_user(&f.tenant, new_user("ib@alpha")).await.unwrap();
+    let n = |user: UserId, kind: &str, urgent: bool| NewNotification {
+        user,
+        dossier: d,
+        kind: kind.into(),
+        urgent,
+        created_at: T0,
+    };
+    s.notify(
+        &f.tenant,
+        &[n(other.id, "dossier_opened", false), n(other.id, "disclosure", true), n(f.user.id, "dossier_opened", false)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.unread_count(&f.tenant, other.id).await.unwrap(), 2);
+    let list = s.notifications_for(&f.tenant, other.id, 10).await.unwrap();
+    assert_eq!(list.iter().map(|x| x.kind.as_str()).collect::<Vec<_>>(), vec!["disclosure", "dossier_opened"]);
+    assert!(list[0].urgent);
+    assert_eq!(s.mark_all_read(&f.tenant, other.id, T0).await.unwrap(), 2);
+    assert_eq!(s.unread_count(&f.tenant, other.id).await.unwrap(), 0);
+    assert_eq!(s.unread_count(&f.tenant, f.user.id).await.unwrap(), 1, "another user's stay unread");
+
+    // Another tenant sees none of them and cannot notify about this dossier.
+    let b = fixture(s, "Beta").await;
+    assert!(s.notifications_for(&b.tenant, other.id, 10).await.unwrap().is_empty());
+    assert_eq!(s.mark_all_read(&b.tenant, f.user.id, T0).await.unwrap(), 0);
+    let err = s
+        .notify(
+            &b.tenant,
+            &[NewNotification { user: b.user.id, dossier: d, kind: "x".into(), urgent: false, created_at: T0 }],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}

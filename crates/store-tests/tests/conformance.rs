@@ -43,6 +43,7 @@ conformance!(
     disabling_or_changing_roles_ends_sessions,
     throttling_and_one_time_links,
     shares_are_scoped_and_revocable,
+    notifications_per_user_and_tenant,
     one_time_links_can_be_looked_up_without_using_them,
     pupil_import_is_all_or_nothing,
 );

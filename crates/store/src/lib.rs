@@ -9,6 +9,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod error;
 pub mod ids;
+pub mod notifications;
 pub mod types;
 pub mod writer;
 
@@ -16,6 +17,7 @@ pub use accounts::{AccountStore, LinkPurpose, NewShare, SessionRecord, Share, Th
 pub use api_tokens::{ApiToken, ApiTokenStore, NewApiToken};
 pub use error::{StoreError, StoreResult};
 pub use ids::*;
+pub use notifications::{NewNotification, Notification, NotificationStore};
 pub use types::*;
 pub use writer::{BatchApply, WriteOp, WriteOutcome, Writer};
 

@@ -708,3 +708,87 @@ pub async fn tasks(
     audit_read(&state, &me, &addr, "tasks.read", "allowed", None, None).await?;
     Ok(render(&TasksPage { layout, tasks: rows.into_iter().map(|(_, r)| r).collect(), urgent }, StatusCode::OK))
 }
+
+// --- notifications -------------------------------------------------------------------------------------------
+
+pub struct NotificationRow {
+    pub when: String,
+    pub text: String,
+    pub dossier: i64,
+    pub urgent: bool,
+    pub unread: bool,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+pub struct NotificationsPage {
+    pub layout: Layout,
+    pub rows: Vec<NotificationRow>,
+    pub csrf: String,
+}
+
+pub async fn notifications(State(state): State<AppState>, me: CurrentUser) -> Result<Response, PageError> {
+    let list = state.db.notifications_for(&me.tenant, me.user.id, 100).await?;
+    let layout = Layout::for_user(&state, &me, "notifications-title");
+    let i = layout.i;
+    let rows = list
+        .iter()
+        .map(|n| NotificationRow {
+            when: format_datetime(n.created_at),
+            text: i.t(&format!("notification-{}", n.kind)),
+            dossier: n.dossier.0,
+            urgent: n.urgent,
+            unread: n.read_at.is_none(),
+        })
+        .collect();
+    Ok(render(&NotificationsPage { layout, rows, csrf: me.session.csrf_token.clone() }, StatusCode::OK))
+}
+
+pub async fn notifications_read(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    if let Err(e) =
+        crate::auth::csrf::parse_form::<std::collections::HashMap<String, String>>(&body, &me.session.csrf_token)
+    {
+        return Ok(e.into_response());
+    }
+    state.db.mark_all_read(&me.tenant, me.user.id, clock::now_utc()).await?;
+    Ok(axum::response::Redirect::to("/notifications").into_response())
+}
+
+/// Alerts the location's intern begeleider(s) and aandachtsfunctionaris(sen) about a dossier (not the author).
+pub async fn notify_location_leads(
+    state: &AppState,
+    me: &CurrentUser,
+    location: LocationId,
+    dossier: DossierId,
+    kind: &str,
+    urgent: bool,
+) -> Result<(), PageError> {
+    let mut notes = Vec::new();
+    for user in state.db.list_users(&me.tenant).await? {
+        if user.id == me.user.id || user.disabled {
+            continue;
+        }
+        let grants = state.db.roles_of(&me.tenant, user.id).await?;
+        let lead = grants.iter().any(|g| {
+            matches!(g.role, Role::InternBegeleider | Role::Aandachtsfunctionaris)
+                && g.location.is_none_or(|l| l == location)
+        });
+        if lead {
+            notes.push(NewNotification {
+                user: user.id,
+                dossier,
+                kind: kind.to_string(),
+                urgent,
+                created_at: clock::now_utc(),
+            });
+        }
+    }
+    if !notes.is_empty() {
+        state.db.notify(&me.tenant, &notes).await?;
+    }
+    Ok(())
+}

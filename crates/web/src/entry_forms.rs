@@ -596,6 +596,10 @@ pub async fn create_entry(
                 Some(loaded.dossier.id),
             )
             .await?;
+            if kind == EntryKind::Disclosure {
+                let (location, dossier) = (loaded.dossier.location, loaded.dossier.id);
+                crate::dossier_pages::notify_location_leads(&state, &me, location, dossier, "disclosure", true).await?;
+            }
             let next = if kind == EntryKind::AssessmentAnswer {
                 format!("/dossiers/{id}/entries/new?kind=assessment_answer")
             } else {
@@ -721,6 +725,7 @@ pub async fn create_dossier(
         Err(other) => return Err(other.into()),
     };
     audit_read(&state, &me, &addr, "dossier.open", "allowed", Some(pupil.id), Some(dossier)).await?;
+    crate::dossier_pages::notify_location_leads(&state, &me, pupil.location, dossier, "dossier_opened", false).await?;
     if told {
         let disclosure = EntryBody::Disclosure(meldroute_domain::Disclosure {
             summary: facts,
@@ -730,6 +735,7 @@ pub async fn create_dossier(
         let draft = Draft { author: me.user.id, body: disclosure, occurred_on };
         dossiers::append(&state.db, &state.writer, &me.tenant, dossier, draft, None).await?;
         audit_read(&state, &me, &addr, "dossier.append.disclosure", "allowed", Some(pupil.id), Some(dossier)).await?;
+        crate::dossier_pages::notify_location_leads(&state, &me, pupil.location, dossier, "disclosure", true).await?;
     }
     Ok(Redirect::to(&format!("/dossiers/{}", dossier.0)).into_response())
 }

@@ -30,6 +30,7 @@ impl I18n {
 /// The logged-in user as the header shows it.
 pub struct UserBar {
     pub name: String,
+    pub unread: i64,
     /// The session's form token, for the logout button.
     pub csrf: String,
 }
@@ -52,7 +53,8 @@ impl Layout {
     /// A page for a logged-in user, in their language.
     pub fn for_user(state: &AppState, me: &CurrentUser, title_key: &str) -> Layout {
         let i = I18n { lang: me.lang };
-        let user = UserBar { name: me.user.display_name.clone(), csrf: me.session.csrf_token.clone() };
+        let user =
+            UserBar { name: me.user.display_name.clone(), unread: me.unread, csrf: me.session.csrf_token.clone() };
         Layout { i, demo: state.demo, title: i.t(title_key), user: Some(user) }
     }
 }

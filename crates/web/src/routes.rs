@@ -58,6 +58,8 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         entry(Method::POST, "/logout", LoggedIn, post(login::logout)),
         entry(Method::POST, "/logout/everywhere", User(Action::ManageOwnAccount), post(login::logout_everywhere)),
         entry(Method::GET, "/tasks", User(Action::ViewTasks), get(dossier_pages::tasks)),
+        entry(Method::GET, "/notifications", LoggedIn, get(dossier_pages::notifications)),
+        entry(Method::POST, "/notifications/read", LoggedIn, post(dossier_pages::notifications_read)),
         entry(Method::GET, "/pupils", User(Action::ListPupils), get(dossier_pages::pupils)),
         entry(Method::GET, "/pupils/{id}", User(Action::ViewPupil), get(dossier_pages::pupil)),
         entry(Method::GET, "/dossiers/{id}", User(Action::ReadDossier), get(dossier_pages::dossier)),

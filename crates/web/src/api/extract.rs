@@ -63,7 +63,7 @@ pub async fn authenticate(db: &Database, headers: &HeaderMap) -> Result<CurrentU
         second_factor_done: true,
         csrf_token: String::new(),
     };
-    Ok(CurrentUser { session, user, tenant, grants, lang })
+    Ok(CurrentUser { session, user, tenant, grants, lang, unread: 0 })
 }
 
 impl FromRequestParts<AppState> for ApiUser {

@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use meldroute_i18n::Lang;
-use meldroute_store::{AccountStore, RoleGrant, SessionRecord, Store, TenantCtx, User};
+use meldroute_store::{AccountStore, NotificationStore, RoleGrant, SessionRecord, Store, TenantCtx, User};
 use time::OffsetDateTime;
 
 use crate::auth::{new_token, token_hash};
@@ -146,6 +146,8 @@ pub struct CurrentUser {
     pub tenant: TenantCtx,
     pub grants: Vec<RoleGrant>,
     pub lang: Lang,
+    /// Unread in-app notifications (shown in the header); 0 for API calls.
+    pub unread: i64,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -159,7 +161,8 @@ impl FromRequestParts<AppState> for CurrentUser {
         let tenant = TenantCtx::new(found.user.org);
         let grants = state.db.roles_of(&tenant, found.user.id).await.map_err(|_| NoSession::Unavailable)?;
         let lang = Lang::from_code(&found.user.lang).unwrap_or_default();
-        Ok(CurrentUser { session: found.record, user: found.user, tenant, grants, lang })
+        let unread = state.db.unread_count(&tenant, found.user.id).await.map_err(|_| NoSession::Unavailable)?;
+        Ok(CurrentUser { session: found.record, user: found.user, tenant, grants, lang, unread })
     }
 }
 
