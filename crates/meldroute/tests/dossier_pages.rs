@@ -71,6 +71,41 @@ async fn dossier_page_shows_chronology_next_step_and_who_looked() {
     assert_eq!(partner.get(&dossier_path).status, 404, "an unshared dossier stays closed");
     assert_eq!(partner.get("/pupils").status, 404);
 
+    // The aandachtsfunctionaris shares Bram's observations with the youth doctor, then stops sharing.
+    let shares = af.get(&format!("{dossier_path}/shares"));
+    assert_eq!(shares.status, 200);
+    let csrf = Browser::csrf_of(&shares);
+    let partner_id = {
+        let marker = "<option value=\"";
+        let at = shares.body.find("Jeroen Jeugdarts").unwrap();
+        let start = shares.body[..at].rfind(marker).unwrap() + marker.len();
+        shares.body[start..start + shares.body[start..].find('"').unwrap()].to_string()
+    };
+    let r = af.post(
+        &format!("{dossier_path}/shares"),
+        &[("_csrf", &csrf), ("partner", &partner_id), ("until", "2000-01-01"), ("kinds", "observation")],
+    );
+    assert_eq!(r.status, 422, "an end date in the past is refused");
+    let until = format!("{}-12-31", time::OffsetDateTime::now_utc().year() + 1);
+    let r = af.post(
+        &format!("{dossier_path}/shares"),
+        &[("_csrf", &csrf), ("partner", &partner_id), ("until", &until), ("kinds", "observation")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = partner.get(&dossier_path);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("1. Signaal") && !page.body.contains("Weging"), "only the shared kind");
+    assert_eq!(teacher.get(&format!("{dossier_path}/shares")).status, 404, "teachers cannot share");
+    let shares = af.get(&format!("{dossier_path}/shares"));
+    let action = {
+        let start = shares.body.find("/revoke\"").unwrap();
+        let begin = shares.body[..start].rfind("action=\"").unwrap() + "action=\"".len();
+        format!("{}/revoke", &shares.body[begin..start])
+    };
+    let r = af.post(&action, &[("_csrf", &Browser::csrf_of(&shares))]);
+    assert_eq!(r.status, 303);
+    assert_eq!(partner.get(&dossier_path).status, 404, "revoked at once");
+
     // English for a user who chose it.
     let mut en = Browser::new(&server);
     let url = format!("sqlite://{}", env.data_dir().join("meldroute.db").display());

@@ -351,6 +351,7 @@ pub struct DossierPage {
     pub can_see_access_log: bool,
     /// Entry kinds this user may add now: (code, label).
     pub can_add: Vec<(String, String)>,
+    pub can_share: bool,
 }
 
 pub async fn dossier(
@@ -448,6 +449,7 @@ pub async fn dossier(
         entries,
         kinds,
         can_see_access_log: me.authorize(Action::ViewDossierAccessLog, &resource).is_ok(),
+        can_share: me.authorize(Action::ShareDossier, &resource).is_ok(),
         can_add: crate::entry_forms::form_kinds()
             .filter(|k| me.authorize(Action::AppendEntry(*k), &resource).is_ok())
             .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str()))))
@@ -791,4 +793,174 @@ pub async fn notify_location_leads(
         state.db.notify(&me.tenant, &notes).await?;
     }
     Ok(())
+}
+
+// --- sharing with an external partner ----------------------------------------------------------------------------
+
+pub struct ShareRow {
+    pub id: i64,
+    pub partner: String,
+    pub kinds: String,
+    pub until: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dossier_shares.html")]
+pub struct SharesPage {
+    pub layout: Layout,
+    pub id: i64,
+    pub pupil_name: String,
+    pub csrf: String,
+    pub shares: Vec<ShareRow>,
+    pub partners: Vec<(i64, String)>,
+    pub kinds: Vec<(String, String)>,
+    pub error: Option<String>,
+}
+
+async fn shares_page(
+    state: &AppState,
+    me: &CurrentUser,
+    loaded: &Loaded,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let layout = Layout::for_user(state, me, "shares-title");
+    let i = layout.i;
+    let users = state.db.list_users(&me.tenant).await?;
+    let today = clock::today_nl();
+    let shares = state
+        .db
+        .shares_of_dossier(&me.tenant, loaded.dossier.id)
+        .await?
+        .into_iter()
+        .map(|s| ShareRow {
+            id: s.id,
+            partner: users.iter().find(|u| u.id == s.partner).map_or_else(String::new, |u| u.display_name.clone()),
+            kinds: s.entry_kinds.iter().map(|k| i.t(&format!("kind-{k}"))).collect::<Vec<_>>().join(", "),
+            until: format_date(s.until),
+            active: s.is_active(today),
+        })
+        .collect();
+    let mut partners = Vec::new();
+    for u in users.iter().filter(|u| !u.disabled) {
+        let grants = state.db.roles_of(&me.tenant, u.id).await?;
+        if grants
+            .iter()
+            .any(|g| g.role == Role::ExternePartner && g.location.is_none_or(|l| l == loaded.dossier.location))
+        {
+            partners.push((u.id.0, u.display_name.clone()));
+        }
+    }
+    let kinds = EntryKind::ALL.iter().map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str())))).collect();
+    let page = SharesPage {
+        id: loaded.dossier.id.0,
+        pupil_name: format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name),
+        csrf: me.session.csrf_token.clone(),
+        shares,
+        partners,
+        kinds,
+        error,
+        layout,
+    };
+    let status = if page.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(render(&page, status))
+}
+
+async fn load_for_sharing(state: &AppState, me: &CurrentUser, id: i64) -> Result<Loaded, PageError> {
+    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let resource = dossier_resource(state, me, &loaded).await?;
+    me.authorize(Action::ShareDossier, &resource)?;
+    Ok(loaded)
+}
+
+pub async fn shares(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let loaded = load_for_sharing(&state, &me, id).await?;
+    shares_page(&state, &me, &loaded, None).await
+}
+
+pub async fn share_create(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    if let Err(e) =
+        crate::auth::csrf::parse_form::<std::collections::HashMap<String, String>>(&body, &me.session.csrf_token)
+    {
+        return Ok(e.into_response());
+    }
+    let loaded = load_for_sharing(&state, &me, id).await?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| PageError::NotFound)?;
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map_or("", |(_, v)| v.as_str());
+    let kinds: Vec<String> = pairs
+        .iter()
+        .filter(|(n, _)| n == "kinds")
+        .filter_map(|(_, v)| EntryKind::from_code(v))
+        .map(|k| k.as_str().to_string())
+        .collect();
+    let i = I18n { lang: me.lang };
+    let until = time::Date::parse(get("until"), time::macros::format_description!("[year]-[month]-[day]")).ok();
+    let partner = get("partner").parse::<i64>().ok().map(UserId);
+    let today = clock::today_nl();
+    let problem = match (partner, until) {
+        (None, _) => Some("shares-error-partner"),
+        (_, None) => Some("shares-error-until"),
+        (_, Some(u)) if u < today => Some("shares-error-until"),
+        _ if kinds.is_empty() => Some("shares-error-kinds"),
+        _ => None,
+    };
+    if let Some(key) = problem {
+        return shares_page(&state, &me, &loaded, Some(i.t(key))).await;
+    }
+    let (Some(partner), Some(until)) = (partner, until) else { return Err(PageError::NotFound) };
+    // The partner must be an external partner of this organisation (the store checks the tenant).
+    let grants = state.db.roles_of(&me.tenant, partner).await?;
+    if !grants.iter().any(|g| g.role == Role::ExternePartner && g.location.is_none_or(|l| l == loaded.dossier.location))
+    {
+        return shares_page(&state, &me, &loaded, Some(i.t("shares-error-partner"))).await;
+    }
+    state
+        .db
+        .create_share(
+            &me.tenant,
+            NewShare {
+                dossier: loaded.dossier.id,
+                partner,
+                entry_kinds: kinds,
+                until,
+                created_by: me.user.id,
+                created_at: clock::now_utc(),
+            },
+        )
+        .await?;
+    audit_read(&state, &me, &addr, "dossier.share", "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id)).await?;
+    Ok(axum::response::Redirect::to(&format!("/dossiers/{id}/shares")).into_response())
+}
+
+pub async fn share_revoke(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    me: CurrentUser,
+    Path((id, share)): Path<(i64, i64)>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    if let Err(e) =
+        crate::auth::csrf::parse_form::<std::collections::HashMap<String, String>>(&body, &me.session.csrf_token)
+    {
+        return Ok(e.into_response());
+    }
+    let loaded = load_for_sharing(&state, &me, id).await?;
+    // Only a share of this dossier.
+    if !state.db.shares_of_dossier(&me.tenant, loaded.dossier.id).await?.iter().any(|s| s.id == share) {
+        return Err(PageError::NotFound);
+    }
+    state.db.revoke_share(&me.tenant, share, clock::now_utc()).await?;
+    audit_read(&state, &me, &addr, "dossier.share.revoke", "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id))
+        .await?;
+    Ok(axum::response::Redirect::to(&format!("/dossiers/{id}/shares")).into_response())
 }
