@@ -47,3 +47,4 @@ password-too-long = A password can be at most 128 characters long.
 password-too-common = This password is too common or contains your login name. Choose another one.
 home-shared = Dossiers shared with you
 home-shared-until = shared until
+home-api-tokens = Keys for integrations (API)

@@ -47,3 +47,4 @@ password-too-long = Een wachtwoord mag hoogstens 128 tekens lang zijn.
 password-too-common = Dit wachtwoord komt te vaak voor of bevat uw inlognaam. Kies een ander.
 home-shared = Met u gedeelde dossiers
 home-shared-until = gedeeld tot en met
+home-api-tokens = Sleutels voor koppelingen (API)

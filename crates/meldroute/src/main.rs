@@ -9,6 +9,7 @@ mod config;
 mod demo;
 mod ops;
 mod serve;
+mod token_cmd;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -129,6 +130,29 @@ enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Personal API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a personal API token for an account and print it once.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The account the token acts for.
+        #[arg(long, value_name = "LOGIN")]
+        login: String,
+        /// What the token is for.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Days until it expires (1 to 365).
+        #[arg(long, default_value_t = token_cmd::DEFAULT_DAYS, value_name = "N")]
+        days: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -213,6 +237,9 @@ async fn run(command: Command) -> Result<(), String> {
             };
             let settings = config::resolve(&db.overrides())?;
             admin::create_user(settings, admin::NewAccount { org, login, name, role, password }).await
+        }
+        Command::Admin { command: AdminCommand::Token { command: TokenCommand::Create { db, login, name, days } } } => {
+            token_cmd::create(config::resolve(&db.overrides())?, &login, &name, days).await
         }
         Command::Audit { command: AuditCommand::Verify { db } } => {
             audit_cmd::verify(config::resolve(&db.overrides())?).await

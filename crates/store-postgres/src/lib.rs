@@ -166,8 +166,25 @@ fn audit_event(row: PgRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 9] =
-    ["organisations", "locations", "groups", "users", "role_grants", "pupils", "dossiers", "entries", "audit_log"];
+pub const TABLES: [&str; 17] = [
+    "organisations",
+    "locations",
+    "groups",
+    "users",
+    "role_grants",
+    "pupils",
+    "dossiers",
+    "entries",
+    "audit_log",
+    "audit_chain_head",
+    "sessions",
+    "recovery_codes",
+    "login_throttle",
+    "one_time_links",
+    "shares",
+    "api_tokens",
+    "notifications",
+];
 
 fn limit(l: Option<i64>) -> i64 {
     l.unwrap_or(500).clamp(1, 10_000)
