@@ -21,10 +21,12 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
         Some(addr) => Some(bind(addr, "--metrics-addr or MELDROUTE_METRICS_ADDR").await?),
         None => None,
     };
+    // The database first: a wrong or unreachable URL fails before anything is written to the data dir.
+    let db = ops::open_migrated(&settings).await?;
     ops::prepare_data_dir(&settings)?;
     let key = meldroute_database::audit::AuditKey::load_or_create(&settings.audit_key_file)
         .map_err(|e| format!("cannot use the audit key {}: {}", settings.audit_key_file.display(), e.0))?;
-    let db = ops::open_migrated(&settings).await?.with_audit_key(key);
+    let db = db.with_audit_key(key);
     let demo_logins = if demo_mode { Some(demo::ensure(&db).await?) } else { None };
 
     let (writer, writer_task) = db.spawn_writer();
