@@ -279,9 +279,20 @@ async fn matrix(backend: Backend) {
     for login in USERS {
         let mut b = Browser::new(&server);
         b.login(login, &secret_of(&server, login));
+        // The same person through the API, with a personal token made on the account page.
+        let tokens = b.get("/account/tokens");
+        let csrf = Browser::csrf_of(&tokens);
+        let made = b.post("/account/tokens", &[("_csrf", &csrf), ("name", "matrix"), ("days", "1")]);
+        let marker = "<code id=\"new-token\">";
+        let at = made.body.find(marker).unwrap_or_else(|| panic!("{login}: no token: {}", made.body)) + marker.len();
+        let bearer = format!("Bearer {}", &made.body[at..at + 67]);
         for route in &routes {
             for path in paths_for(route.path, &planted, &user_ids) {
-                let r = b.get(&path);
+                let r = if path.starts_with("/api/") {
+                    request(&server.addr, "GET", &path, &[("Authorization", bearer.as_str())], None)
+                } else {
+                    b.get(&path)
+                };
                 assert_headers(&r, &path);
                 assert!(r.status != 500 && r.status != 503, "{login} {path}: {}", r.status);
                 for canary in planted.expected.keys() {
