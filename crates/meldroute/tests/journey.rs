@@ -243,6 +243,34 @@ async fn a_concern_from_signal_to_closing() {
     let r =
         add(&mut ib, &dossier, "evaluation", &[("summary", "Het gaat beter in de klas."), ("results_reached", "yes")]);
     assert_eq!(r.status, 303, "{}", r.body);
+    // A correction: the original stays, struck through, with a link to the correction and its reason.
+    let form = ib.get(&format!("{dossier}/entries/2/correct"));
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("Anoniem advies gevraagd."), "pre-filled with the current content");
+    let csrf = Browser::csrf_of(&form);
+    let r = ib.post(
+        &format!("{dossier}/entries/2/correct"),
+        &[("_csrf", &csrf), ("reason", ""), ("with", "veilig_thuis_advice"), ("summary", "x")],
+    );
+    assert_eq!(r.status, 422, "a correction needs a reason");
+    let r = ib.post(
+        &format!("{dossier}/entries/2/correct"),
+        &[
+            ("_csrf", &csrf),
+            ("reason", "Verkeerde samenvatting"),
+            ("with", "veilig_thuis_advice"),
+            ("anonymous", "on"),
+            ("summary", "Anoniem advies gevraagd over letsel."),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = ib.get(&dossier);
+    assert!(
+        page.body.contains("entry corrected") && page.body.contains("Verkeerde samenvatting"),
+        "struck through, with the reason"
+    );
+    assert!(page.body.contains("Anoniem advies gevraagd over letsel."));
+
     let page = ib.get(&dossier);
     for kind in ["Overleg", "Gesprek", "Weging", "Melding bij Veilig Thuis", "Terugkoppeling Veilig Thuis", "Evaluatie"]
     {

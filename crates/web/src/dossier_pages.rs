@@ -466,6 +466,13 @@ pub fn format_datetime(at: time::OffsetDateTime) -> String {
 /// The fields of an entry as label/value pairs, generically from its serialised form: every field of every
 /// kind is shown, with labels and enum values from the translation files.
 fn entry_fields(i: &I18n, entry: &Entry) -> Vec<(String, String)> {
+    // A correction shows its reason and then the corrected content.
+    if let meldroute_domain::EntryBody::Correction(c) = &entry.body {
+        let mut out = vec![(label(i, "reason"), c.reason.clone())];
+        let corrected = Entry { body: (*c.corrected).clone(), ..entry.clone() };
+        out.extend(entry_fields(i, &corrected));
+        return out;
+    }
     let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&entry.body) else { return Vec::new() };
     let mut out = Vec::new();
     for (key, value) in map {

@@ -739,3 +739,192 @@ pub async fn create_dossier(
     }
     Ok(Redirect::to(&format!("/dossiers/{}", dossier.0)).into_response())
 }
+
+// --- corrections -----------------------------------------------------------------------------------------------
+
+/// The posted-form view of an entry body (the inverse of [`to_json`]), to pre-fill a correction.
+pub fn from_json(kind: EntryKind, body: &Value) -> Posted {
+    let mut p = Posted::new();
+    for spec in fields(kind) {
+        let value = match spec.name.split_once('.') {
+            None => body.get(spec.name),
+            Some((outer, inner)) => body.get(outer).and_then(|o| o.get(inner)),
+        };
+        let Some(value) = value else { continue };
+        let texts: Vec<String> = match (spec.input, value) {
+            (Input::Bool, Value::Bool(b)) => {
+                if *b {
+                    vec!["on".into()]
+                } else {
+                    vec![]
+                }
+            }
+            (Input::Tri, Value::Bool(b)) => vec![if *b { "yes".into() } else { "no".into() }],
+            (Input::Checks(_), Value::Array(items)) => {
+                items.iter().filter_map(|v| v.as_str().map(String::from)).collect()
+            }
+            (Input::Lines, Value::Array(items)) => {
+                vec![items.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("\n")]
+            }
+            (Input::RoleLines, Value::Array(items)) => vec![
+                items
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{}: {}",
+                            r.get("who").and_then(Value::as_str).unwrap_or(""),
+                            r.get("task").and_then(Value::as_str).unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ],
+            (_, Value::String(s)) => vec![s.clone()],
+            (_, Value::Number(n)) => vec![n.to_string()],
+            _ => vec![],
+        };
+        if !texts.is_empty() {
+            p.insert(spec.name.to_string(), texts);
+        }
+    }
+    p
+}
+
+#[derive(Template)]
+#[template(path = "entry_correct.html")]
+pub struct CorrectPage {
+    pub layout: Layout,
+    pub action: String,
+    pub csrf: String,
+    pub kind_label: String,
+    pub seq: u32,
+    pub seen_last_seq: i64,
+    pub pupil_name: String,
+    pub back: String,
+    pub fields: Vec<FieldView>,
+    pub reason: String,
+    pub reason_error: Option<String>,
+    pub general_error: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn correct_page(
+    state: &AppState,
+    me: &CurrentUser,
+    loaded: &dossiers::Loaded,
+    seq: u32,
+    kind: EntryKind,
+    p: &Posted,
+    error: Option<(String, String)>,
+) -> Response {
+    let layout = Layout::for_user(state, me, "correct-title");
+    let i = layout.i;
+    let (field, text) = error.clone().unwrap_or_default();
+    let reason_error = (field == "reason").then(|| text.clone());
+    let page = CorrectPage {
+        action: format!("/dossiers/{}/entries/{seq}/correct", loaded.dossier.id.0),
+        csrf: me.session.csrf_token.clone(),
+        kind_label: i.t(&format!("kind-{}", kind.as_str())),
+        seq,
+        seen_last_seq: loaded.dossier.last_seq,
+        pupil_name: format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name),
+        back: format!("/dossiers/{}#entry-{seq}", loaded.dossier.id.0),
+        fields: field_views(&i, kind, p, (!field.is_empty() && field != "reason").then_some(field.as_str()), &text),
+        reason: one(p, "reason").to_string(),
+        reason_error,
+        general_error: error.map(|(f, t)| if f.is_empty() { t } else { i.t("form-has-errors") }),
+        layout,
+    };
+    let status = if page.general_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    render(&page, status)
+}
+
+/// The entry to correct and the effective content it has now (an earlier correction's, if any).
+fn target(loaded: &dossiers::Loaded, seq: u32) -> Result<(meldroute_domain::Entry, EntryBody), PageError> {
+    let entry = loaded.entries.iter().find(|e| e.seq == seq).cloned().ok_or(PageError::NotFound)?;
+    if matches!(entry.body, EntryBody::Correction(_)) {
+        return Err(PageError::NotFound);
+    }
+    let effective = loaded
+        .entries
+        .iter()
+        .rev()
+        .find_map(|e| match &e.body {
+            EntryBody::Correction(c) if c.corrects == entry.id => Some((*c.corrected).clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| entry.body.clone());
+    Ok((entry, effective))
+}
+
+pub async fn correct_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((id, seq)): Path<(i64, u32)>,
+) -> Result<Response, PageError> {
+    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let resource = dossier_resource(&state, &me, &loaded).await?;
+    me.authorize(Action::ReadDossier, &resource)?;
+    let (entry, effective) = target(&loaded, seq)?;
+    let kind = entry.body.kind();
+    let json = serde_json::to_value(&effective).unwrap_or(Value::Null);
+    Ok(correct_page(&state, &me, &loaded, seq, kind, &from_json(kind, &json), None))
+}
+
+pub async fn correct_submit(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    me: CurrentUser,
+    Path((id, seq)): Path<(i64, u32)>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    if let Err(e) = csrf::parse_form::<BTreeMap<String, String>>(&body, &me.session.csrf_token) {
+        return Ok(e.into_response());
+    }
+    let p = posted(&body)?;
+    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let resource = dossier_resource(&state, &me, &loaded).await?;
+    me.authorize(Action::ReadDossier, &resource)?;
+    let (entry, _) = target(&loaded, seq)?;
+    let kind = entry.body.kind();
+    let i = I18n { lang: me.lang };
+    if let Some(field) = too_long(&p) {
+        return Ok(correct_page(&state, &me, &loaded, seq, kind, &p, Some((field, too_long_message(&i)))));
+    }
+    let corrected = match parse_body(kind, &p) {
+        Ok(b) => b,
+        Err(field) => {
+            let text = required_text_message(&i, &field);
+            return Ok(correct_page(&state, &me, &loaded, seq, kind, &p, Some((field, text))));
+        }
+    };
+    let correction = EntryBody::Correction(meldroute_domain::Correction {
+        corrects: entry.id,
+        reason: one(&p, "reason").trim().to_string(),
+        corrected: Box::new(corrected),
+    });
+    if authorize_append(&me.actor(), &correction, &resource).into_result().is_err() {
+        audit_read(&state, &me, &addr, "dossier.append", "denied", Some(loaded.pupil.id), Some(loaded.dossier.id))
+            .await?;
+        return Err(PageError::NotFound);
+    }
+    let seen = one(&p, "seen_last_seq").parse::<i64>().ok();
+    let draft = Draft { author: me.user.id, body: correction, occurred_on: None };
+    match dossiers::append(&state.db, &state.writer, &me.tenant, loaded.dossier.id, draft, seen).await {
+        Ok(_) => {
+            let (pupil, dossier) = (loaded.pupil.id, loaded.dossier.id);
+            audit_read(&state, &me, &addr, "dossier.append.correction", "allowed", Some(pupil), Some(dossier)).await?;
+            Ok(Redirect::to(&format!("/dossiers/{id}")).into_response())
+        }
+        Err(DossierError::Refused(err)) => {
+            let text = meldroute_i18n::text(i.lang, &err.message_key(), &err.fluent_args());
+            let field = err.field.clone().unwrap_or_default();
+            Ok(correct_page(&state, &me, &loaded, seq, kind, &p, Some((field, text))))
+        }
+        Err(DossierError::Stale) => {
+            let fresh = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+            Ok(correct_page(&state, &me, &fresh, seq, kind, &p, Some((String::new(), i.t("form-stale")))))
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -58,6 +58,18 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         entry(Method::POST, "/logout", LoggedIn, post(login::logout)),
         entry(Method::POST, "/logout/everywhere", User(Action::ManageOwnAccount), post(login::logout_everywhere)),
         entry(Method::GET, "/tasks", User(Action::ViewTasks), get(dossier_pages::tasks)),
+        entry(
+            Method::GET,
+            "/dossiers/{id}/entries/{seq}/correct",
+            User(Action::ReadDossier),
+            get(entry_forms::correct_form),
+        ),
+        entry(
+            Method::POST,
+            "/dossiers/{id}/entries/{seq}/correct",
+            User(Action::ReadDossier),
+            post(entry_forms::correct_submit),
+        ),
         entry(Method::GET, "/dossiers/{id}/shares", User(Action::ShareDossier), get(dossier_pages::shares)),
         entry(Method::POST, "/dossiers/{id}/shares", User(Action::ShareDossier), post(dossier_pages::share_create)),
         entry(
