@@ -95,11 +95,18 @@ async fn a_concern_from_signal_to_closing() {
     assert!(page.body.contains("blauwe plek op haar wang"));
     assert!(page.body.contains("lichamelijke signalen; gedrag van het kind"));
     // The teacher may not answer the afwegingskader.
-    let r = add(
-        &mut teacher,
-        &dossier,
-        "assessment_answer",
-        &[("question", "q1"), ("answer", "ja"), ("reasoning", "x"), ("answered_by", "ik")],
+    assert_eq!(teacher.get(&format!("{dossier}/entries/new?kind=assessment_answer")).status, 404, "no form for her");
+    let csrf = Browser::csrf_of(&teacher.get(&format!("{dossier}/entries/new?kind=observation")));
+    let r = teacher.post(
+        &format!("{dossier}/entries"),
+        &[
+            ("_csrf", &csrf),
+            ("kind", "assessment_answer"),
+            ("question", "q1"),
+            ("answer", "ja"),
+            ("reasoning", "x"),
+            ("answered_by", "ik"),
+        ],
     );
     assert_eq!(r.status, 404, "a teacher cannot record afwegingskader answers");
 

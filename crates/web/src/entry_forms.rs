@@ -482,7 +482,7 @@ pub async fn new_entry_form(
     let kind = kind_of(q.kind.as_deref()).ok_or(PageError::NotFound)?;
     let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
-    me.authorize(Action::ReadDossier, &resource)?;
+    me.authorize(Action::AppendEntry(kind), &resource)?;
     let mut p = Posted::new();
     if kind == EntryKind::AssessmentAnswer
         && let Some(next) = loaded.state.afwegingskader.next_question
