@@ -48,3 +48,5 @@ password-too-common = This password is too common or contains your login name. C
 home-shared = Dossiers shared with you
 home-shared-until = shared until
 home-api-tokens = Keys for integrations (API)
+home-language = Language
+home-language-save = Save

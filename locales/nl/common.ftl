@@ -48,3 +48,5 @@ password-too-common = Dit wachtwoord komt te vaak voor of bevat uw inlognaam. Ki
 home-shared = Met u gedeelde dossiers
 home-shared-until = gedeeld tot en met
 home-api-tokens = Sleutels voor koppelingen (API)
+home-language = Taal
+home-language-save = Opslaan

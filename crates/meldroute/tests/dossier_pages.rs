@@ -108,10 +108,9 @@ async fn dossier_page_shows_chronology_next_step_and_who_looked() {
 
     // English for a user who chose it.
     let mut en = Browser::new(&server);
-    let url = format!("sqlite://{}", env.data_dir().join("meldroute.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query("UPDATE users SET lang = 'en' WHERE login = 'ib.po'").execute(&pool).await.unwrap();
     en.login("ib.po", &secret_of(&server, "ib.po"));
+    let csrf = Browser::csrf_of(&en.get("/"));
+    assert_eq!(en.post("/account/language", &[("_csrf", &csrf), ("lang", "en")]).status, 303);
     let page = en.get(&dossier_path);
     assert!(page.body.contains("<html lang=\"en\">") && page.body.contains("Next step"), "English page");
     env.finish().await;

@@ -133,3 +133,21 @@ const STYLESHEET: &str = include_str!("../static/app.css");
 pub async fn stylesheet() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET).into_response()
 }
+
+#[derive(serde::Deserialize)]
+pub struct LanguageForm {
+    lang: String,
+}
+
+/// `POST /account/language`: the user's language for every page (Dutch or English).
+pub async fn set_language(State(state): State<AppState>, me: CurrentUser, body: axum::body::Bytes) -> Response {
+    let form: LanguageForm = match crate::auth::csrf::parse_form(&body, &me.session.csrf_token) {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let Some(lang) = Lang::from_code(&form.lang) else { return StatusCode::BAD_REQUEST.into_response() };
+    if state.db.set_user_lang(&me.tenant, me.user.id, lang.code()).await.is_err() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    axum::response::Redirect::to("/").into_response()
+}

@@ -58,6 +58,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         entry(Method::POST, "/logout", LoggedIn, post(login::logout)),
         entry(Method::POST, "/logout/everywhere", User(Action::ManageOwnAccount), post(login::logout_everywhere)),
         entry(Method::GET, "/tasks", User(Action::ViewTasks), get(dossier_pages::tasks)),
+        entry(Method::POST, "/account/language", User(Action::ManageOwnAccount), post(pages::set_language)),
         entry(
             Method::GET,
             "/dossiers/{id}/entries/{seq}/correct",
