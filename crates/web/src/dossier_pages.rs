@@ -184,44 +184,61 @@ pub(crate) async fn dossier_resource(
     Ok(Resource::Dossier { location: loaded.dossier.location.0, involved, share })
 }
 
-/// Dossiers of `pupil` that `me` may read.
+/// Dossiers matching `base` at `location` that `me` may read, by the policy's list scope: all of the
+/// location's, the ones `me` is involved in, and/or the ones actively shared with `me`.
+pub(crate) async fn visible_dossiers(
+    state: &AppState,
+    me: &CurrentUser,
+    location: LocationId,
+    base: DossierFilter,
+) -> Result<Vec<Dossier>, PageError> {
+    let base = DossierFilter { location: Some(location), ..base };
+    let scope = dossier_list_scope(&me.actor(), location.0);
+    let (all, involved, shared) = match scope {
+        ListScope::Nothing => (false, false, false),
+        ListScope::AllAtLocation => (true, false, false),
+        ListScope::InvolvedOnly => (false, true, false),
+        ListScope::SharedOnly => (false, false, true),
+        ListScope::InvolvedOrShared => (false, true, true),
+    };
+    let mut list = Vec::new();
+    if all {
+        list = state.db.list_dossiers(&me.tenant, &base).await?;
+    }
+    if involved {
+        list.extend(
+            state.db.list_dossiers(&me.tenant, &DossierFilter { involving: Some(me.user.id), ..base.clone() }).await?,
+        );
+    }
+    if shared {
+        let today = clock::today_nl();
+        for share in state.db.shares_for_partner(&me.tenant, me.user.id).await? {
+            if !share.is_active(today)
+                || share.entry_kinds.is_empty()
+                || list.iter().any(|d: &Dossier| d.id == share.dossier)
+            {
+                continue;
+            }
+            let d = state.db.get_dossier(&me.tenant, share.dossier).await?;
+            let matches = d.location == location
+                && base.pupil.is_none_or(|p| p == d.pupil)
+                && (!base.open_only || !d.projection.closed);
+            if matches {
+                list.push(d);
+            }
+        }
+    }
+    Ok(list)
+}
+
+/// Dossiers of `pupil` that `me` may read, newest first.
 pub(crate) async fn visible_dossiers_of(
     state: &AppState,
     me: &CurrentUser,
     pupil: &Pupil,
 ) -> Result<Vec<Dossier>, PageError> {
-    let scope = dossier_list_scope(&me.actor(), pupil.location.0);
     let base = DossierFilter { pupil: Some(pupil.id), limit: Some(100), ..Default::default() };
-    let mut found = match scope {
-        ListScope::Nothing => Vec::new(),
-        ListScope::AllAtLocation => state.db.list_dossiers(&me.tenant, &base).await?,
-        ListScope::InvolvedOnly | ListScope::SharedOnly | ListScope::InvolvedOrShared => {
-            let mut list = Vec::new();
-            if matches!(scope, ListScope::InvolvedOnly | ListScope::InvolvedOrShared) {
-                list.extend(
-                    state
-                        .db
-                        .list_dossiers(&me.tenant, &DossierFilter { involving: Some(me.user.id), ..base.clone() })
-                        .await?,
-                );
-            }
-            if matches!(scope, ListScope::SharedOnly | ListScope::InvolvedOrShared) {
-                let today = clock::today_nl();
-                for share in state.db.shares_for_partner(&me.tenant, me.user.id).await? {
-                    if share.is_active(today)
-                        && !share.entry_kinds.is_empty()
-                        && !list.iter().any(|d: &Dossier| d.id == share.dossier)
-                    {
-                        let d = state.db.get_dossier(&me.tenant, share.dossier).await?;
-                        if d.pupil == pupil.id {
-                            list.push(d);
-                        }
-                    }
-                }
-            }
-            list
-        }
-    };
+    let mut found = visible_dossiers(state, me, pupil.location, base).await?;
     found.sort_by_key(|d| std::cmp::Reverse(d.opened_at));
     Ok(found)
 }
@@ -614,44 +631,14 @@ pub async fn access_log(
 
 // --- my tasks --------------------------------------------------------------------------------------------------
 
-/// Open dossiers at `location` that `me` may read, by the policy's list scope.
+/// Open dossiers at `location` that `me` may read.
 pub(crate) async fn visible_open_dossiers_at(
     state: &AppState,
     me: &CurrentUser,
     location: LocationId,
 ) -> Result<Vec<Dossier>, PageError> {
-    let scope = dossier_list_scope(&me.actor(), location.0);
-    let base = DossierFilter { location: Some(location), open_only: true, limit: Some(1000), ..Default::default() };
-    let mut list = Vec::new();
-    match scope {
-        ListScope::Nothing => {}
-        ListScope::AllAtLocation => list = state.db.list_dossiers(&me.tenant, &base).await?,
-        ListScope::InvolvedOnly | ListScope::SharedOnly | ListScope::InvolvedOrShared => {
-            if matches!(scope, ListScope::InvolvedOnly | ListScope::InvolvedOrShared) {
-                list.extend(
-                    state
-                        .db
-                        .list_dossiers(&me.tenant, &DossierFilter { involving: Some(me.user.id), ..base.clone() })
-                        .await?,
-                );
-            }
-            if matches!(scope, ListScope::SharedOnly | ListScope::InvolvedOrShared) {
-                let today = clock::today_nl();
-                for share in state.db.shares_for_partner(&me.tenant, me.user.id).await? {
-                    if share.is_active(today)
-                        && !share.entry_kinds.is_empty()
-                        && !list.iter().any(|d: &Dossier| d.id == share.dossier)
-                    {
-                        let d = state.db.get_dossier(&me.tenant, share.dossier).await?;
-                        if d.location == location && !d.projection.closed {
-                            list.push(d);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Ok(list)
+    visible_dossiers(state, me, location, DossierFilter { open_only: true, limit: Some(1000), ..Default::default() })
+        .await
 }
 
 pub struct TaskRow {
