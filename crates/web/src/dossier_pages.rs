@@ -406,7 +406,7 @@ pub async fn dossier(
     let entries: Vec<EntryView> = loaded
         .entries
         .iter()
-        .filter(|e| filter.allows(e.body.kind()))
+        .filter(|e| entry_visible(&filter, &e.body))
         .filter(|e| wanted.is_none_or(|k| e.body.kind() == k))
         .map(|e| EntryView {
             seq: e.seq,
@@ -957,4 +957,15 @@ pub async fn share_revoke(
     audit_read(&state, &me, &addr, "dossier.share.revoke", "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id))
         .await?;
     Ok(axum::response::Redirect::to(&format!("/dossiers/{id}/shares")).into_response())
+}
+
+/// Whether an entry may be shown under `filter`. A correction carries the full corrected content, so it
+/// shows only when both "correction" and the corrected kind are visible.
+pub(crate) fn entry_visible(filter: &EntryKindFilter, body: &meldroute_domain::EntryBody) -> bool {
+    match body {
+        meldroute_domain::EntryBody::Correction(c) => {
+            filter.allows(EntryKind::Correction) && filter.allows(c.corrected.kind())
+        }
+        other => filter.allows(other.kind()),
+    }
 }

@@ -565,6 +565,12 @@ pub async fn create_entry(
     let kind = kind_of(Some(one(&p, "kind"))).ok_or(PageError::NotFound)?;
     let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
+    // Before anything about the dossier is shown back: may this person record this kind here at all?
+    if me.authorize(Action::AppendEntry(kind), &resource).is_err() {
+        audit_read(&state, &me, &addr, "dossier.append", "denied", Some(loaded.pupil.id), Some(loaded.dossier.id))
+            .await?;
+        return Err(PageError::NotFound);
+    }
     let i = I18n { lang: me.lang };
     if let Some(field) = too_long(&p) {
         return Ok(form_page(&state, &me, &loaded, kind, &p, Some(&field), Some(too_long_message(&i))));
@@ -859,14 +865,17 @@ fn target(loaded: &dossiers::Loaded, seq: u32) -> Result<(meldroute_domain::Entr
 
 pub async fn correct_form(
     State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     me: CurrentUser,
     Path((id, seq)): Path<(i64, u32)>,
 ) -> Result<Response, PageError> {
     let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
-    me.authorize(Action::ReadDossier, &resource)?;
     let (entry, effective) = target(&loaded, seq)?;
     let kind = entry.body.kind();
+    // Only someone who may record this kind may see it in a correction form (a partner never can).
+    me.authorize(Action::AppendEntry(kind), &resource)?;
+    audit_read(&state, &me, &addr, "dossier.read", "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id)).await?;
     let json = serde_json::to_value(&effective).unwrap_or(Value::Null);
     Ok(correct_page(&state, &me, &loaded, seq, kind, &from_json(kind, &json), None))
 }
@@ -884,9 +893,9 @@ pub async fn correct_submit(
     let p = posted(&body)?;
     let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
-    me.authorize(Action::ReadDossier, &resource)?;
     let (entry, _) = target(&loaded, seq)?;
     let kind = entry.body.kind();
+    me.authorize(Action::AppendEntry(kind), &resource)?;
     let i = I18n { lang: me.lang };
     if let Some(field) = too_long(&p) {
         return Ok(correct_page(&state, &me, &loaded, seq, kind, &p, Some((field, too_long_message(&i)))));

@@ -492,7 +492,9 @@ pub async fn new_link(
             record(&state, &me, &addr, "admin.user.link", None).await?;
             if reset_totp {
                 db(state.db.set_totp_secret(&me.tenant, user.id, None).await)?;
+                db(state.db.replace_recovery_codes(&me.tenant, user.id, &[]).await)?;
                 db(state.db.delete_user_sessions(&me.tenant, user.id).await)?;
+                db(crate::api::tokens::revoke_all(&state, &me.tenant, user.id).await)?;
                 record(&state, &me, &addr, "admin.user.reset_second_factor", None).await?;
             }
             let page = LinkPage {

@@ -197,7 +197,7 @@ pub async fn entries(
         let entries: Vec<Value> = loaded
             .entries
             .iter()
-            .filter(|e| filter.allows(e.body.kind()))
+            .filter(|e| crate::dossier_pages::entry_visible(&filter, &e.body))
             .filter(|e| wanted.is_none_or(|k| e.body.kind() == k))
             .map(|e| {
                 json!({

@@ -277,3 +277,23 @@ mod tests {
         assert!(!looks_like_token("0123456789abcdef0123456789abcdef"), "a session token is not an API token");
     }
 }
+
+/// Revokes every active API token of a user: after a password or second-factor reset, a token made by
+/// whoever had the account before must stop working too.
+pub async fn revoke_all(
+    state: &crate::AppState,
+    t: &meldroute_store::TenantCtx,
+    user: meldroute_store::UserId,
+) -> meldroute_store::StoreResult<()> {
+    use meldroute_store::ApiTokenStore;
+    let now = crate::clock::now_utc();
+    for token in state.db.list_api_tokens(t, user).await? {
+        if token.revoked_at.is_none() {
+            match state.db.revoke_api_token(t, user, token.id, now).await {
+                Ok(()) | Err(meldroute_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}

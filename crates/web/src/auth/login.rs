@@ -154,10 +154,11 @@ pub async fn login_submit(
     session::with_cookie(Redirect::to(next).into_response(), session::set_cookie(&state, &token))
 }
 
-/// A user is enrolled once a TOTP secret and recovery codes exist.
-async fn enrolled(state: &AppState, user: &User) -> bool {
+/// A user is enrolled once a TOTP secret exists. (Recovery codes are not part of the test: a user who
+/// used them all must not be sent back to enrolment, where the secret would be shown after the password
+/// alone.)
+async fn enrolled(_state: &AppState, user: &User) -> bool {
     user.totp_secret.is_some()
-        && state.db.count_unused_recovery_codes(&TenantCtx::new(user.org), user.id).await.unwrap_or(0) > 0
 }
 
 pub async fn code_form(State(state): State<AppState>, HalfSession(found): HalfSession) -> Response {
@@ -190,16 +191,21 @@ pub async fn code_submit(
     let user = &found.user;
     let t = TenantCtx::new(user.org);
     let lang = Lang::from_code(&user.lang).unwrap_or_default();
-    let account_key = throttle::account_key(&user.login);
+    // Code guesses have their own counter, which a correct password does not reset, and count against the
+    // address too.
+    let code_key = throttle::second_factor_key(user.id.0);
+    let address_key = throttle::address_key(&ip);
     let retry = |key: &str| {
         let layout = Layout::new(&state, lang, "login-code-title");
         let error = Some(layout.i.t(key));
         render(&CodePage { layout, csrf: found.record.csrf_token.clone(), error }, StatusCode::OK)
     };
-    match throttle::locked_until(&state, &account_key, now).await {
-        Ok(None) => {}
-        Ok(Some(_)) => return retry("login-throttled"),
-        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    for key in [&code_key, &address_key] {
+        match throttle::locked_until(&state, key, now).await {
+            Ok(None) => {}
+            Ok(Some(_)) => return retry("login-throttled"),
+            Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
     }
 
     let code = form.code.trim();
@@ -219,7 +225,8 @@ pub async fn code_submit(
     };
 
     if !accepted {
-        let _ = throttle::record_failure(&state, &account_key, throttle::ACCOUNT_FREE_FAILURES, now).await;
+        let _ = throttle::record_failure(&state, &code_key, throttle::ACCOUNT_FREE_FAILURES, now).await;
+        let _ = throttle::record_failure(&state, &address_key, throttle::ADDRESS_FREE_FAILURES, now).await;
         let event = Event {
             org: Some(user.org),
             actor: Some(user.id),
@@ -234,7 +241,7 @@ pub async fn code_submit(
         }
         return retry("login-code-failed");
     }
-    let _ = state.db.throttle_clear(&account_key).await;
+    let _ = state.db.throttle_clear(&code_key).await;
     let token = match session::rotate(&state, &found.record, true).await {
         Ok(token) => token,
         Err(_) => return session::NoSession::Login.into_response(),

@@ -19,6 +19,11 @@ pub fn account_key(login: &str) -> String {
     format!("account:{}", login.trim().to_lowercase())
 }
 
+/// Second-factor guesses of one account: never cleared by a correct password, only by a correct code.
+pub fn second_factor_key(user_id: i64) -> String {
+    format!("second_factor:{user_id}")
+}
+
 pub fn address_key(addr: &str) -> String {
     format!("ip:{addr}")
 }
