@@ -132,7 +132,7 @@ async fn submit_inner(state: &AppState, addr: &SocketAddr, token: &str, form: Pa
     let tenant = TenantCtx::new(org);
     db(state.db.set_password_hash(&tenant, user_id, &hash).await)?;
     db(state.db.delete_user_sessions(&tenant, user_id).await)?;
-    db(crate::api::tokens::revoke_all(&state, &tenant, user_id).await)?;
+    db(crate::api::tokens::revoke_all(state, &tenant, user_id).await)?;
     let ip = addr.ip().to_string();
     let action = match purpose {
         LinkPurpose::FirstLogin => "account.first_login_link",

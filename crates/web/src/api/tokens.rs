@@ -260,24 +260,6 @@ pub async fn revoke(
     Ok(Redirect::to("/account/tokens").into_response())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_recognisable_and_random() {
-        let a = new_token().unwrap();
-        let b = new_token().unwrap();
-        assert_ne!(a, b);
-        assert!(a.starts_with("mr_") && a.len() == 3 + 64, "{a}");
-        assert!(looks_like_token(&a));
-        assert!(!looks_like_token(&a[..a.len() - 1]));
-        assert!(!looks_like_token(&a.to_uppercase()));
-        assert!(!looks_like_token(&a.replacen("mr_", "xx_", 1)));
-        assert!(!looks_like_token("0123456789abcdef0123456789abcdef"), "a session token is not an API token");
-    }
-}
-
 /// Revokes every active API token of a user: after a password or second-factor reset, a token made by
 /// whoever had the account before must stop working too.
 pub async fn revoke_all(
@@ -296,4 +278,22 @@ pub async fn revoke_all(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_recognisable_and_random() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with("mr_") && a.len() == 3 + 64, "{a}");
+        assert!(looks_like_token(&a));
+        assert!(!looks_like_token(&a[..a.len() - 1]));
+        assert!(!looks_like_token(&a.to_uppercase()));
+        assert!(!looks_like_token(&a.replacen("mr_", "xx_", 1)));
+        assert!(!looks_like_token("0123456789abcdef0123456789abcdef"), "a session token is not an API token");
+    }
 }
