@@ -149,6 +149,7 @@ pub async fn show(
     let result = async {
         let (loaded, _, filter) = readable(&state, &me, &addr, &id).await?;
         let d = &loaded.dossier;
+        let limited = !matches!(filter, EntryKindFilter::All);
         Ok::<_, ApiError>(Json(json!({
             "id": d.id,
             "pupil": { "id": loaded.pupil.id, "first_name": loaded.pupil.first_name, "last_name": loaded.pupil.last_name },
@@ -157,12 +158,17 @@ pub async fn show(
             "opened_by": d.opened_by,
             "updated_at": rfc3339(d.updated_at),
             "last_seq": d.last_seq,
-            "limited": !matches!(filter, EntryKindFilter::All),
-            "projection": {
-                "step": d.projection.step,
-                "closed": d.projection.closed,
-                "urgent": d.projection.urgent,
-                "next_due": d.projection.next_due,
+            "limited": limited,
+            // A partner's limited view carries no engine state beyond the step, as on the HTML page.
+            "projection": if limited {
+                json!({ "step": d.projection.step, "closed": d.projection.closed })
+            } else {
+                json!({
+                    "step": d.projection.step,
+                    "closed": d.projection.closed,
+                    "urgent": d.projection.urgent,
+                    "next_due": d.projection.next_due,
+                })
             },
         })))
     }
