@@ -113,6 +113,12 @@ pub async fn ensure(db: &Database) -> Result<Vec<DemoLogin>, String> {
                 .to_string()),
         };
     }
+    // Never mix the demo's published password and printed secrets into a database with real data.
+    if !db.is_empty().await.map_err(err)? {
+        return Err("this database already holds data that is not demo data; start --demo with an empty --data-dir \
+                    (or another --database-url)"
+            .to_string());
+    }
     create(db).await?;
     logins(db).await
 }

@@ -116,6 +116,12 @@ async fn migrate_and_create_admin(backend: Backend) {
     let (code, _, err) = run(&short, Some("kort\n"));
     assert_ne!(code, 0);
     assert!(err.contains("12 to 128 characters"), "{err}");
+    // A database with real accounts never gets the demo data (its password and secrets are public).
+    let mut demo: Vec<&str> = vec!["serve", "--demo", "--addr", "127.0.0.1:0"];
+    demo.extend(args.iter().map(String::as_str));
+    let (code, _, err) = run(&demo, None);
+    assert_ne!(code, 0);
+    assert!(err.contains("not demo data"), "{err}");
     // Without --password-stdin a strong password is generated and shown once.
     let mut generated: Vec<&str> = vec![
         "admin",
