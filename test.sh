@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of meldroute: formatting and lints, the domain engine, the store conformance suite on
-# SQLite and PostgreSQL, and the integration tests that drive the real binary.
+# SQLite and PostgreSQL, the integration tests that drive the real binary, and the browser tests (e2e/).
 #
 # PostgreSQL: tests use MELDROUTE_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), each in
 # a fresh database. With MELDROUTE_REQUIRE_PG=1 (as in CI) an unreachable server fails the run; without it,
@@ -70,7 +70,32 @@ set +e
 cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.txt | grep --line-buffered -vE '^test .* \.\.\. ok$'
 status=${PIPESTATUS[0]}
 set -e
-summary=$(grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6; i+=$8} END {print p" passed, "f" failed, "i" ignored"}')
+read -r passed failed ignored < <(grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6; i+=$8} END {print p+0, f+0, i+0}')
+
+log "browser tests (e2e/: headless Chromium, axe-core; SQLite, and PostgreSQL when required)"
+# Debian's chromium, driven by playwright-core from e2e/package-lock.json; the binary from the tests above.
+e2e_status=0
+rm -f target/e2e-result.txt
+if ! apt_install chromium; then
+  e2e_status=1
+elif ! command -v npm >/dev/null 2>&1; then
+  echo "test.sh: npm (Node.js 20 or later) is needed for the browser tests" >&2
+  e2e_status=1
+elif ! (cd e2e && npm ci --silent --no-audit --no-fund); then
+  echo "test.sh: npm ci in e2e/ failed" >&2
+  e2e_status=1
+elif ! cargo build --quiet --bin meldroute; then
+  e2e_status=1
+else
+  E2E_RESULT_FILE="$PWD/target/e2e-result.txt" e2e/run.sh || e2e_status=$?
+fi
+e2e_passed=0
+e2e_failed=0
+[ -s target/e2e-result.txt ] && read -r e2e_passed e2e_failed <target/e2e-result.txt
+[ "$e2e_status" -ne 0 ] && [ "$e2e_failed" -eq 0 ] && e2e_failed=1
+echo "browser tests: $e2e_passed passed, $e2e_failed failed"
+[ "$status" -eq 0 ] && status=$e2e_status
+
 echo
-echo "$summary"
+echo "$((passed + e2e_passed)) passed, $((failed + e2e_failed)) failed, $ignored ignored (cargo and browser tests)"
 exit "$status"
