@@ -151,3 +151,23 @@ pub async fn set_language(State(state): State<AppState>, me: CurrentUser, body: 
     }
     axum::response::Redirect::to("/").into_response()
 }
+
+/// Gives bare 404s (a refused or unknown id) the readable "not found" page, so a person who followed a
+/// stale link sees where they are. API answers keep their JSON.
+pub async fn readable_not_found(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let bare = response.status() == StatusCode::NOT_FOUND
+        && response.headers().get(axum::http::header::CONTENT_TYPE).is_none();
+    if bare && !api {
+        return render(
+            &NotFoundPage { layout: Layout::new(&state, Lang::Nl, "not-found-title") },
+            StatusCode::NOT_FOUND,
+        );
+    }
+    response
+}
