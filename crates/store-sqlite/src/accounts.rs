@@ -1,8 +1,8 @@
 //! Accounts on SQLite: sessions, second factor, throttling, one-time links, shares.
 
 use meldroute_store::*;
-use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 
 use crate::{FK_PREFIX, SqliteStore, other};
@@ -40,27 +40,33 @@ fn fk_as_not_found(err: sqlx::Error) -> StoreError {
     }
 }
 
+/// The one INSERT of a session (new, or the replacement in a rotation).
+async fn insert_session(conn: &mut SqliteConnection, s: &SessionRecord) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, org_id, user_id, created_at, last_seen_at, second_factor_done, csrf_token) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&s.id_hash)
+    .bind(s.org.0)
+    .bind(s.user.0)
+    .bind(s.created_at)
+    .bind(s.last_seen_at)
+    .bind(s.second_factor_done)
+    .bind(&s.csrf_token)
+    .execute(&mut *conn)
+    .await
+    .map_err(fk_as_not_found)?;
+    Ok(())
+}
+
 fn one_row(affected: u64) -> StoreResult<()> {
     if affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 impl AccountStore for SqliteStore {
     async fn create_session(&self, s: &SessionRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, org_id, user_id, created_at, last_seen_at, second_factor_done, csrf_token) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&s.id_hash)
-        .bind(s.org.0)
-        .bind(s.user.0)
-        .bind(s.created_at)
-        .bind(s.last_seen_at)
-        .bind(s.second_factor_done)
-        .bind(&s.csrf_token)
-        .execute(&self.pool)
-        .await
-        .map_err(fk_as_not_found)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(other)?;
+        insert_session(&mut conn, s).await
     }
 
     async fn get_session(&self, id_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
@@ -92,20 +98,7 @@ impl AccountStore for SqliteStore {
         if gone.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, org_id, user_id, created_at, last_seen_at, second_factor_done, csrf_token) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&new.id_hash)
-        .bind(new.org.0)
-        .bind(new.user.0)
-        .bind(new.created_at)
-        .bind(new.last_seen_at)
-        .bind(new.second_factor_done)
-        .bind(&new.csrf_token)
-        .execute(&mut *tx)
-        .await
-        .map_err(other)?;
+        insert_session(&mut tx, new).await?;
         tx.commit().await.map_err(other)
     }
 
