@@ -104,3 +104,24 @@ deny-partner_read_only = As an external partner you can read a shared dossier, b
 deny-role_cannot_record_kind = This kind of entry is for the intern begeleider, the aandachtsfunctionaris or the director.
 deny-role_not_permitted = Your role does not give you access to this action.
 deny-wrong_resource = This action does not apply to this item.
+
+## A location's route map
+routemap-error-step_without_actor = Nobody acts in step { $step }. Choose a role or name a person.
+routemap-error-steps_incomplete = The route map must hold the six steps in order.
+routemap-error-phone_invalid = This is not a valid phone number. Use for example 030-123 45 67, 06-12345678 or +31 30 123 4567.
+routemap-error-email_invalid = This is not a valid e-mail address. Use the form name@domain.nl.
+routemap-error-required = Please fill in this field.
+routemap-error-too_long = This text is too long (at most { $max } characters).
+routemap-error-too_many = This list is too long (at most { $max }).
+routemap-error-partner_unreachable = Give a phone number or an e-mail address for this partner.
+route-actor-medewerker = Teacher or mentor
+route-actor-intern_begeleider = Internal counsellor or care coordinator
+route-actor-aandachtsfunctionaris = Designated lead (aandachtsfunctionaris)
+route-actor-directeur = Director or manager
+route-actor-ondersteuningsteam = Support team (care team, multidisciplinary meeting)
+partner-kind-veilig_thuis = Veilig Thuis
+partner-kind-wijkteam = Neighbourhood team or CJG
+partner-kind-jeugdarts = Youth doctor or youth nurse
+partner-kind-schoolmaatschappelijk_werk = School social work
+partner-kind-leerplicht = Attendance officer (leerplicht)
+partner-kind-other = Other partner

@@ -104,3 +104,24 @@ deny-partner_read_only = Als externe partner kun je een gedeeld dossier lezen, m
 deny-role_cannot_record_kind = Dit soort aantekening is voor de intern begeleider, de aandachtsfunctionaris of de directeur.
 deny-role_not_permitted = Je rol geeft je geen toegang tot deze handeling.
 deny-wrong_resource = Deze handeling past niet bij dit onderdeel.
+
+## De routekaart van een locatie
+routemap-error-step_without_actor = Stap { $step } heeft niemand die hem uitvoert. Kies een rol of noem een persoon.
+routemap-error-steps_incomplete = De routekaart moet de zes stappen in volgorde bevatten.
+routemap-error-phone_invalid = Dit is geen geldig telefoonnummer. Gebruik bijvoorbeeld 030-123 45 67, 06-12345678 of +31 30 123 4567.
+routemap-error-email_invalid = Dit is geen geldig e-mailadres. Gebruik de vorm naam@domein.nl.
+routemap-error-required = Vul dit veld in.
+routemap-error-too_long = Deze tekst is te lang (hoogstens { $max } tekens).
+routemap-error-too_many = Deze lijst is te lang (hoogstens { $max }).
+routemap-error-partner_unreachable = Geef een telefoonnummer of een e-mailadres van deze partner.
+route-actor-medewerker = Leerkracht of mentor
+route-actor-intern_begeleider = Intern begeleider of zorgcoördinator
+route-actor-aandachtsfunctionaris = Aandachtsfunctionaris
+route-actor-directeur = Directeur of leidinggevende
+route-actor-ondersteuningsteam = Ondersteuningsteam (zorgteam, MDO)
+partner-kind-veilig_thuis = Veilig Thuis
+partner-kind-wijkteam = Wijkteam of CJG
+partner-kind-jeugdarts = Jeugdarts of jeugdverpleegkundige
+partner-kind-schoolmaatschappelijk_werk = Schoolmaatschappelijk werk
+partner-kind-leerplicht = Leerplichtambtenaar
+partner-kind-other = Andere partner

@@ -5,6 +5,7 @@ mod accounts;
 mod api_tokens;
 pub mod audit;
 mod notifications;
+mod route_maps;
 
 use meldroute_store::*;
 use meldroute_store_postgres::PgStore;

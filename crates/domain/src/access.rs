@@ -207,6 +207,8 @@ pub enum Action {
     ViewAuditLog,
     /// Aggregate figures without personal data.
     ViewAggregates,
+    /// Read the route map of a location and print its route card and protocol (on a location).
+    ViewRouteMap,
     /// The route map (routekaart): which role acts in which step, which partners (§5).
     EditRouteMap,
     /// Prepare and run a team session (ondersteuningsteam, MDO).
@@ -238,6 +240,7 @@ impl Action {
             Action::ManageLocations => "location.manage",
             Action::ViewAuditLog => "audit.view",
             Action::ViewAggregates => "aggregate.view",
+            Action::ViewRouteMap => "route_map.view",
             Action::EditRouteMap => "route_map.edit",
             Action::ManageTeamSession => "team_session.manage",
             Action::ManageApiTokens => "api_token.manage",
@@ -275,6 +278,7 @@ impl Action {
             Action::ManageLocations,
             Action::ViewAuditLog,
             Action::ViewAggregates,
+            Action::ViewRouteMap,
             Action::EditRouteMap,
             Action::ManageTeamSession,
             Action::ManageApiTokens,
@@ -312,6 +316,7 @@ impl Action {
             | Action::ManageLocations
             | Action::ViewAuditLog
             | Action::ViewAggregates
+            | Action::ViewRouteMap
             | Action::EditRouteMap
             | Action::ManageTeamSession => matches!(resource, R::Organisation | R::Location { .. }),
             Action::ManagePupils => matches!(resource, R::Organisation | R::Location { .. } | R::Pupil { .. }),
@@ -510,6 +515,7 @@ pub const POLICY: &[Rule] = &[
     rule(A::EraseDossier, Scope::Location, LEADS),
     // ---- the school's way of working ----
     rule(A::ManageTeamSession, Scope::Location, CARE),
+    rule(A::ViewRouteMap, Scope::Location, PUPIL_LISTERS),
     rule(A::EditRouteMap, Scope::Location, &[R::Aandachtsfunctionaris, R::Beheerder]),
     // ---- administration: users and settings, never dossier content ----
     rule(A::ManageUsers, Scope::Location, &[R::Beheerder]),
@@ -749,6 +755,7 @@ mod tests {
         dossier.export                  dossier      -   -   loc loc -   -   -
         dossier.erase                   dossier      -   -   loc loc -   -   -
         team_session.manage             place        -   loc loc loc -   -   -
+        route_map.view                  place        loc loc loc loc -   loc -
         route_map.edit                  place        -   -   loc -   -   loc -
         user.manage                     place        -   -   -   -   -   loc -
         location.manage                 place        -   -   -   -   -   loc -

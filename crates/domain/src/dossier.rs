@@ -190,7 +190,7 @@ fn effective_entries(entries: &[Entry]) -> (Vec<Effective<'_>>, Vec<CorrectedEnt
 }
 
 /// The step an entry shows the route has reached (§6). `None` for entries that say nothing about it.
-fn step_of(body: &EntryBody) -> Option<Step> {
+pub fn step_of(body: &EntryBody) -> Option<Step> {
     match body {
         EntryBody::Observation(_) | EntryBody::Disclosure(_) | EntryBody::Kindcheck(_) => Some(Step::SignalenInKaart),
         EntryBody::Consultation(_) => Some(Step::Consulteren),

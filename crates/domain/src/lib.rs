@@ -43,6 +43,7 @@ pub mod afwegingskader;
 pub mod dossier;
 pub mod entry;
 pub mod error;
+pub mod route_map;
 pub mod rules;
 pub mod sector;
 pub mod working_days;
@@ -56,8 +57,8 @@ pub use afwegingskader::{
     meldnorm_message_key, transition,
 };
 pub use dossier::{
-    CorrectedEntry, Deadline, DeadlineKind, DossierState, Flags, FoldContext, MeldingStatus, Step, fold, term_end,
-    validate_append, validate_occurred_on,
+    CorrectedEntry, Deadline, DeadlineKind, DossierState, Flags, FoldContext, MeldingStatus, Step, fold, step_of,
+    term_end, validate_append, validate_occurred_on,
 };
 pub use entry::*;
 pub use error::{DomainError, ErrorCode};
@@ -75,6 +76,9 @@ pub fn message_keys() -> std::collections::BTreeSet<String> {
     keys.extend((1..=3).map(meldnorm_message_key));
     keys.insert(AFWEGINGSKADER_TITLE_KEY.to_string());
     keys.extend(DenyReason::ALL.iter().map(|d| d.message_key()));
+    keys.extend(route_map::RouteMapErrorCode::ALL.iter().map(|c| format!("routemap-error-{}", c.as_str())));
+    keys.extend(route_map::RouteActor::ALL.iter().map(|a| format!("route-actor-{}", a.as_str())));
+    keys.extend(route_map::PartnerKind::ALL.iter().map(|k| format!("partner-kind-{}", k.as_str())));
     keys
 }
 

@@ -4,7 +4,7 @@
 
 use meldroute_database::Database;
 use meldroute_domain::*;
-use meldroute_store::AccountStore;
+use meldroute_store::{AccountStore, RouteMapStore};
 use meldroute_store::{
     NewGroup, NewLocation, NewOrganisation, NewPupil, NewUser, Role, RoleGrant, Store, TenantCtx, UserId,
 };
@@ -182,6 +182,8 @@ async fn create(db: &Database) -> Result<(), String> {
     }
     let pupil = |first: &str| pupil_ids.iter().find(|(f, _)| *f == first).map(|(_, id)| *id);
 
+    demo_route_map(db, &t, po.id, &user, now - Duration::days(120)).await?;
+
     let (writer, task) = db.spawn_writer();
     let d = DemoDossiers { db, writer: &writer, t, today };
     let result = async {
@@ -229,6 +231,81 @@ async fn create(db: &Database) -> Result<(), String> {
             db.create_share(&t, share).await.map_err(err)?;
         }
     }
+    Ok(())
+}
+
+/// The primary school's route map (version 1), set before the demo dossiers began; the secondary school
+/// has none yet, so the demo shows both the set route and the sector's defaults.
+async fn demo_route_map(
+    db: &Database,
+    t: &TenantCtx,
+    location: meldroute_store::LocationId,
+    user: &impl Fn(&str) -> UserId,
+    at: time::OffsetDateTime,
+) -> Result<(), String> {
+    use meldroute_domain::route_map::{Lead, Partner, PartnerKind, RouteMap, RoutePerson};
+    let person = |login: &str, name: &str| RoutePerson { name: name.into(), user_id: Some(user(login).0) };
+    let mut map = RouteMap::default_for(Sector::Po);
+    let agreements = [
+        "Noteer wat je ziet en hoort op dezelfde dag in meldroute. Twijfel je? Loop binnen een dag bij de IB-er binnen.",
+        "De IB-er plant binnen drie schooldagen een overleg. Advies van Veilig Thuis vraagt de aandachtsfunctionaris aan.",
+        "Het gesprek met ouders voer je samen met de IB-er. Bereid het voor met de checklist in meldroute.",
+        "Het ondersteuningsteam (IB-er, jeugdarts, schoolmaatschappelijk werk) weegt in het eerstvolgende overleg.",
+        "De directeur besluit en informeert het bestuur over elke melding.",
+        "Na zes weken evalueert het ondersteuningsteam; de leerkracht houdt de leerling dagelijks in het oog.",
+    ];
+    for (plan, text) in map.steps.iter_mut().zip(agreements) {
+        plan.agreements = text.into();
+    }
+    map.steps[1].people.push(person("ib.po", "Ilse Intern-Begeleider (demo)"));
+    map.steps[4].people.push(person("directeur.po", "Dirk Directeur (demo)"));
+    map.aandachtsfunctionaris = Lead {
+        person: person("af.po", "Anouk Aandacht (demo)"),
+        phone: "030-555 01 23".into(),
+        email: "aandacht@regenboog.example".into(),
+    };
+    map.veilig_thuis_region = "Veilig Thuis Voorbeeldregio (fictief)".into();
+    map.veilig_thuis_phone = "030-555 09 99".into();
+    let partner = |kind, organisation: &str, contact: &str, phone: &str, email: &str| Partner {
+        kind,
+        organisation: organisation.into(),
+        contact: contact.into(),
+        phone: phone.into(),
+        email: email.into(),
+        notes: String::new(),
+    };
+    map.partners = vec![
+        partner(
+            PartnerKind::Wijkteam,
+            "Wijkteam Voorbeeld-Noord",
+            "Wim Wijkteam",
+            "030-555 02 10",
+            "noord@wijkteam.example",
+        ),
+        partner(PartnerKind::Jeugdarts, "JGZ Voorbeeldregio", "Jeroen Jeugdarts (demo)", "030-555 03 20", ""),
+        partner(PartnerKind::SchoolMaatschappelijkWerk, "Schoolmaatschappelijk werk", "Sara Smw", "06-55500430", ""),
+        partner(
+            PartnerKind::Leerplicht,
+            "Leerplicht gemeente Voorbeeld",
+            "",
+            "030-555 04 40",
+            "leerplicht@gemeente.example",
+        ),
+    ];
+    map.uses_verwijsindex = true;
+    if let Some(problem) = map.validate().first() {
+        return Err(format!("demo route map invalid: {} at {}", problem.code, problem.field));
+    }
+    let content = serde_json::to_string(&map).map_err(err)?;
+    let new = meldroute_store::NewRouteMapVersion {
+        location,
+        based_on: None,
+        content,
+        note: "Eerste versie, vastgesteld in het teamoverleg.".into(),
+        created_by: user("af.po"),
+        created_at: at,
+    };
+    db.save_route_map(t, new).await.map_err(err)?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ mod api_tokens;
 pub mod audit;
 mod batch;
 mod notifications;
+mod route_maps;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -166,7 +167,7 @@ fn audit_event(row: PgRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 17] = [
+pub const TABLES: [&str; 18] = [
     "organisations",
     "locations",
     "groups",
@@ -184,6 +185,7 @@ pub const TABLES: [&str; 17] = [
     "shares",
     "api_tokens",
     "notifications",
+    "route_maps",
 ];
 
 fn limit(l: Option<i64>) -> i64 {

@@ -19,6 +19,7 @@ pub mod audit;
 pub mod backup;
 mod batch;
 mod notifications;
+mod route_maps;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -189,7 +190,7 @@ fn audit_event(row: SqliteRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 17] = [
+pub const TABLES: [&str; 18] = [
     "organisations",
     "locations",
     "groups",
@@ -207,6 +208,7 @@ pub const TABLES: [&str; 17] = [
     "shares",
     "api_tokens",
     "notifications",
+    "route_maps",
 ];
 
 fn limit(l: Option<i64>) -> i64 {

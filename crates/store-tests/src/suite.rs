@@ -707,3 +707,52 @@ pub async fn notifications_per_user_and_tenant<S: Store + NotificationStore + Ba
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
+
+pub async fn route_maps_are_versioned_per_location_and_tenant<S: Store + RouteMapStore>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    assert_eq!(s.current_route_map(&f.tenant, f.location.id).await.unwrap(), None);
+    let new = |based_on: Option<i64>, content: &str, at: OffsetDateTime| NewRouteMapVersion {
+        location: f.location.id,
+        based_on,
+        content: content.into(),
+        note: format!("note {content}"),
+        created_by: f.user.id,
+        created_at: at,
+    };
+    let v1 = s.save_route_map(&f.tenant, new(None, "{\"v\":1}", T0)).await.unwrap();
+    assert_eq!(v1.version, 1);
+    let later = datetime!(2026-04-01 09:00 UTC);
+    let v2 = s.save_route_map(&f.tenant, new(Some(1), "{\"v\":2}", later)).await.unwrap();
+    assert_eq!(v2.version, 2);
+
+    // Someone who edited version 1 (or thought there was none) cannot overwrite version 2.
+    for stale in [Some(1), None, Some(7)] {
+        let err = s.save_route_map(&f.tenant, new(stale, "{\"v\":\"lost\"}", later)).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    }
+    let current = s.current_route_map(&f.tenant, f.location.id).await.unwrap().unwrap();
+    assert_eq!(current, v2);
+    assert_eq!(current.created_at, later);
+    assert_eq!(s.route_map_version(&f.tenant, f.location.id, 1).await.unwrap(), v1);
+    let history: Vec<i64> =
+        s.route_map_history(&f.tenant, f.location.id).await.unwrap().iter().map(|v| v.version).collect();
+    assert_eq!(history, [2, 1]);
+    assert!(matches!(s.route_map_version(&f.tenant, f.location.id, 3).await, Err(StoreError::NotFound)));
+
+    // Another location of the same organisation starts at version 1.
+    let other =
+        s.create_location(&f.tenant, NewLocation { name: "Dependance".into(), sector: Sector::Po }).await.unwrap();
+    let mut elsewhere = new(None, "{}", T0);
+    elsewhere.location = other.id;
+    assert_eq!(s.save_route_map(&f.tenant, elsewhere).await.unwrap().version, 1);
+
+    // Another tenant sees nothing and cannot write to this location.
+    let b = fixture(s, "Beta").await;
+    assert_eq!(s.current_route_map(&b.tenant, f.location.id).await.unwrap(), None);
+    assert!(s.route_map_history(&b.tenant, f.location.id).await.unwrap().is_empty());
+    assert!(matches!(s.route_map_version(&b.tenant, f.location.id, 1).await, Err(StoreError::NotFound)));
+    let mut foreign = new(None, "{}", T0);
+    foreign.created_by = b.user.id;
+    let err = s.save_route_map(&b.tenant, foreign).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}

@@ -46,4 +46,5 @@ conformance!(
     notifications_per_user_and_tenant,
     one_time_links_can_be_looked_up_without_using_them,
     pupil_import_is_all_or_nothing,
+    route_maps_are_versioned_per_location_and_tenant,
 );

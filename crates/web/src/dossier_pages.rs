@@ -352,6 +352,12 @@ pub struct Panel {
     pub deadlines: Vec<(String, String, bool)>,
     pub meldingen_due: Vec<String>,
     pub next_question: Option<String>,
+    /// Who acts now and next according to the location's route map: (step title, names).
+    pub who: Vec<(String, String)>,
+    /// Set when the location has no route map yet.
+    pub route_not_set: bool,
+    /// Each step reached: since when, under which version of the route map.
+    pub steps_taken: Vec<String>,
 }
 
 #[derive(Template)]
@@ -436,8 +442,12 @@ pub async fn dossier(
             deadlines: vec![],
             meldingen_due: vec![],
             next_question: None,
+            who: vec![],
+            route_not_set: false,
+            steps_taken: vec![],
         }
     } else {
+        let route = route_panel(&state, &me, &loaded, &i).await?;
         Panel {
             step: i.t(&format!("step-{}", state_.step.number())),
             closed: state_.closed,
@@ -449,6 +459,9 @@ pub async fn dossier(
                 .collect(),
             meldingen_due: state_.meldingen_due().map(|m| reason_text(&m.melding.reason)).collect(),
             next_question: state_.afwegingskader.next_question.map(|q| i.t(&format!("question-{}", q.as_str()))),
+            who: route.who,
+            route_not_set: route.not_set,
+            steps_taken: route.steps_taken,
         }
     };
     let kinds = EntryKind::ALL
@@ -473,6 +486,64 @@ pub async fn dossier(
             .collect(),
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+struct RoutePanel {
+    who: Vec<(String, String)>,
+    not_set: bool,
+    steps_taken: Vec<String>,
+}
+
+/// What the location's route map says about this dossier: who acts in the current and the next step, and
+/// for each step reached the version of the route map that applied when it was reached.
+async fn route_panel(state: &AppState, me: &CurrentUser, loaded: &Loaded, i: &I18n) -> Result<RoutePanel, PageError> {
+    use meldroute_domain::route_map::{STEPS, version_at};
+    let Some(location) =
+        state.db.list_locations(&me.tenant).await?.into_iter().find(|l| l.id == loaded.dossier.location)
+    else {
+        return Err(PageError::NotFound);
+    };
+    let current = crate::route_map::current(state, &me.tenant, &location).await?;
+    let step = loaded.state.step;
+    let mut who = Vec::new();
+    if !loaded.state.closed {
+        let next = STEPS.iter().find(|s| s.number() == step.number() + 1);
+        for s in std::iter::once(&step).chain(next) {
+            let names = crate::route_map::who_acts(i, &current.map, *s);
+            if !names.is_empty() {
+                who.push((i.t(&format!("step-{}", s.number())), names.join(", ")));
+            }
+        }
+    }
+    let versions: Vec<(i64, time::OffsetDateTime)> =
+        state.db.route_map_history(&me.tenant, location.id).await?.iter().map(|v| (v.version, v.created_at)).collect();
+    let mut reached: Vec<(meldroute_domain::Step, time::OffsetDateTime)> = Vec::new();
+    for e in &loaded.entries {
+        if let Some(s) = meldroute_domain::step_of(&e.body)
+            && !reached.iter().any(|(r, _)| *r == s)
+        {
+            reached.push((s, e.recorded_at));
+        }
+    }
+    reached.sort_by_key(|(s, _)| s.number());
+    let steps_taken = reached
+        .into_iter()
+        .map(|(s, at)| {
+            let version = match version_at(&versions, at) {
+                Some(v) => i.t_args("routemap-version-short", &[("version", v.to_string())]),
+                None => i.t("routemap-panel-no-version"),
+            };
+            i.t_args(
+                "routemap-panel-step-line",
+                &[
+                    ("step", i.t(&format!("step-{}", s.number()))),
+                    ("date", format_date(clock::dutch_local(at).date())),
+                    ("version", version),
+                ],
+            )
+        })
+        .collect();
+    Ok(RoutePanel { who, not_set: current.version.is_none(), steps_taken })
 }
 
 pub fn format_datetime(at: time::OffsetDateTime) -> String {
@@ -763,26 +834,37 @@ pub async fn notify_location_leads(
     kind: &str,
     urgent: bool,
 ) -> Result<(), PageError> {
-    let mut notes = Vec::new();
-    for user in state.db.list_users(&me.tenant).await? {
-        if user.id == me.user.id || user.disabled {
-            continue;
+    // The route map says who acts in step 2 (consulting): they get the alert. Without a route map, or when it
+    // names nobody who may open the dossier, the location's IB-ers and aandachtsfunctionarissen do: an alert
+    // is never dropped.
+    let place = state.db.list_locations(&me.tenant).await?.into_iter().find(|l| l.id == location);
+    let from_route = match &place {
+        Some(place) => {
+            crate::route_map::alert_recipients(state, &me.tenant, place, meldroute_domain::Step::Consulteren).await?
         }
-        let grants = state.db.roles_of(&me.tenant, user.id).await?;
-        let lead = grants.iter().any(|g| {
-            matches!(g.role, Role::InternBegeleider | Role::Aandachtsfunctionaris)
-                && g.location.is_none_or(|l| l == location)
-        });
-        if lead {
-            notes.push(NewNotification {
-                user: user.id,
-                dossier,
-                kind: kind.to_string(),
-                urgent,
-                created_at: clock::now_utc(),
+        None => None,
+    };
+    let mut recipients: Vec<UserId> = from_route.unwrap_or_default();
+    if recipients.is_empty() {
+        for user in state.db.list_users(&me.tenant).await? {
+            if user.disabled {
+                continue;
+            }
+            let grants = state.db.roles_of(&me.tenant, user.id).await?;
+            let lead = grants.iter().any(|g| {
+                matches!(g.role, Role::InternBegeleider | Role::Aandachtsfunctionaris)
+                    && g.location.is_none_or(|l| l == location)
             });
+            if lead {
+                recipients.push(user.id);
+            }
         }
     }
+    let notes: Vec<NewNotification> = recipients
+        .into_iter()
+        .filter(|u| *u != me.user.id)
+        .map(|user| NewNotification { user, dossier, kind: kind.to_string(), urgent, created_at: clock::now_utc() })
+        .collect();
     if !notes.is_empty() {
         state.db.notify(&me.tenant, &notes).await?;
     }

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod pages;
 pub mod password;
 pub mod request_id;
+pub mod route_map;
 pub mod routes;
 
 use std::sync::Arc;

@@ -22,6 +22,11 @@ impl I18n {
         meldroute_i18n::text(self.lang, key, &[])
     }
 
+    /// A text with named arguments.
+    pub fn t_args(&self, key: &str, args: &[(&str, String)]) -> String {
+        meldroute_i18n::text(self.lang, key, args)
+    }
+
     pub fn code(&self) -> &'static str {
         self.lang.code()
     }
@@ -33,6 +38,8 @@ pub struct UserBar {
     pub unread: i64,
     /// The session's form token, for the logout button.
     pub csrf: String,
+    /// Whether the header links to the route maps (staff and administrators).
+    pub route_maps: bool,
 }
 
 /// What the shared layout (`base.html`) needs.
@@ -53,8 +60,18 @@ impl Layout {
     /// A page for a logged-in user, in their language.
     pub fn for_user(state: &AppState, me: &CurrentUser, title_key: &str) -> Layout {
         let i = I18n { lang: me.lang };
-        let user =
-            UserBar { name: me.user.display_name.clone(), unread: me.unread, csrf: me.session.csrf_token.clone() };
+        let route_maps = me.grants.iter().any(|g| {
+            let at = g.location.map_or(meldroute_domain::access::Resource::Organisation, |l| {
+                meldroute_domain::access::Resource::Location { location: l.0 }
+            });
+            me.authorize(meldroute_domain::access::Action::ViewRouteMap, &at).is_ok()
+        });
+        let user = UserBar {
+            name: me.user.display_name.clone(),
+            unread: me.unread,
+            csrf: me.session.csrf_token.clone(),
+            route_maps,
+        };
         Layout { i, demo: state.demo, title: i.t(title_key), user: Some(user) }
     }
 }

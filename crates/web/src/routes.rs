@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get, post};
 use meldroute_domain::access::Action;
 
 use crate::auth::login;
-use crate::{AppState, admin, dossier_pages, entry_forms, health, pages};
+use crate::{AppState, admin, dossier_pages, entry_forms, health, pages, route_map};
 
 /// Who may reach a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +94,16 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             User(Action::ViewDossierAccessLog),
             get(dossier_pages::access_log),
         ),
+        entry(Method::GET, "/route-maps", User(Action::ViewRouteMap), get(route_map::index)),
+        entry(Method::GET, "/locations/{id}/route-map", User(Action::ViewRouteMap), get(route_map::show)),
+        entry(
+            Method::GET,
+            "/locations/{id}/route-map/versions/{version}",
+            User(Action::ViewRouteMap),
+            get(route_map::show_version),
+        ),
+        entry(Method::GET, "/locations/{id}/route-map/edit", User(Action::EditRouteMap), get(route_map::edit_form)),
+        entry(Method::POST, "/locations/{id}/route-map", User(Action::EditRouteMap), post(route_map::save)),
     ];
     table.extend(admin::routes());
     table.extend(crate::api::routes());
