@@ -46,6 +46,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("admin.ftl", include_str!("../../../locales/nl/admin.ftl")),
             ("dossier.ftl", include_str!("../../../locales/nl/dossier.ftl")),
             ("api.ftl", include_str!("../../../locales/nl/api.ftl")),
+            ("library.ftl", include_str!("../../../locales/nl/library.ftl")),
         ],
         Lang::En => &[
             ("common.ftl", include_str!("../../../locales/en/common.ftl")),
@@ -53,6 +54,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("admin.ftl", include_str!("../../../locales/en/admin.ftl")),
             ("dossier.ftl", include_str!("../../../locales/en/dossier.ftl")),
             ("api.ftl", include_str!("../../../locales/en/api.ftl")),
+            ("library.ftl", include_str!("../../../locales/en/library.ftl")),
         ],
     }
 }
