@@ -167,6 +167,9 @@ mod tests {
     fn arguments_are_filled_in_and_missing_keys_are_visible() {
         assert_eq!(text(Lang::Nl, "no-such-key-anywhere", &[]), "no-such-key-anywhere");
         assert!(text(Lang::En, "app-name", &[]).contains("meldroute"));
+        // Every file is loaded, also the last one in the list.
+        assert_eq!(text(Lang::Nl, "library-title", &[]), "Naslagwerk");
+        assert_eq!(text(Lang::En, "library-title", &[]), "Reference library");
     }
 
     #[test]
