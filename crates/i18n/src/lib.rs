@@ -47,6 +47,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("dossier.ftl", include_str!("../../../locales/nl/dossier.ftl")),
             ("api.ftl", include_str!("../../../locales/nl/api.ftl")),
             ("route_map.ftl", include_str!("../../../locales/nl/route_map.ftl")),
+            ("library.ftl", include_str!("../../../locales/nl/library.ftl")),
         ],
         Lang::En => &[
             ("common.ftl", include_str!("../../../locales/en/common.ftl")),
@@ -55,6 +56,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("dossier.ftl", include_str!("../../../locales/en/dossier.ftl")),
             ("api.ftl", include_str!("../../../locales/en/api.ftl")),
             ("route_map.ftl", include_str!("../../../locales/en/route_map.ftl")),
+            ("library.ftl", include_str!("../../../locales/en/library.ftl")),
         ],
     }
 }
@@ -167,6 +169,9 @@ mod tests {
     fn arguments_are_filled_in_and_missing_keys_are_visible() {
         assert_eq!(text(Lang::Nl, "no-such-key-anywhere", &[]), "no-such-key-anywhere");
         assert!(text(Lang::En, "app-name", &[]).contains("meldroute"));
+        // Every file is loaded, also the last one in the list.
+        assert_eq!(text(Lang::Nl, "library-title", &[]), "Naslagwerk");
+        assert_eq!(text(Lang::En, "library-title", &[]), "Reference library");
     }
 
     #[test]

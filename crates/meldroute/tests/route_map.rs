@@ -133,6 +133,16 @@ async fn route_map_journey(backend: Backend) {
     assert!(page.body.contains("Dirk Directeur (demo)"), "step 2 names the director");
     assert!(page.body.contains("routekaart versie 2"), "step 1 was reached under version 2");
 
+    // The emergency page lists the school's own numbers from the route map, as tel: links.
+    let page = teacher.get("/noodnummers");
+    assert!(page.body.contains("href=\"tel:0305550999\""), "regional Veilig Thuis: {}", page.body);
+    assert!(page.body.contains("href=\"tel:0612345678\"") && page.body.contains("Wijkteam Zuid"));
+    let mut mentor = Browser::new(&server);
+    mentor.login("mentor.vo", &secret_of(&server, "mentor.vo"));
+    let page = mentor.get("/noodnummers");
+    assert!(!page.body.contains("Wijkteam Zuid"), "another school's partners are not listed");
+    assert!(page.body.contains("href=\"tel:112\""), "the national numbers always are");
+
     // In English too.
     let page = af.get(PO_MAP);
     let csrf = Browser::csrf_of(&page);

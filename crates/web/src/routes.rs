@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get, post};
 use meldroute_domain::access::Action;
 
 use crate::auth::login;
-use crate::{AppState, admin, dossier_pages, entry_forms, health, pages, route_map};
+use crate::{AppState, admin, dossier_pages, emergency, entry_forms, health, library, pages, route_map};
 
 /// Who may reach a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,10 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         entry(Method::GET, "/static/app.css", Public, get(pages::stylesheet)),
         entry(Method::GET, "/healthz", Public, get(health::healthz)),
         entry(Method::GET, "/readyz", Public, get(health::readyz)),
+        entry(Method::GET, "/naslag", Public, get(library::index)),
+        entry(Method::GET, "/naslag/zoeken", Public, get(library::search)),
+        entry(Method::GET, "/naslag/{slug}", Public, get(library::section)),
+        entry(Method::GET, "/noodnummers", Public, get(emergency::page)),
         entry(Method::GET, "/login", Public, get(login::login_form)),
         entry(Method::POST, "/login", Public, post(login::login_submit)),
         entry(Method::GET, "/login/code", HalfSession, get(login::code_form)),
