@@ -25,6 +25,9 @@ fn attachment(id: &str) -> Attachment {
     }
 }
 
+/// A change that spoils an attachment's file data.
+type Change = fn(&mut Attachment);
+
 const ID_1: &str = "0123456789abcdef0123456789abcdef";
 const ID_2: &str = "00000000000000000000000000000002";
 
@@ -99,7 +102,7 @@ fn the_file_data_must_be_well_formed_and_unique_in_the_dossier() {
     let e = d.refused(EntryBody::Attachment(attachment(ID_1)));
     assert_eq!((e.code, e.field.as_deref()), (ErrorCode::AttachmentInvalid, Some("file")));
 
-    let bad: Vec<(&str, fn(&mut Attachment))> = vec![
+    let bad: Vec<(&str, Change)> = vec![
         ("id not hex", |a| a.attachment_id = "../../etc/passwd/0123456789abcd".into()),
         ("id uppercase", |a| a.attachment_id = "0123456789ABCDEF0123456789ABCDEF".into()),
         ("id short", |a| a.attachment_id = "0123".into()),
