@@ -77,6 +77,14 @@ error-date_in_future = This date lies in the future ({ $field }).
 error-date_too_early = This date is too early ({ $field }).
 error-term_invalid = Give a term of at least one day, week or month ({ $field }).
 error-author_unknown = The author of the entry is unknown.
+error-attachment_empty = The chosen file is empty. Please choose the file again.
+error-attachment_too_large = The file is too large. An attachment may be at most { $limit }.
+error-attachment_name_missing = The file has no usable name. Give it a name ending in .pdf, .png, .jpg, .jpeg or .txt.
+error-attachment_type_not_allowed = Only PDF, PNG, JPEG and text files can be added: the name must end in .pdf, .png, .jpg, .jpeg or .txt.
+error-attachment_content_mismatch = This file is not a { $claimed } file, although its name ends in .{ $extension }. Choose the right file, or save it in the right format.
+error-attachment_invalid = The details of this attachment are not right. Please add the file again.
+error-attachment_without_file = An attachment is always added together with its file, through the attachment form.
+error-attachment_file_fixed = A correction of an attachment can only change its description. Add a new attachment for a different file.
 
 ## The assessment framework: questions and meldnormen
 

@@ -259,3 +259,18 @@ correct-intro = Nothing in the dossier is overwritten or erased. Your correction
 correct-reason = Why do you correct this?
 correct-submit = Save correction
 correct-link = Correct
+
+# Attachments (issue 5)
+kind-attachment = Attachment
+guide-attachment = Add a file that belongs to the dossier: a scan of a signed conversation report, a letter from Veilig Thuis, a photo of a drawing. Say in the description what it is and why it belongs in the dossier. The file stays part of the chronology and cannot be replaced.
+field-description = Description
+field-file = File
+attachment-add-title = Add an attachment
+attachment-add-button = Add attachment
+attachment-file-hint = PDF, PNG, JPEG or text file (.txt), at most { $limit }. The kind of file is recognised by its content, not by its name.
+attachment-download = Download
+attachment-size = Size
+attachment-type = Type
+attachment-closed = This dossier is closed: no attachment can be added.
+audit-action-dossier-append-attachment = attachment added
+audit-action-dossier-attachment-read = attachment downloaded

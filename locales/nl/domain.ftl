@@ -77,6 +77,14 @@ error-date_in_future = Deze datum ligt in de toekomst ({ $field }).
 error-date_too_early = Deze datum ligt te vroeg ({ $field }).
 error-term_invalid = Geef een termijn van minstens één dag, week of maand ({ $field }).
 error-author_unknown = De schrijver van de aantekening is onbekend.
+error-attachment_empty = Het gekozen bestand is leeg. Kies het bestand opnieuw.
+error-attachment_too_large = Het bestand is te groot. Een bijlage mag hoogstens { $limit } zijn.
+error-attachment_name_missing = Het bestand heeft geen bruikbare naam. Geef het een naam die eindigt op .pdf, .png, .jpg, .jpeg of .txt.
+error-attachment_type_not_allowed = Alleen PDF-, PNG-, JPEG- en tekstbestanden kunnen worden toegevoegd: de naam moet eindigen op .pdf, .png, .jpg, .jpeg of .txt.
+error-attachment_content_mismatch = Dit bestand is geen { $claimed }-bestand, hoewel de naam op .{ $extension } eindigt. Kies het juiste bestand, of sla het op in het juiste formaat.
+error-attachment_invalid = De gegevens van deze bijlage kloppen niet. Voeg het bestand opnieuw toe.
+error-attachment_without_file = Een bijlage wordt altijd samen met het bestand toegevoegd, via het formulier voor bijlagen.
+error-attachment_file_fixed = Bij een correctie van een bijlage kan alleen de omschrijving veranderen. Voeg een nieuwe bijlage toe voor een ander bestand.
 
 ## Het afwegingskader: vragen en meldnormen
 

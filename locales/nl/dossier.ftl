@@ -259,3 +259,18 @@ correct-intro = Niets in het dossier wordt overschreven of gewist. Uw correctie 
 correct-reason = Waarom corrigeert u dit?
 correct-submit = Correctie opslaan
 correct-link = Corrigeren
+
+# Bijlagen (issue 5)
+kind-attachment = Bijlage
+guide-attachment = Voeg een bestand toe dat bij het dossier hoort: een scan van een ondertekend gespreksverslag, een brief van Veilig Thuis, een foto van een tekening. Zeg in de omschrijving wat het is en waarom het in het dossier hoort. Het bestand blijft onderdeel van de chronologie en kan niet worden vervangen.
+field-description = Omschrijving
+field-file = Bestand
+attachment-add-title = Bijlage toevoegen
+attachment-add-button = Bijlage toevoegen
+attachment-file-hint = PDF, PNG, JPEG of tekstbestand (.txt), hoogstens { $limit }. Het soort bestand wordt aan de inhoud herkend, niet aan de naam.
+attachment-download = Downloaden
+attachment-size = Grootte
+attachment-type = Soort
+attachment-closed = Dit dossier is afgesloten: er kan geen bijlage meer bij.
+audit-action-dossier-append-attachment = bijlage toegevoegd
+audit-action-dossier-attachment-read = bijlage gedownload

@@ -122,6 +122,7 @@ delegate! { Store {
     async fn get_dossier(&self, t: &TenantCtx, id: DossierId) -> StoreResult<Dossier>;
     async fn list_dossiers(&self, t: &TenantCtx, filter: &DossierFilter) -> StoreResult<Vec<Dossier>>;
     async fn list_entries(&self, t: &TenantCtx, dossier: DossierId) -> StoreResult<Vec<StoredEntry>>;
+    async fn get_attachment(&self, t: &TenantCtx, dossier: DossierId, id: &str) -> StoreResult<StoredAttachment>;
     async fn list_audit(&self, t: &TenantCtx, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
 } }
 

@@ -475,10 +475,19 @@ const PUPIL_LISTERS: &[Role] =
 const LEADS: &[Role] = &[R::Aandachtsfunctionaris, R::Directeur];
 
 /// What a medewerker records (§6 steps 1–3 and follow-up): signals, consultations, conversations, the
-/// Kindcheck, a disclosure, evaluations, and corrections of these. The weighing, the afwegingskader, the
+/// Kindcheck, a disclosure, evaluations, attachments (a scan of a conversation report, a photo of a
+/// drawing: documents of what she records anyway), and corrections of these. The weighing, the afwegingskader, the
 /// decision, the report and everything after it are for [`CARE`].
-pub const MEDEWERKER_ENTRY_KINDS: &[EntryKind] =
-    &[K::Observation, K::Consultation, K::Conversation, K::Kindcheck, K::Disclosure, K::Evaluation, K::Correction];
+pub const MEDEWERKER_ENTRY_KINDS: &[EntryKind] = &[
+    K::Observation,
+    K::Consultation,
+    K::Conversation,
+    K::Kindcheck,
+    K::Disclosure,
+    K::Evaluation,
+    K::Attachment,
+    K::Correction,
+];
 
 const fn rule(action: Action, scope: Scope, roles: &'static [Role]) -> Rule {
     Rule { acts: Acts::One(action), scope, roles }
@@ -742,6 +751,7 @@ mod tests {
         dossier.append:disclosure       dossier      inv loc loc loc -   -   -
         dossier.append:evaluation       dossier      inv loc loc loc -   -   -
         dossier.append:correction       dossier      inv loc loc loc -   -   -
+        dossier.append:attachment       dossier      inv loc loc loc -   -   -
         dossier.append:weighing         dossier      -   loc loc loc -   -   -
         dossier.append:assessment_answer dossier     -   loc loc loc -   -   -
         dossier.append:decision         dossier      -   loc loc loc -   -   -

@@ -25,8 +25,10 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, Month, OffsetDateTime};
 
 use crate::afwegingskader::{AfwegingError, Answer, Answers, Evaluation, Melding, Question, Trigger, evaluate};
+use crate::attachment::{ATTACHMENT_ID_LEN, FILE_FIELD, MediaType, is_lower_hex, sanitize_file_name};
 use crate::entry::{
-    AssessmentAnswer, Decision, Entry, EntryBody, EntryId, HelpPlan, Report, Term, UserRef, VeiligThuisRoute,
+    AssessmentAnswer, Attachment, Decision, Entry, EntryBody, EntryId, HelpPlan, Report, Term, UserRef,
+    VeiligThuisRoute,
 };
 use crate::error::{DomainError, ErrorCode};
 use crate::rules::{Reason, Requirement, RequirementKind, RuleId};
@@ -206,7 +208,8 @@ pub fn step_of(body: &EntryBody) -> Option<Step> {
         | EntryBody::VeiligThuisFeedback(_)
         | EntryBody::HelpPlan(_)
         | EntryBody::Evaluation(_) => Some(Step::Volgen),
-        EntryBody::Closing(_) | EntryBody::Reopening(_) | EntryBody::Correction(_) => None,
+        // A file documents whatever step the route is at; it moves nothing.
+        EntryBody::Closing(_) | EntryBody::Reopening(_) | EntryBody::Correction(_) | EntryBody::Attachment(_) => None,
     }
 }
 
@@ -615,6 +618,7 @@ fn validate_content(ctx: &FoldContext, body: &EntryBody, today: Date) -> Result<
         EntryBody::Disclosure(d) => required(&d.summary, "summary"),
         EntryBody::Closing(c) => required(&c.conclusion, "conclusion"),
         EntryBody::Reopening(r) => required(&r.reason, "reason"),
+        EntryBody::Attachment(a) => validate_attachment_content(a),
         EntryBody::Correction(c) => {
             if c.reason.trim().is_empty() {
                 return Err(DomainError::new(ErrorCode::CorrectionReasonRequired).field("reason"));
@@ -625,6 +629,25 @@ fn validate_content(ctx: &FoldContext, body: &EntryBody, today: Date) -> Result<
             validate_content(ctx, &c.corrected, today)
         }
     }
+}
+
+/// What identifies the stored file of an attachment entry (everything but the description).
+fn file_of(a: &Attachment) -> (&str, &str, MediaType, u64, &str) {
+    (&a.attachment_id, &a.file_name, a.media_type, a.size_bytes, &a.sha256)
+}
+
+/// The metadata of an attachment entry must describe a file that passed [`crate::attachment::check_upload`].
+fn validate_attachment_content(a: &Attachment) -> Result<(), DomainError> {
+    let invalid = || DomainError::new(ErrorCode::AttachmentInvalid).field(FILE_FIELD);
+    if !is_lower_hex(&a.attachment_id, ATTACHMENT_ID_LEN) || !is_lower_hex(&a.sha256, 64) || a.size_bytes == 0 {
+        return Err(invalid());
+    }
+    if sanitize_file_name(&a.file_name).as_deref() != Some(a.file_name.as_str())
+        || MediaType::claimed_by(&a.file_name) != Some(a.media_type)
+    {
+        return Err(invalid());
+    }
+    Ok(())
 }
 
 fn validate_answer_content(a: &AssessmentAnswer) -> Result<(), DomainError> {
@@ -750,6 +773,7 @@ pub fn validate_append(
         | EntryBody::HelpPlan(_)
         | EntryBody::Evaluation(_)
         | EntryBody::Disclosure(_)
+        | EntryBody::Attachment(_)
         | EntryBody::Closing(_) => {
             if a.closed {
                 return Err(DomainError::new(ErrorCode::DossierClosed));
@@ -794,6 +818,19 @@ pub fn validate_append(
             Ok(())
         }
         EntryBody::Correction(c) => validate_correction(entries, c),
+        EntryBody::Attachment(new) => {
+            let taken = entries.iter().any(|e| match &e.body {
+                EntryBody::Attachment(old) => old.attachment_id == new.attachment_id,
+                EntryBody::Correction(c) => {
+                    matches!(c.corrected.as_ref(), EntryBody::Attachment(old) if old.attachment_id == new.attachment_id)
+                }
+                _ => false,
+            });
+            if taken {
+                return Err(DomainError::new(ErrorCode::AttachmentInvalid).field(FILE_FIELD));
+            }
+            Ok(())
+        }
         EntryBody::Observation(_)
         | EntryBody::Consultation(_)
         | EntryBody::Conversation(_)
@@ -847,6 +884,12 @@ fn validate_correction(entries: &[Entry], c: &crate::entry::Correction) -> Resul
         && old.question != new.question
     {
         return Err(DomainError::new(ErrorCode::CorrectionKindMismatch).field("question"));
+    }
+    // The stored file cannot be swapped by a correction: only what is said about it.
+    if let (EntryBody::Attachment(old), EntryBody::Attachment(new)) = (&target.body, c.corrected.as_ref())
+        && file_of(old) != file_of(new)
+    {
+        return Err(DomainError::new(ErrorCode::AttachmentFileFixed).field(FILE_FIELD));
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use crate::afwegingskader::{Answer, Question};
+use crate::attachment::MediaType;
 use crate::rules::coded_enum;
 
 /// The id of an entry, assigned by the store.
@@ -56,6 +57,7 @@ coded_enum! {
         Closing => "closing",
         Reopening => "reopening",
         Correction => "correction",
+        Attachment => "attachment",
     }
 }
 
@@ -93,6 +95,9 @@ pub enum EntryBody {
     Reopening(Reopening),
     /// A correction of an earlier entry.
     Correction(Correction),
+    /// A file added to the dossier (a scan, a letter, a photo of a drawing); its content is stored next to
+    /// the entry, written in the same transaction.
+    Attachment(Attachment),
 }
 
 impl EntryBody {
@@ -113,6 +118,7 @@ impl EntryBody {
             EntryBody::Closing(_) => EntryKind::Closing,
             EntryBody::Reopening(_) => EntryKind::Reopening,
             EntryBody::Correction(_) => EntryKind::Correction,
+            EntryBody::Attachment(_) => EntryKind::Attachment,
         }
     }
 }
@@ -500,4 +506,23 @@ pub struct Correction {
     pub reason: String,
     /// The full corrected content; same kind as the corrected entry.
     pub corrected: Box<EntryBody>,
+}
+
+/// A file added to the dossier. The metadata is part of the chronology; the bytes are stored under
+/// `attachment_id` with the entry, and their type was decided from the content ([`crate::attachment::sniff`]),
+/// never from the name or the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    /// 128 random bits as 32 lowercase hex digits, unique in the dossier.
+    pub attachment_id: String,
+    /// The sanitised file name ([`crate::attachment::sanitize_file_name`]).
+    pub file_name: String,
+    pub media_type: MediaType,
+    pub size_bytes: u64,
+    /// SHA-256 of the content, 64 lowercase hex digits.
+    pub sha256: String,
+    /// What the file is and why it is in the dossier.
+    #[serde(default)]
+    pub description: Option<String>,
 }

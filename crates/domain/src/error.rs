@@ -75,6 +75,24 @@ coded_enum! {
         TermInvalid => "term_invalid",
         /// The author is not a known user id.
         AuthorUnknown => "author_unknown",
+
+        // ---- attachments (issue 5) ----
+        /// The uploaded file is empty.
+        AttachmentEmpty => "attachment_empty",
+        /// The file is larger than the limit (argument `limit`, e.g. "10 MiB").
+        AttachmentTooLarge => "attachment_too_large",
+        /// Nothing usable is left of the file name.
+        AttachmentNameMissing => "attachment_name_missing",
+        /// The name does not end in one of the accepted extensions (.pdf, .png, .jpg, .jpeg, .txt).
+        AttachmentTypeNotAllowed => "attachment_type_not_allowed",
+        /// The content is not what the name claims (arguments `claimed`, e.g. "PDF", and `extension`).
+        AttachmentContentMismatch => "attachment_content_mismatch",
+        /// An attachment entry whose file data is malformed or refers to a file already in the dossier.
+        AttachmentInvalid => "attachment_invalid",
+        /// An attachment entry is only recorded together with its file (the upload form or route).
+        AttachmentWithoutFile => "attachment_without_file",
+        /// A correction of an attachment may change its description only, not the file.
+        AttachmentFileFixed => "attachment_file_fixed",
     }
 }
 

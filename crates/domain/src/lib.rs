@@ -9,6 +9,7 @@
 //!   Nothing is edited in place: a [`Correction`] references the corrected entry and says why.
 //! * [`dossier`]: [`fold`] turns the entries into a [`DossierState`] (step, afwegingskader, meldingen due or
 //!   done, deadlines, next actions, flags); [`validate_append`] refuses what the meldcode forbids.
+//! * [`attachment`]: what an uploaded file really is (by its bytes), its sanitised name and the size limit.
 //! * [`working_days`]: werkdagen with Dutch public holidays and the organisation's closed days ([`Calendar`]).
 //! * [`sector`]: the sector parameter and its differences (§7).
 //! * [`rules`] and [`error`]: every decision carries a [`Reason`] (a stable [`RuleId`] plus arguments) and
@@ -40,6 +41,7 @@
 
 pub mod access;
 pub mod afwegingskader;
+pub mod attachment;
 pub mod dossier;
 pub mod entry;
 pub mod error;
@@ -56,6 +58,7 @@ pub use afwegingskader::{
     AfwegingError, Answer, Answers, Evaluation, Hulp, Melding, Question, Then, Transition, Trigger, evaluate,
     meldnorm_message_key, transition,
 };
+pub use attachment::{CheckedFile, MAX_ATTACHMENT_BYTES, MediaType, check_upload, sanitize_file_name, sniff};
 pub use dossier::{
     CorrectedEntry, Deadline, DeadlineKind, DossierState, Flags, FoldContext, MeldingStatus, Step, fold, step_of,
     term_end, validate_append, validate_occurred_on,

@@ -648,6 +648,39 @@ fn every_precondition_has_its_own_error_code() {
         "correcting a correction",
     );
 
+    // ---- attachments (the upload checks are tested in the attachment module) ----
+    let pdf = b"%PDF-1.4\n";
+    let upload = |name: &str, content: &[u8], max| check_upload(name, content, max).unwrap_err().code;
+    expect(ErrorCode::AttachmentEmpty, upload("a.pdf", b"", 10), "empty file");
+    expect(ErrorCode::AttachmentTooLarge, upload("a.pdf", pdf, 3), "too large");
+    expect(ErrorCode::AttachmentNameMissing, upload("/", pdf, 100), "no name");
+    expect(ErrorCode::AttachmentTypeNotAllowed, upload("a.exe", pdf, 100), "extension");
+    expect(ErrorCode::AttachmentContentMismatch, upload("a.png", pdf, 100), "content");
+    let file = Attachment {
+        attachment_id: "0123456789abcdef0123456789abcdef".into(),
+        file_name: "a.pdf".into(),
+        media_type: MediaType::Pdf,
+        size_bytes: 9,
+        sha256: "0".repeat(64),
+        description: None,
+    };
+    expect(
+        ErrorCode::AttachmentInvalid,
+        d.refused(EntryBody::Attachment(Attachment { size_bytes: 0, ..file.clone() })),
+        "empty attachment entry",
+    );
+    expect(
+        ErrorCode::AttachmentWithoutFile,
+        meldroute_domain::attachment::require_file(&EntryBody::Attachment(file.clone()), false).unwrap_err().code,
+        "an attachment entry without its file",
+    );
+    let att = d.push(EntryBody::Attachment(file.clone()));
+    expect(
+        ErrorCode::AttachmentFileFixed,
+        d.refused(correction(att, "ander bestand", EntryBody::Attachment(Attachment { size_bytes: 10, ..file }))),
+        "a correction swapping the file",
+    );
+
     // ---- general ----
     expect(
         ErrorCode::AuthorUnknown,

@@ -112,6 +112,7 @@ pub fn section_for_entry_kind(kind_code: &str) -> (&'static str, Option<&'static
         "closing" => ("stappen", Some("afsluiten")),
         "reopening" => ("stappen", Some("stap-1")),
         "correction" => ("stappen", Some("vastleggen")),
+        "attachment" => ("stappen", Some("vastleggen")),
         _ => ("stappen", None),
     }
 }

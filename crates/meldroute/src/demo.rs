@@ -15,6 +15,12 @@ use time::{Date, Duration};
 pub const ORG_NAME: &str = "Stichting Demoscholen Nergenshuizen (fictief)";
 pub const PO_NAME: &str = "Basisschool De Verzonnen Vlinder";
 pub const VO_NAME: &str = "Fictief College Nergenshuizen";
+/// The demo attachment: a teacher's notes as a plain text file (fictional).
+const DAAN_NOTE: &str = "Aantekeningen pauzes (fictief demovoorbeeld)\n\
+    maandag: Daan at niets, zat alleen op het bankje.\n\
+    woensdag: viel na de pauze in slaap in de kring.\n\
+    vrijdag: vroeg een klasgenoot om een boterham.\n";
+
 /// One password for every demo account; demo data is fictional and the banner says so.
 pub const PASSWORD: &str = "demo-wachtwoord-2026";
 
@@ -421,7 +427,38 @@ impl DemoDossiers<'_> {
             }),
             self.ago(8),
         )
+        .await?;
+        // A small fictional attachment, so the feature is visible in the demo.
+        self.attach(
+            d,
+            teacher,
+            "observatie-pauzes-daan.txt",
+            DAAN_NOTE.as_bytes(),
+            "Mijn aantekeningen van de pauzes van deze week (fictief voorbeeld).",
+        )
         .await
+    }
+
+    /// Adds a file through the same checks and write as the upload form.
+    async fn attach(
+        &self,
+        d: meldroute_store::DossierId,
+        author: UserId,
+        file_name: &str,
+        content: &[u8],
+        description: &str,
+    ) -> Result<(), String> {
+        let checked = check_upload(file_name, content, MAX_ATTACHMENT_BYTES).map_err(err)?;
+        let upload = dossiers::Upload {
+            author,
+            checked,
+            content: std::sync::Arc::from(content),
+            description: Some(description.to_string()),
+        };
+        dossiers::append_attachment(self.db, self.writer, &self.t, d, upload, None)
+            .await
+            .map(|_| ())
+            .map_err(|e| err(format!("{e:?}")))
     }
 
     /// Step 5/6: reported to Veilig Thuis after structural unsafety; feedback is awaited.

@@ -57,6 +57,8 @@ fn consultation(summary: &str) -> EntryBody {
 struct Planted {
     pupils: Vec<i64>,
     dossiers: Vec<i64>,
+    /// Attachment ids, for `{attachment}` in paths.
+    attachments: Vec<String>,
     /// canary -> the users who may see it
     expected: BTreeMap<&'static str, BTreeSet<&'static str>>,
 }
@@ -100,6 +102,23 @@ async fn plant(db: &Database) -> Planted {
         &t,
         d1,
         Draft { author: ib.id, body: consultation("CANARY-PO-UNSHARED-KIND"), occurred_on: None },
+        None,
+    )
+    .await
+    .unwrap();
+    // A file whose content only those who see attachment entries of this dossier may read.
+    let canary_file: &[u8] = b"CANARY-PO-ATTACHMENT";
+    let (_, _, attachment) = dossiers::append_attachment(
+        db,
+        &writer,
+        &t,
+        d1,
+        dossiers::Upload {
+            author: ib.id,
+            checked: check_upload("kanarie.txt", canary_file, MAX_ATTACHMENT_BYTES).unwrap(),
+            content: std::sync::Arc::from(canary_file),
+            description: None,
+        },
         None,
     )
     .await
@@ -202,12 +221,14 @@ async fn plant(db: &Database) -> Planted {
         // sees only the shared kind.
         ("CANARY-PO-SHARED-OBS", set(&["ib.po", "af.po", "directeur.po", "jeugdarts"])),
         ("CANARY-PO-UNSHARED-KIND", set(&["ib.po", "af.po", "directeur.po"])),
+        // The content of an attachment: as the kind it belongs to, not shared with the partner.
+        ("CANARY-PO-ATTACHMENT", set(&["ib.po", "af.po", "directeur.po"])),
         ("CANARY-VO-EXPIRED", set(&["zorg.vo", "af.vo", "directeur.vo"])),
         ("CANARYPUPILOTHER", set(&[])),
         ("CANARY-OTHER-ORG", set(&[])),
         ("CANARY-OTHER-USER", set(&[])),
     ]);
-    Planted { pupils, dossiers: dossier_ids, expected }
+    Planted { pupils, dossiers: dossier_ids, attachments: vec![attachment], expected }
 }
 
 fn assert_headers(r: &Response, what: &str) {
@@ -238,7 +259,13 @@ fn paths_for(template: &str, planted: &Planted, user_ids: &[i64]) -> Vec<String>
         // Any other id (users, locations, groups): everything we know, both organisations.
         planted.pupils.iter().chain(&planted.dossiers).chain(user_ids).map(i64::to_string).collect()
     };
-    ids.into_iter().map(|id| format!("{}{}{}", &template[..start], id, &template[end + 1..])).collect()
+    ids.into_iter()
+        .map(|id| format!("{}{}{}", &template[..start], id, &template[end + 1..]))
+        .flat_map(|path| match path.contains("{attachment}") {
+            true => planted.attachments.iter().map(|a| path.replace("{attachment}", a)).collect::<Vec<_>>(),
+            false => vec![path],
+        })
+        .collect()
 }
 
 async fn matrix(backend: Backend) {

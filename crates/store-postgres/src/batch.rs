@@ -64,38 +64,12 @@ async fn apply_one(
             Ok(WriteOutcome::DossierOpened { dossier: DossierId(dossier), entry })
         }
         WriteOp::AppendEntry { tenant, dossier, expected_last_seq, entry, projection } => {
-            let last: Option<i64> =
-                sqlx::query_scalar("SELECT last_seq FROM dossiers WHERE org_id = $1 AND id = $2 FOR UPDATE")
-                    .bind(tenant.org.0)
-                    .bind(dossier.0)
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(other)?;
-            let last = last.ok_or(StoreError::NotFound)?;
-            if let Some(expected) = expected_last_seq
-                && *expected != last
-            {
-                return Err(StoreError::Conflict(format!(
-                    "the dossier changed: expected last entry {expected}, found {last}"
-                )));
-            }
-            let seq = last + 1;
-            sqlx::query(
-                "UPDATE dossiers SET last_seq = $1, step = $2, closed = $3, urgent = $4, next_due = $5, updated_at = $6 \
-                 WHERE org_id = $7 AND id = $8",
-            )
-            .bind(seq)
-            .bind(i64::from(projection.step))
-            .bind(projection.closed)
-            .bind(projection.urgent)
-            .bind(projection.next_due)
-            .bind(entry.recorded_at)
-            .bind(tenant.org.0)
-            .bind(dossier.0)
-            .execute(&mut *conn)
-            .await
-            .map_err(other)?;
-            let id = insert_entry(conn, tenant, *dossier, seq, entry).await?;
+            let (id, seq) = append_entry(conn, tenant, dossier, expected_last_seq, entry, projection).await?;
+            Ok(WriteOutcome::EntryAppended { entry: id, seq })
+        }
+        WriteOp::AppendAttachment { tenant, dossier, expected_last_seq, entry, projection, attachment } => {
+            let (id, seq) = append_entry(conn, tenant, dossier, expected_last_seq, entry, projection).await?;
+            crate::attachments::insert(conn, tenant, *dossier, id, attachment).await?;
             Ok(WriteOutcome::EntryAppended { entry: id, seq })
         }
         WriteOp::Audit(event) => {
@@ -104,6 +78,49 @@ async fn apply_one(
             Ok(WriteOutcome::Audited { seq })
         }
     }
+}
+
+/// Appends `entry` at the end of the dossier's chronology (refused with `Conflict` when the chronology is no
+/// longer at `expected_last_seq`) and updates the listing projection.
+async fn append_entry(
+    conn: &mut PgConnection,
+    tenant: &TenantCtx,
+    dossier: &DossierId,
+    expected_last_seq: &Option<i64>,
+    entry: &NewEntry,
+    projection: &DossierProjection,
+) -> StoreResult<(EntryId, i64)> {
+    let last: Option<i64> =
+        sqlx::query_scalar("SELECT last_seq FROM dossiers WHERE org_id = $1 AND id = $2 FOR UPDATE")
+            .bind(tenant.org.0)
+            .bind(dossier.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(other)?;
+    let last = last.ok_or(StoreError::NotFound)?;
+    if let Some(expected) = expected_last_seq
+        && *expected != last
+    {
+        return Err(StoreError::Conflict(format!("the dossier changed: expected last entry {expected}, found {last}")));
+    }
+    let seq = last + 1;
+    sqlx::query(
+        "UPDATE dossiers SET last_seq = $1, step = $2, closed = $3, urgent = $4, next_due = $5, updated_at = $6 \
+             WHERE org_id = $7 AND id = $8",
+    )
+    .bind(seq)
+    .bind(i64::from(projection.step))
+    .bind(projection.closed)
+    .bind(projection.urgent)
+    .bind(projection.next_due)
+    .bind(entry.recorded_at)
+    .bind(tenant.org.0)
+    .bind(dossier.0)
+    .execute(&mut *conn)
+    .await
+    .map_err(other)?;
+    let id = insert_entry(conn, tenant, *dossier, seq, entry).await?;
+    Ok((id, seq))
 }
 
 async fn insert_entry(

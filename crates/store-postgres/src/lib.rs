@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 
 mod accounts;
 mod api_tokens;
+mod attachments;
 pub mod audit;
 mod batch;
 mod notifications;
@@ -167,7 +168,7 @@ fn audit_event(row: PgRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 18] = [
+pub const TABLES: [&str; 19] = [
     "organisations",
     "locations",
     "groups",
@@ -186,6 +187,7 @@ pub const TABLES: [&str; 18] = [
     "api_tokens",
     "notifications",
     "route_maps",
+    "attachments",
 ];
 
 fn limit(l: Option<i64>) -> i64 {
@@ -599,6 +601,17 @@ impl Store for PgStore {
             .bind(d.0)
             .try_map(entry)
             .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn get_attachment(&self, t: &TenantCtx, d: DossierId, id: &str) -> StoreResult<StoredAttachment> {
+        sqlx::query("SELECT * FROM attachments WHERE org_id = $1 AND dossier_id = $2 AND id = $3")
+            .bind(t.org.0)
+            .bind(d.0)
+            .bind(id)
+            .try_map(attachments::attachment)
+            .fetch_one(&self.pool)
             .await
             .map_err(other)
     }

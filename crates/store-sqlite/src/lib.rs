@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 mod accounts;
 mod api_tokens;
+mod attachments;
 pub mod audit;
 pub mod backup;
 mod batch;
@@ -190,7 +191,7 @@ fn audit_event(row: SqliteRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 18] = [
+pub const TABLES: [&str; 19] = [
     "organisations",
     "locations",
     "groups",
@@ -209,6 +210,7 @@ pub const TABLES: [&str; 18] = [
     "api_tokens",
     "notifications",
     "route_maps",
+    "attachments",
 ];
 
 fn limit(l: Option<i64>) -> i64 {
@@ -620,6 +622,17 @@ impl Store for SqliteStore {
             .bind(d.0)
             .try_map(entry)
             .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn get_attachment(&self, t: &TenantCtx, d: DossierId, id: &str) -> StoreResult<StoredAttachment> {
+        sqlx::query("SELECT * FROM attachments WHERE org_id = ? AND dossier_id = ? AND id = ?")
+            .bind(t.org.0)
+            .bind(d.0)
+            .bind(id)
+            .try_map(attachments::attachment)
+            .fetch_one(&self.pool)
             .await
             .map_err(other)
     }

@@ -756,3 +756,163 @@ pub async fn route_maps_are_versioned_per_location_and_tenant<S: Store + RouteMa
     let err = s.save_route_map(&b.tenant, foreign).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
+
+// ---- attachments ----------------------------------------------------------------------------------------------
+
+/// Bytes that are not text and not UTF-8: every value 0..=255, twice, so a lossy round trip would show.
+fn file_bytes() -> Vec<u8> {
+    let mut bytes: Vec<u8> = b"%PDF-1.7\n".to_vec();
+    bytes.extend((0..=255u8).chain((0..=255u8).rev()));
+    bytes
+}
+
+fn new_attachment(id: &str, content: &[u8]) -> NewAttachment {
+    use sha2::{Digest, Sha256};
+    NewAttachment {
+        id: id.into(),
+        media_type: "application/pdf".into(),
+        sha256: hex::encode(Sha256::digest(content)),
+        content: Arc::from(content),
+        created_at: T0,
+    }
+}
+
+fn attachment_entry(author: UserId, id: &str) -> NewEntry {
+    NewEntry {
+        recorded_at: T0,
+        author,
+        kind: "attachment".into(),
+        payload: format!("{{\"attachment_id\":\"{id}\"}}").into_bytes(),
+    }
+}
+
+fn append_attachment(f: &Fixture, d: DossierId, expected: Option<i64>, id: &str, content: &[u8]) -> WriteOp {
+    WriteOp::AppendAttachment {
+        tenant: f.tenant,
+        dossier: d,
+        expected_last_seq: expected,
+        entry: attachment_entry(f.user.id, id),
+        projection: projection(1),
+        attachment: new_attachment(id, content),
+    }
+}
+
+fn count(counts: &[(String, i64)], table: &str) -> i64 {
+    counts.iter().find(|(n, _)| n == table).map(|(_, c)| *c).unwrap_or_else(|| panic!("no count for {table}"))
+}
+
+const ID_1: &str = "0123456789abcdef0123456789abcdef";
+const ID_2: &str = "fedcba9876543210fedcba9876543210";
+
+/// The entry and its file land together; the content comes back byte for byte, with its checksum.
+pub async fn attachments_are_written_with_their_entry<S: Store + BatchApply>(s: &S) {
+    use sha2::{Digest, Sha256};
+    let f = fixture(s, "Alpha").await;
+    let d = open_dossier(s, &f).await;
+    let content = file_bytes();
+    let results = s.apply_batch(&[append_attachment(&f, d, Some(1), ID_1, &content)]).await.unwrap();
+    let WriteOutcome::EntryAppended { entry, seq } = results.into_iter().next().unwrap().unwrap() else {
+        panic!("unexpected outcome");
+    };
+    assert_eq!(seq, 2);
+    let entries = s.list_entries(&f.tenant, d).await.unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!((entries[1].id, entries[1].kind.as_str()), (entry, "attachment"));
+
+    let stored = s.get_attachment(&f.tenant, d, ID_1).await.unwrap();
+    assert_eq!(stored.content, content, "byte-exact round trip");
+    assert_eq!(stored.sha256, hex::encode(Sha256::digest(&content)));
+    assert_eq!(stored.size_bytes, content.len() as i64);
+    assert_eq!((stored.id.as_str(), stored.dossier, stored.entry), (ID_1, d, entry));
+    assert_eq!(stored.media_type, "application/pdf");
+    assert_eq!(stored.created_at, T0);
+    assert_eq!(s.get_dossier(&f.tenant, d).await.unwrap().last_seq, 2);
+    assert_eq!(count(&s.table_counts().await.unwrap(), "attachments"), 1);
+
+    // The same id twice is refused, and the refused entry is not written either.
+    let results = s.apply_batch(&[append_attachment(&f, d, None, ID_1, b"%PDF-other")]).await.unwrap();
+    assert!(results[0].is_err(), "{results:?}");
+    assert_eq!(s.list_entries(&f.tenant, d).await.unwrap().len(), 2);
+    assert_eq!(s.get_attachment(&f.tenant, d, ID_1).await.unwrap().content, content);
+
+    // An unknown id is simply not found.
+    assert!(matches!(s.get_attachment(&f.tenant, d, ID_2).await, Err(StoreError::NotFound)));
+}
+
+/// A refused append (stale chronology, unknown dossier) leaves no file behind; its neighbours in the batch
+/// still land.
+pub async fn a_refused_attachment_leaves_no_file<S: Store + BatchApply>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let d = open_dossier(s, &f).await;
+    let results = s
+        .apply_batch(&[
+            WriteOp::AppendEntry {
+                tenant: f.tenant,
+                dossier: d,
+                expected_last_seq: Some(1),
+                entry: entry(f.user.id, 1),
+                projection: projection(1),
+            },
+            // Validated against seq 1, but seq 2 landed first.
+            append_attachment(&f, d, Some(1), ID_1, &file_bytes()),
+            // A dossier that does not exist.
+            append_attachment(&f, DossierId(d.0 + 1000), None, ID_2, &file_bytes()),
+        ])
+        .await
+        .unwrap();
+    assert!(results[0].is_ok(), "{results:?}");
+    assert!(matches!(results[1], Err(StoreError::Conflict(_))), "{results:?}");
+    assert!(matches!(results[2], Err(StoreError::NotFound)), "{results:?}");
+    assert!(matches!(s.get_attachment(&f.tenant, d, ID_1).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.get_attachment(&f.tenant, DossierId(d.0 + 1000), ID_2).await, Err(StoreError::NotFound)));
+    assert_eq!(count(&s.table_counts().await.unwrap(), "attachments"), 0, "no orphaned file");
+    assert_eq!(s.list_entries(&f.tenant, d).await.unwrap().len(), 2);
+    assert_eq!(s.get_dossier(&f.tenant, d).await.unwrap().last_seq, 2);
+}
+
+/// Another tenant's id, or another dossier's, is not found; writing into another tenant's dossier is refused
+/// and leaves nothing.
+pub async fn attachments_are_tenant_isolated<S: Store + BatchApply>(s: &S) {
+    let a = fixture(s, "Alpha").await;
+    let b = fixture(s, "Beta").await;
+    let dossier_a = open_dossier(s, &a).await;
+    let dossier_b = open_dossier(s, &b).await;
+    let results = s.apply_batch(&[append_attachment(&a, dossier_a, None, ID_1, &file_bytes())]).await.unwrap();
+    assert!(results[0].is_ok(), "{results:?}");
+
+    assert!(matches!(s.get_attachment(&b.tenant, dossier_a, ID_1).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.get_attachment(&b.tenant, dossier_b, ID_1).await, Err(StoreError::NotFound)));
+    // Same tenant, another dossier: not found either (a link names its dossier).
+    let other = s.create_pupil(&a.tenant, new_pupil(a.location.id, None, "Ot", "Ander", None)).await.unwrap();
+    let results = s
+        .apply_batch(&[WriteOp::OpenDossier {
+            tenant: a.tenant,
+            location: a.location.id,
+            pupil: other.id,
+            opened_by: a.user.id,
+            opened_at: T0,
+            first_entry: entry(a.user.id, 0),
+            projection: projection(1),
+        }])
+        .await
+        .unwrap();
+    let Ok(WriteOutcome::DossierOpened { dossier: second, .. }) = &results[0] else { panic!("{results:?}") };
+    assert!(matches!(s.get_attachment(&a.tenant, *second, ID_1).await, Err(StoreError::NotFound)));
+    assert_eq!(s.get_attachment(&a.tenant, dossier_a, ID_1).await.unwrap().content, file_bytes());
+
+    // Tenant B writing into A's dossier: refused as not found, nothing stored.
+    let sneaky = WriteOp::AppendAttachment {
+        tenant: b.tenant,
+        dossier: dossier_a,
+        expected_last_seq: None,
+        entry: attachment_entry(b.user.id, ID_2),
+        projection: projection(1),
+        attachment: new_attachment(ID_2, b"sneaky"),
+    };
+    let results = s.apply_batch(&[sneaky]).await.unwrap();
+    assert!(matches!(results[0], Err(StoreError::NotFound)), "{results:?}");
+    assert!(matches!(s.get_attachment(&a.tenant, dossier_a, ID_2).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.get_attachment(&b.tenant, dossier_a, ID_2).await, Err(StoreError::NotFound)));
+    assert_eq!(count(&s.table_counts().await.unwrap(), "attachments"), 1);
+    assert_eq!(s.list_entries(&a.tenant, dossier_a).await.unwrap().len(), 2);
+}

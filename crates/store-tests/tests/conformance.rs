@@ -47,4 +47,7 @@ conformance!(
     one_time_links_can_be_looked_up_without_using_them,
     pupil_import_is_all_or_nothing,
     route_maps_are_versioned_per_location_and_tenant,
+    attachments_are_written_with_their_entry,
+    a_refused_attachment_leaves_no_file,
+    attachments_are_tenant_isolated,
 );

@@ -86,6 +86,9 @@ pub trait Store: Clone + Send + Sync + 'static {
     async fn get_dossier(&self, t: &TenantCtx, id: DossierId) -> StoreResult<Dossier>;
     async fn list_dossiers(&self, t: &TenantCtx, filter: &DossierFilter) -> StoreResult<Vec<Dossier>>;
     async fn list_entries(&self, t: &TenantCtx, dossier: DossierId) -> StoreResult<Vec<StoredEntry>>;
+    /// One attachment of one dossier of this tenant, with its content; `NotFound` for an id of another
+    /// dossier or tenant, exactly as for an id that does not exist. (Appends go through the writer.)
+    async fn get_attachment(&self, t: &TenantCtx, dossier: DossierId, id: &str) -> StoreResult<StoredAttachment>;
 
     // Audit trail (reads; appends go through the writer).
     async fn list_audit(&self, t: &TenantCtx, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;

@@ -196,6 +196,36 @@ pub struct NewEntry {
     pub payload: Vec<u8>,
 }
 
+/// The content of a file added to a dossier, stored with its attachment entry in the same transaction
+/// ([`crate::WriteOp::AppendAttachment`]). The file name is personal data: it lives in the entry's payload,
+/// not here. The content is opaque bytes, like entry payloads (to be encrypted at rest with them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    /// 32 lowercase hex digits (128 random bits), chosen by the caller; the entry's payload names it.
+    pub id: String,
+    /// The media type found from the content (never the browser's), e.g. `application/pdf`.
+    pub media_type: String,
+    /// SHA-256 of `content`, 64 lowercase hex digits.
+    pub sha256: String,
+    /// Shared, so a retried write does not copy the file.
+    pub content: std::sync::Arc<[u8]>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A stored attachment with its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttachment {
+    pub id: String,
+    pub dossier: DossierId,
+    /// The chronology entry it was written with.
+    pub entry: EntryId,
+    pub media_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub created_at: OffsetDateTime,
+    pub content: Vec<u8>,
+}
+
 /// One audit record: who did what to whose data, never the data itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAuditEvent {

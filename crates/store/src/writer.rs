@@ -47,6 +47,18 @@ pub enum WriteOp {
         /// The dossier's listing state after this entry (computed by the domain fold).
         projection: DossierProjection,
     },
+    /// Append an attachment entry together with its file: both land in the same savepoint, so a refused
+    /// append (stale chronology, unknown dossier) leaves no file behind, and no entry exists without its file.
+    /// Outcome: [`WriteOutcome::EntryAppended`].
+    AppendAttachment {
+        tenant: TenantCtx,
+        dossier: DossierId,
+        /// As for [`WriteOp::AppendEntry`].
+        expected_last_seq: Option<i64>,
+        entry: NewEntry,
+        projection: DossierProjection,
+        attachment: NewAttachment,
+    },
     /// Append an audit event.
     Audit(NewAuditEvent),
 }

@@ -343,6 +343,37 @@ pub struct EntryView {
     pub fields: Vec<(String, String)>,
     pub corrected_by: Option<u32>,
     pub corrects: Option<u32>,
+    /// For an attachment entry: the file, with its download link.
+    pub attachment: Option<AttachmentView>,
+}
+
+pub struct AttachmentView {
+    pub url: String,
+    pub file_name: String,
+    pub media_label: String,
+    pub size: String,
+}
+
+/// The inline "add attachment" form on the dossier page.
+pub struct AttachmentForm {
+    pub csrf: String,
+    pub seen_last_seq: i64,
+    pub hint: String,
+}
+
+/// A file size as people read it (rounded up, so a non-empty file never shows as 0).
+pub fn format_size(lang: Lang, bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if bytes < KIB {
+        return format!("{bytes} bytes");
+    }
+    if bytes < MIB {
+        return format!("{} KB", bytes.div_ceil(KIB));
+    }
+    let tenths = (bytes * 10).div_ceil(MIB);
+    let text = format!("{}.{} MB", tenths / 10, tenths % 10);
+    if lang == Lang::Nl { text.replace('.', ",") } else { text }
 }
 
 pub struct Panel {
@@ -375,6 +406,8 @@ pub struct DossierPage {
     /// Entry kinds this user may add now: (code, label).
     pub can_add: Vec<(String, String)>,
     pub can_share: bool,
+    /// Shown when this user may add an attachment and the dossier is open.
+    pub attachment_form: Option<AttachmentForm>,
 }
 
 pub async fn dossier(
@@ -425,6 +458,15 @@ pub async fn dossier(
             corrected_by: corrected.iter().find(|c| c.original == e.id).and_then(|c| seq_of(c.by)),
             corrects: match &e.body {
                 meldroute_domain::EntryBody::Correction(c) => seq_of(c.corrects),
+                _ => None,
+            },
+            attachment: match &e.body {
+                meldroute_domain::EntryBody::Attachment(a) => Some(AttachmentView {
+                    url: format!("/dossiers/{}/attachments/{}", loaded.dossier.id.0, a.attachment_id),
+                    file_name: a.file_name.clone(),
+                    media_label: a.media_type.label().to_string(),
+                    size: format_size(i.lang, a.size_bytes),
+                }),
                 _ => None,
             },
         })
@@ -484,6 +526,11 @@ pub async fn dossier(
             .filter(|k| me.authorize(Action::AppendEntry(*k), &resource).is_ok())
             .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str()))))
             .collect(),
+        attachment_form: crate::attachments::may_add(&me, &resource, &loaded).then(|| AttachmentForm {
+            csrf: me.session.csrf_token.clone(),
+            seen_last_seq: loaded.dossier.last_seq,
+            hint: crate::attachments::file_hint(&i),
+        }),
     };
     Ok(render(&page, StatusCode::OK))
 }
@@ -554,6 +601,10 @@ pub fn format_datetime(at: time::OffsetDateTime) -> String {
 /// The fields of an entry as label/value pairs, generically from its serialised form: every field of every
 /// kind is shown, with labels and enum values from the translation files.
 fn entry_fields(i: &I18n, entry: &Entry) -> Vec<(String, String)> {
+    // An attachment shows its description; the file itself is shown as a download link.
+    if let meldroute_domain::EntryBody::Attachment(a) = &entry.body {
+        return a.description.iter().map(|d| (label(i, "description"), d.clone())).collect();
+    }
     // A correction shows its reason and then the corrected content.
     if let meldroute_domain::EntryBody::Correction(c) = &entry.body {
         let mut out = vec![(label(i, "reason"), c.reason.clone())];

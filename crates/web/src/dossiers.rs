@@ -6,8 +6,8 @@
 
 use meldroute_database::Database;
 use meldroute_domain::{
-    Calendar, DomainError, DossierState, Entry, EntryBody, EntryId as DomainEntryId, FoldContext, UserRef, fold,
-    validate_append, validate_occurred_on,
+    Attachment, Calendar, CheckedFile, DomainError, DossierState, Entry, EntryBody, EntryId as DomainEntryId,
+    FoldContext, UserRef, fold, validate_append, validate_occurred_on,
 };
 use meldroute_store::*;
 use serde::{Deserialize, Serialize};
@@ -125,6 +125,7 @@ pub async fn open(
     draft: Draft,
 ) -> Result<DossierId, DossierError> {
     let Draft { author, body, occurred_on } = draft;
+    refuse_attachment_without_file(&body)?;
     let pupil = db.get_pupil(t, pupil).await?;
     let ctx = context(db, t, &pupil).await?;
     let now = clock::now_utc();
@@ -175,6 +176,68 @@ pub async fn append(
     draft: Draft,
     seen_last_seq: Option<i64>,
 ) -> Result<(EntryId, i64), DossierError> {
+    refuse_attachment_without_file(&draft.body)?;
+    append_with(db, writer, t, id, draft, seen_last_seq, None).await
+}
+
+/// An attachment entry (not a correction of one) only ever comes with its file, through [`append_attachment`]:
+/// an entry naming a file that was never stored would be a dangling reference.
+fn refuse_attachment_without_file(body: &EntryBody) -> Result<(), DossierError> {
+    meldroute_domain::attachment::require_file(body, false).map_err(DossierError::Refused)
+}
+
+/// A file that passed [`meldroute_domain::check_upload`], ready to be added to a dossier.
+pub struct Upload {
+    pub author: UserId,
+    pub checked: CheckedFile,
+    pub content: std::sync::Arc<[u8]>,
+    pub description: Option<String>,
+}
+
+/// Adds an attachment entry and its file to a dossier in one write: the id is 128 random bits, the SHA-256
+/// is computed here, and entry and file land in the same transaction or not at all. Returns the entry id,
+/// its seq and the attachment id.
+pub async fn append_attachment(
+    db: &Database,
+    writer: &Writer,
+    t: &TenantCtx,
+    id: DossierId,
+    upload: Upload,
+    seen_last_seq: Option<i64>,
+) -> Result<(EntryId, i64, String), DossierError> {
+    use sha2::{Digest, Sha256};
+    let attachment_id =
+        crate::auth::new_token().map_err(|e| DossierError::Store(StoreError::Other(format!("attachment id: {e}"))))?;
+    let sha256 = hex::encode(Sha256::digest(&upload.content));
+    let body = EntryBody::Attachment(Attachment {
+        attachment_id: attachment_id.clone(),
+        file_name: upload.checked.file_name,
+        media_type: upload.checked.media_type,
+        size_bytes: upload.checked.size_bytes,
+        sha256: sha256.clone(),
+        description: upload.description.map(|d| d.trim().to_string()).filter(|d| !d.is_empty()),
+    });
+    let file = NewAttachment {
+        id: attachment_id.clone(),
+        media_type: upload.checked.media_type.as_str().to_string(),
+        sha256,
+        content: upload.content,
+        created_at: clock::now_utc(),
+    };
+    let draft = Draft { author: upload.author, body, occurred_on: None };
+    let (entry, seq) = append_with(db, writer, t, id, draft, seen_last_seq, Some(file)).await?;
+    Ok((entry, seq, attachment_id))
+}
+
+async fn append_with(
+    db: &Database,
+    writer: &Writer,
+    t: &TenantCtx,
+    id: DossierId,
+    draft: Draft,
+    seen_last_seq: Option<i64>,
+    attachment: Option<NewAttachment>,
+) -> Result<(EntryId, i64), DossierError> {
     let Draft { author, body, occurred_on } = draft;
     for _ in 0..RETRIES {
         let loaded = load(db, t, id).await?;
@@ -199,20 +262,27 @@ pub async fn append(
             body: body.clone(),
         });
         let state = fold(&loaded.ctx, &entries);
-        let result = writer
-            .submit(WriteOp::AppendEntry {
-                tenant: *t,
-                dossier: id,
-                expected_last_seq: Some(loaded.dossier.last_seq),
-                entry: NewEntry {
-                    recorded_at: now,
-                    author,
-                    kind: body.kind().as_str().to_string(),
-                    payload: encode(&body, occurred_on)?,
-                },
-                projection: projection(&state),
-            })
-            .await;
+        let (tenant, dossier, expected_last_seq) = (*t, id, Some(loaded.dossier.last_seq));
+        let entry = NewEntry {
+            recorded_at: now,
+            author,
+            kind: body.kind().as_str().to_string(),
+            payload: encode(&body, occurred_on)?,
+        };
+        let projection = projection(&state);
+        // The file is shared (`Arc`), so a retry does not copy it.
+        let op = match &attachment {
+            None => WriteOp::AppendEntry { tenant, dossier, expected_last_seq, entry, projection },
+            Some(file) => WriteOp::AppendAttachment {
+                tenant,
+                dossier,
+                expected_last_seq,
+                entry,
+                projection,
+                attachment: file.clone(),
+            },
+        };
+        let result = writer.submit(op).await;
         match result {
             Ok(WriteOutcome::EntryAppended { entry, seq }) => return Ok((entry, seq)),
             Ok(_) => return Err(DossierError::Store(StoreError::Other("unexpected write outcome".into()))),

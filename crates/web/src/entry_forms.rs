@@ -231,12 +231,14 @@ pub fn fields(kind: EntryKind) -> &'static [FieldSpec] {
         EntryKind::Closing => const { &[f("conclusion", Textarea), f("no_concern", Bool)] },
         EntryKind::Reopening => const { &[f("reason", Textarea)] },
         EntryKind::Correction => &[],
+        // Added with its file through the attachment form; a correction can change the description only.
+        EntryKind::Attachment => const { &[f("description", Textarea)] },
     }
 }
 
-/// Kinds offered as forms.
+/// Kinds offered as forms (an attachment has its own form, with the file).
 pub fn form_kinds() -> impl Iterator<Item = EntryKind> {
-    EntryKind::ALL.iter().copied().filter(|k| !fields(*k).is_empty())
+    EntryKind::ALL.iter().copied().filter(|k| !fields(*k).is_empty() && *k != EntryKind::Attachment)
 }
 
 /// The posted form as name -> values (checkbox lists have several).
@@ -468,7 +470,7 @@ pub struct NewEntryQuery {
 }
 
 fn kind_of(code: Option<&str>) -> Option<EntryKind> {
-    code.and_then(EntryKind::from_code).filter(|k| !fields(*k).is_empty())
+    code.and_then(EntryKind::from_code).filter(|k| form_kinds().any(|f| f == *k))
 }
 
 /// `GET /dossiers/{id}/entries/new?kind=...`: the form for one kind (the afwegingskader answer is pre-filled
@@ -893,14 +895,25 @@ pub async fn correct_submit(
     let p = posted(&body)?;
     let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
-    let (entry, _) = target(&loaded, seq)?;
+    let (entry, effective) = target(&loaded, seq)?;
     let kind = entry.body.kind();
     me.authorize(Action::AppendEntry(kind), &resource)?;
     let i = I18n { lang: me.lang };
     if let Some(field) = too_long(&p) {
         return Ok(correct_page(&state, &me, &loaded, seq, kind, &p, Some((field, too_long_message(&i)))));
     }
-    let corrected = match parse_body(kind, &p) {
+    // The file of an attachment stays as it is; only its description is corrected.
+    let parsed = match &effective {
+        EntryBody::Attachment(a) => {
+            let description = one(&p, "description").trim();
+            Ok(EntryBody::Attachment(meldroute_domain::Attachment {
+                description: (!description.is_empty()).then(|| description.to_string()),
+                ..a.clone()
+            }))
+        }
+        _ => parse_body(kind, &p),
+    };
+    let corrected = match parsed {
         Ok(b) => b,
         Err(field) => {
             let text = required_text_message(&i, &field);

@@ -14,10 +14,19 @@ use axum::response::Response;
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The policy for files served from a dossier (attachments): stricter than [`CSP`]. `sandbox` gives the
+/// document a unique opaque origin without scripts, forms or plugins, so even a file a browser decided to
+/// render could never act in the application's origin.
+pub const DOWNLOAD_CSP: &str =
+    "sandbox; default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    // A handler may only ever make the policy stricter: the download policy is kept, anything else replaced.
+    if h.get(CONTENT_SECURITY_POLICY).is_none_or(|v| v.as_bytes() != DOWNLOAD_CSP.as_bytes()) {
+        h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

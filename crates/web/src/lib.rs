@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod clock;

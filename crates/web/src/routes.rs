@@ -5,12 +5,14 @@
 //! route in this table against every role.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
+use meldroute_domain::EntryKind;
 use meldroute_domain::access::Action;
 
 use crate::auth::login;
-use crate::{AppState, admin, dossier_pages, emergency, entry_forms, health, library, pages, route_map};
+use crate::{AppState, admin, attachments, dossier_pages, emergency, entry_forms, health, library, pages, route_map};
 
 /// Who may reach a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +94,20 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         entry(Method::POST, "/pupils/{id}/dossiers", User(Action::OpenDossier), post(entry_forms::create_dossier)),
         entry(Method::GET, "/dossiers/{id}/entries/new", User(Action::ReadDossier), get(entry_forms::new_entry_form)),
         entry(Method::POST, "/dossiers/{id}/entries", User(Action::ReadDossier), post(entry_forms::create_entry)),
+        entry(
+            Method::POST,
+            "/dossiers/{id}/attachments",
+            User(Action::AppendEntry(EntryKind::Attachment)),
+            // The upload limit holds on this route only; every other form keeps the small default.
+            post(attachments::upload).layer(DefaultBodyLimit::max(attachments::MAX_BODY_BYTES)),
+        ),
+        entry(
+            Method::GET,
+            "/dossiers/{id}/attachments/{attachment}",
+            // The handler also asks whether attachment entries are visible to the reader.
+            User(Action::ReadDossier),
+            get(attachments::download),
+        ),
         entry(
             Method::GET,
             "/dossiers/{id}/access-log",

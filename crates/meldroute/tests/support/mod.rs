@@ -153,6 +153,8 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as sent, byte for byte (for downloads).
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -167,6 +169,12 @@ impl Response {
 
 /// A minimal HTTP/1.1 client (one request per connection), enough for tests.
 pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+    request_bytes(addr, method, path, headers, body.map(str::as_bytes))
+}
+
+/// As [`request`], with a binary body. A server may answer before it has read the whole body (a body over
+/// its limit): the answer is still read.
+pub fn request_bytes(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Response {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -177,14 +185,23 @@ pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], b
         req.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     req.push_str("\r\n");
+    let mut raw_request = req.into_bytes();
     if let Some(body) = body {
-        req.push_str(body);
+        raw_request.extend_from_slice(body);
     }
-    stream.write_all(req.as_bytes()).unwrap();
+    let _ = stream.write_all(&raw_request);
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&chunk[..n]),
+            Err(_) if !raw.is_empty() => break,
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    }
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(raw.len(), |i| i + 4);
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut lines = head.lines();
     let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
     let headers = lines
@@ -192,21 +209,48 @@ pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], b
         .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
         .collect::<Vec<_>>();
     let chunked = headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked { dechunk(body) } else { body.to_string() };
-    Response { status, headers, body }
+    let bytes = if chunked { dechunk(&raw[split..]) } else { raw[split..].to_vec() };
+    let body = String::from_utf8_lossy(&bytes).to_string();
+    Response { status, headers, body, bytes }
 }
 
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
+fn dechunk(mut s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = s.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&s[..eol]).to_string();
+        let rest = &s[eol + 2..];
         let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
         if n == 0 || rest.len() < n {
             break;
         }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
+        out.extend_from_slice(&rest[..n]);
+        s = rest[n..].strip_prefix(b"\r\n").unwrap_or(&rest[n..]);
     }
     out
+}
+
+/// A `multipart/form-data` body with text fields (in order) and then, optionally, one file part.
+pub fn multipart_body(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----meldroute-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    if let Some((name, file_name, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// Runs the binary to completion with `args` and optional stdin.
@@ -278,6 +322,25 @@ impl Browser {
             headers.push(("Cookie", c.as_str()));
         }
         let response = request(&self.addr, "POST", path, &headers, Some(&body));
+        self.absorb(&response);
+        response
+    }
+
+    /// POSTs a `multipart/form-data` form (fields in order, then one file) as a browser on our own page would.
+    pub fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Response {
+        let (content_type, body) = multipart_body(fields, file);
+        let origin = format!("http://{}", self.addr);
+        let cookie = self.cookie.clone();
+        let mut headers = vec![("Content-Type", content_type.as_str()), ("Origin", origin.as_str())];
+        if let Some(c) = &cookie {
+            headers.push(("Cookie", c.as_str()));
+        }
+        let response = request_bytes(&self.addr, "POST", path, &headers, Some(&body));
         self.absorb(&response);
         response
     }

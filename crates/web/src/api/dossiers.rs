@@ -298,6 +298,23 @@ fn state_json(me: &CurrentUser, loaded: &Loaded, limited: bool) -> Value {
     })
 }
 
+/// `GET /api/v1/dossiers/{id}/attachments/{attachment}`: the file of an attachment entry, with the same
+/// checks, audit and headers as the page's download.
+pub async fn attachment(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiUser(me): ApiUser,
+    Path((id, attachment)): Path<(String, String)>,
+) -> Response {
+    let result = async {
+        let id = DossierId(parse_id(&id)?);
+        let file = crate::attachments::fetch(&state, &me, &addr, id, &attachment).await?;
+        Ok::<_, ApiError>(crate::attachments::serve(file))
+    }
+    .await;
+    respond(me.lang, result)
+}
+
 // --- appending ---------------------------------------------------------------------------------------------------
 
 /// `POST /api/v1/dossiers/{id}/entries`: appends an entry → 201 `{"entry_id": ..., "seq": ...}`.

@@ -61,6 +61,13 @@ pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(dossiers::append).layer(limit()),
         ),
         entry(Method::GET, "/api/v1/dossiers/{id}/state", User(Action::ReadDossier), get(dossiers::state)),
+        entry(
+            Method::GET,
+            "/api/v1/dossiers/{id}/attachments/{attachment}",
+            // As the page: readable dossier and visible attachment entries, else 404.
+            User(Action::ReadDossier),
+            get(dossiers::attachment),
+        ),
         entry(Method::GET, "/api/v1/tasks", User(Action::ViewTasks), get(tasks::list)),
         entry(Method::GET, "/account/tokens", User(Action::ManageApiTokens), get(tokens::page)),
         entry(Method::POST, "/account/tokens", User(Action::ManageApiTokens), post(tokens::create)),

@@ -172,6 +172,34 @@ pub fn document() -> Value {
                     "responses": common_errors(json!({ "200": ok_json("The state.", json!({ "$ref": "#/components/schemas/DossierState" })) }))
                 }
             },
+            "/api/v1/dossiers/{id}/attachments/{attachment}": {
+                "get": {
+                    "summary": "The file of an attachment entry",
+                    "description": "Allowed to whoever may read the dossier and see its `attachment` entries (an \
+                        external partner only when the share includes them); otherwise 404. Served as a download \
+                        with the media type found from the content when it was added (`media_type` of the entry), \
+                        `Content-Disposition: attachment` with the file name, `Cache-Control: no-store` and a \
+                        sandboxing Content-Security-Policy. Every download is audited. Uploading is done on the \
+                        dossier page (`multipart/form-data`); the API does not take files.",
+                    "operationId": "getAttachment",
+                    "parameters": [id_param("dossier"), {
+                        "name": "attachment", "in": "path", "required": true,
+                        "description": "The entry's `attachment_id`.",
+                        "schema": { "type": "string", "pattern": "^[0-9a-f]{32}$" }
+                    }],
+                    "responses": common_errors(json!({
+                        "200": {
+                            "description": "The file, byte for byte as it was added.",
+                            "content": {
+                                "application/pdf": { "schema": { "type": "string", "contentMediaType": "application/pdf" } },
+                                "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } },
+                                "image/jpeg": { "schema": { "type": "string", "contentMediaType": "image/jpeg" } },
+                                "text/plain": { "schema": { "type": "string" } }
+                            }
+                        }
+                    }))
+                }
+            },
             "/api/v1/tasks": {
                 "get": {
                     "summary": "Deadlines across the dossiers the user may see, by date",
@@ -241,7 +269,11 @@ fn schemas() -> Value {
             "description": "An entry's content: `kind` plus the fields of that kind (unknown fields are refused). \
                 For example an observation: `{\"kind\": \"observation\", \"facts\": \"...\", \"source\": \"own_observation\"}`; \
                 an afwegingskader answer: `{\"kind\": \"assessment_answer\", \"question\": \"q1\", \"answer\": \"ja\", \
-                \"reasoning\": \"...\", \"answered_by\": \"...\"}`.",
+                \"reasoning\": \"...\", \"answered_by\": \"...\"}`. An attachment entry reads \
+                `{\"kind\": \"attachment\", \"attachment_id\": \"<32 hex>\", \"file_name\": \"...\", \"media_type\": \
+                \"application/pdf\", \"size_bytes\": 1234, \"sha256\": \"<64 hex>\", \"description\": \"...\"}`; its file \
+                is at `/api/v1/dossiers/{id}/attachments/{attachment_id}`. Attachments are added with their file on \
+                the dossier page; appending one through this API is refused (`attachment_without_file`).",
             "properties": { "kind": { "$ref": "#/components/schemas/EntryKind" } },
             "additionalProperties": true
         },
