@@ -200,29 +200,78 @@ const DISABLED_RULES = [];
 // axe runs inside the page and needs its JavaScript; in a context without JavaScript it would hang. There the
 // page's current DOM is served, at the same URL and viewport with the same stylesheet, to a JavaScript-enabled
 // mirror page, and axe checks that copy (the app has no scripts of its own, so the copy is what the user sees).
+// One mirror page per browser and viewport, used by one check at a time.
+const mirrors = new Map();
 async function axeTarget(page) {
   if (!withoutJs.has(page.context())) return { target: page, close: async () => {} };
   const html = await page.content();
   const url = page.url().replace(/#.*$/, '');
-  const context = await page.context().browser().newContext({ viewport: page.viewportSize(), locale: 'nl-NL' });
-  await context.route('**/*', (route) => {
-    const wanted = route.request().url().replace(/#.*$/, '');
-    if (wanted === url) return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html });
-    return ours(wanted) ? route.continue() : route.abort();
+  const browser = page.context().browser();
+  const viewport = page.viewportSize();
+  const key = `${viewport.width}x${viewport.height}`;
+  if (!mirrors.has(browser)) mirrors.set(browser, new Map());
+  const perBrowser = mirrors.get(browser);
+  if (!perBrowser.has(key)) {
+    const mirror = { html: '', url: '', queue: Promise.resolve() };
+    mirror.page = (async () => {
+      const context = await browser.newContext({ viewport, locale: 'nl-NL' });
+      await context.route('**/*', (route) => {
+        const wanted = route.request().url().replace(/#.*$/, '');
+        if (wanted === mirror.url) {
+          return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: mirror.html });
+        }
+        return ours(wanted) ? route.continue() : route.abort();
+      });
+      return context.newPage();
+    })();
+    perBrowser.set(key, mirror);
+  }
+  const mirror = perBrowser.get(key);
+  // Wait for the previous check on this mirror, then take it.
+  let release;
+  const previous = mirror.queue;
+  mirror.queue = new Promise((resolve) => (release = resolve));
+  await previous;
+  try {
+    const target = await mirror.page;
+    mirror.html = html;
+    mirror.url = url;
+    await target.goto(url);
+    return { target, close: async () => release() };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+// E2E_TIMING=1: where a test file's time goes (printed when the process ends).
+const timing = { axe: [0, 0], mirror: [0, 0], screenshot: [0, 0] };
+const timed = async (key, fn) => {
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } finally {
+    timing[key][0] += 1;
+    timing[key][1] += performance.now() - t0;
+  }
+};
+if (process.env.E2E_TIMING) {
+  process.on('exit', () => {
+    const parts = Object.entries(timing).map(([k, [n, ms]]) => `${k} ${n}× ${(ms / 1000).toFixed(1)} s`);
+    process.stderr.write(`timing ${process.argv[1]?.split('/').pop()}: ${parts.join(', ')}\n`);
   });
-  const mirror = await context.newPage();
-  await mirror.goto(url);
-  return { target: mirror, close: () => context.close() };
 }
 
 export async function checkA11y(page, name) {
-  const { target, close } = await axeTarget(page);
+  const { target, close } = await timed('mirror', () => axeTarget(page));
   let results;
   try {
-    results = await new AxeBuilder({ page: target })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
-      .disableRules(DISABLED_RULES)
-      .analyze();
+    results = await timed('axe', () =>
+      new AxeBuilder({ page: target })
+        .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+        .disableRules(DISABLED_RULES)
+        .analyze(),
+    );
   } finally {
     await close();
   }
@@ -241,18 +290,21 @@ export async function checkA11y(page, name) {
   return results;
 }
 
-// The login pages are the same for every login: checked once per test file.
+// The login pages are the same for every login: checked once per test file and viewport width.
 const checkedOnce = new Set();
 async function checkA11yOnce(page, name) {
-  if (checkedOnce.has(name)) return;
+  const key = `${name}@${page.viewportSize()?.width}`;
+  if (checkedOnce.has(key)) return;
+  checkedOnce.add(key);
   await checkA11y(page, name);
-  checkedOnce.add(name);
 }
 
 /** Writes a full-page screenshot to e2e/screenshots/<backend>-<name>.png. */
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${BACKEND}-${name}.png`), fullPage: true });
+  await timed('screenshot', () =>
+    page.screenshot({ path: join(SCREENSHOT_DIR, `${BACKEND}-${name}.png`), fullPage: true }),
+  );
 }
 
 /** Visits a page: axe check, no sideways scrolling on a phone, and a screenshot (main pages; pass

@@ -9,6 +9,7 @@
 #   E2E_BACKENDS          override the backends, e.g. "sqlite" or "sqlite postgres"
 #   E2E_CONCURRENCY       test files run at once (default 3)
 #   E2E_TESTS             the test files (default tests/*.test.mjs), e.g. "tests/route.test.mjs"
+#   E2E_TIMING            if set, each test file prints where its time went (axe, mirror pages, screenshots)
 #
 # Per backend two servers run: the demo server all journeys use, and a second one with
 # MELDROUTE_SESSION_IDLE_MINUTES=1 for the session-expiry journey (its minute of waiting overlaps the other

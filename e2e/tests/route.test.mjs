@@ -134,7 +134,6 @@ describe('the meldcode route of a dossier', { concurrency: true }, () => {
           step: '4. Wegen',
           has: ['Volgende vraag van het afwegingskader: Vraag 1, vermoeden'],
         });
-        await L.visited(page, `${tag}-dossier-weighed`, { shot: false });
       });
 
       test(`the IB-er answers the afwegingskader in order to a report, without JavaScript (${vp})`, async () => {
@@ -166,12 +165,10 @@ describe('the meldcode route of a dossier', { concurrency: true }, () => {
         await L.assertVisibleText(page, 'form .panel', 'Handelen is nodig: er is een sterk vermoeden.');
         await L.assertVisibleText(page, 'form .panel', 'Volgende vraag van het afwegingskader: Vraag 2, veiligheid');
         assert.equal(await page.locator('select[name=question]').inputValue(), 'q2');
-        await L.visited(page, `${tag}-afwegingskader-q2`, { shot: false });
         await fillForm(page, answer('q2', 'Herhaald letsel: er is sprake van structurele onveiligheid.'));
         await save(page, wizard);
         await L.assertVisibleText(page, 'form .panel', 'Melden is nodig: er is sprake van acute of structurele onveiligheid (meldnorm 1).');
         await L.assertVisibleText(page, 'form .panel', 'Vraag 3, hulp mogelijk');
-        await L.visited(page, `${tag}-afwegingskader-q3`, { shot: false });
 
         // Back on the dossier: the meldnorm, urgently.
         await page.locator('.breadcrumb a').click();
@@ -297,7 +294,6 @@ describe('the meldcode route of a dossier', { concurrency: true }, () => {
         assert.match(feedback, /Handelingsadviezen\s+Bespreek elke maandag/);
         // Veilig Thuis has answered: its deadline is gone; the evaluation and the help term remain.
         await assertPanel(page, { has: ['De termijn van de hulp loopt af'], hasNot: ['Veilig Thuis laat uiterlijk'] });
-        await L.visited(page, `${tag}-dossier-follow-up`, { shot: false });
       });
 
       // product bug, reported: after a report, recording a new signal gives no reminder to pass it on to
