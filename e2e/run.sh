@@ -156,6 +156,7 @@ for backend in $E2E_BACKENDS; do
   drop_pg_db
   pass=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$dir/node.out" | tail -n 1)
   fail=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$dir/node.out" | tail -n 1)
+  skipped=$(sed -n 's/^ℹ skipped \([0-9]*\)$/\1/p' "$dir/node.out" | tail -n 1)
   pass=${pass:-0}
   fail=${fail:-0}
   if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
@@ -166,7 +167,7 @@ for backend in $E2E_BACKENDS; do
   fi
   total_pass=$((total_pass + pass))
   total_fail=$((total_fail + fail))
-  echo "--- browser tests on $backend: $pass passed, $fail failed in $(($(date +%s) - started))s"
+  echo "--- browser tests on $backend: $pass passed, $fail failed, ${skipped:-0} skipped (product bugs, see the test.skip comments) in $(($(date +%s) - started))s"
 done
 
 [ -n "${E2E_RESULT_FILE:-}" ] && echo "$total_pass $total_fail" >"$E2E_RESULT_FILE"
