@@ -55,3 +55,6 @@ routemap-panel-not-set = The route map of this location has not been set yet.
 routemap-panel-steps = Steps taken
 routemap-panel-step-line = { $step } · since { $date } · route map { $version }
 routemap-panel-no-version = no route map set
+routemap-people-short = By name
+routemap-card-pdf = Print the route card (PDF)
+routemap-protocol-pdf = Meldcode protocol (PDF)

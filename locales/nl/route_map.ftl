@@ -55,3 +55,6 @@ routemap-panel-not-set = De routekaart van deze locatie is nog niet vastgesteld.
 routemap-panel-steps = Doorlopen stappen
 routemap-panel-step-line = { $step } · sinds { $date } · routekaart { $version }
 routemap-panel-no-version = geen routekaart vastgesteld
+routemap-people-short = Met name
+routemap-card-pdf = Routekaart afdrukken (PDF)
+routemap-protocol-pdf = Meldcodeprotocol (PDF)

@@ -47,6 +47,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("dossier.ftl", include_str!("../../../locales/nl/dossier.ftl")),
             ("api.ftl", include_str!("../../../locales/nl/api.ftl")),
             ("route_map.ftl", include_str!("../../../locales/nl/route_map.ftl")),
+            ("documents.ftl", include_str!("../../../locales/nl/documents.ftl")),
             ("library.ftl", include_str!("../../../locales/nl/library.ftl")),
         ],
         Lang::En => &[
@@ -56,6 +57,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("dossier.ftl", include_str!("../../../locales/en/dossier.ftl")),
             ("api.ftl", include_str!("../../../locales/en/api.ftl")),
             ("route_map.ftl", include_str!("../../../locales/en/route_map.ftl")),
+            ("documents.ftl", include_str!("../../../locales/en/documents.ftl")),
             ("library.ftl", include_str!("../../../locales/en/library.ftl")),
         ],
     }

@@ -42,6 +42,8 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
         demo: demo_mode,
         metrics: metrics.clone(),
         auth: Arc::new(auth),
+        // Two renders at a time: typesetting is CPU work, and the machine's other requests come first.
+        pdf: Arc::new(meldroute_pdf::PdfRenderer::new(2)),
     };
     let app = meldroute_web::router(state);
 

@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod documents;
 pub mod dossier_pages;
 pub mod dossiers;
 pub mod emergency;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub demo: bool,
     pub metrics: Arc<metrics::Metrics>,
     pub auth: Arc<auth::AuthConfig>,
+    /// Typesets PDFs off the async runtime, a bounded number at a time.
+    pub pdf: Arc<meldroute_pdf::PdfRenderer>,
 }
 
 /// The application's routes with all middleware applied.

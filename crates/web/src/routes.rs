@@ -12,7 +12,7 @@ use meldroute_domain::EntryKind;
 use meldroute_domain::access::Action;
 
 use crate::auth::login;
-use crate::{AppState, admin, attachments, dossier_pages, emergency, entry_forms, health, library, pages, route_map};
+use crate::{AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, route_map};
 
 /// Who may reach a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +123,18 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(route_map::show_version),
         ),
         entry(Method::GET, "/locations/{id}/route-map/edit", User(Action::EditRouteMap), get(route_map::edit_form)),
+        entry(
+            Method::GET,
+            "/locations/{id}/route-map/card.pdf",
+            User(Action::ViewRouteMap),
+            get(documents::route_card_pdf),
+        ),
+        entry(
+            Method::GET,
+            "/locations/{id}/route-map/protocol.pdf",
+            User(Action::ViewRouteMap),
+            get(documents::protocol_pdf),
+        ),
         entry(Method::POST, "/locations/{id}/route-map", User(Action::EditRouteMap), post(route_map::save)),
     ];
     table.extend(admin::routes());
