@@ -29,13 +29,13 @@ pub fn flat(text: &str) -> String {
 }
 
 /// The text with all white space removed and hyphenation at line ends undone, for matching long
-/// strings that were wrapped.
+/// strings that were wrapped (Typst marks its hyphenation with a soft hyphen).
 pub fn squeezed(text: &str) -> String {
     let mut out = String::new();
     let lines: Vec<&str> = text.lines().collect();
     for line in lines {
         let line = line.trim();
-        let line = line.strip_suffix('-').unwrap_or(line);
+        let line = line.strip_suffix('\u{ad}').or_else(|| line.strip_suffix('-')).unwrap_or(line);
         out.push_str(line);
     }
     out.retain(|c| !c.is_whitespace());
