@@ -315,9 +315,9 @@ describe('the meldcode route of a dossier', { concurrency: true }, () => {
         await assertPanel(page, { has: ['De termijn van de hulp loopt af'], hasNot: ['Veilig Thuis laat uiterlijk'] });
       });
 
-      // product bug, reported: after a report, recording a new signal gives no reminder to pass it on to
-      // Veilig Thuis (meldcode.md §6 step 6): the next-step panel says nothing about the new signal.
-      test.skip(`a new signal after the report reminds to tell Veilig Thuis (${vp})`, async () => {
+      // After a report, a new signal is to be passed on to Veilig Thuis (meldcode.md §6 step 6): the
+      // next-step panel says so until a consultation with Veilig Thuis or its feedback is recorded.
+      test(`a new signal after the report reminds to tell Veilig Thuis (${vp})`, async () => {
         await onDossier();
         await openForm(page, 'Signaal');
         const guidance = await page.locator('.guidance').innerText();
