@@ -87,3 +87,100 @@ async fn form_errors_name_the_field_by_its_label_at_that_field() {
     assert!(field_error(&r.body, "f-term-unit").is_none() && field_error(&r.body, "f-term-count").is_none());
     env.finish().await;
 }
+
+#[tokio::test]
+async fn not_found_keeps_the_logged_in_header_and_language_and_tells_nothing() {
+    let Some(env) = Env::new(Backend::Sqlite).await else { return };
+    let server = Server::start(&env, &["--demo"]);
+    // A primary-school dossier, as its aandachtsfunctionaris sees it.
+    let mut af = Browser::new(&server);
+    af.login("af.po", &secret_of(&server, "af.po"));
+    let list = af.get("/pupils");
+    let pupil = af.get(&link_before(&list.body, "Bram Bedacht", "/pupils/"));
+    let dossier = link_after(&pupil.body, "dossier-list", "/dossiers/");
+
+    // A secondary-school mentor: the PO dossier is not hers; a dossier id that does not exist.
+    let mut mentor = Browser::new(&server);
+    mentor.login("mentor.vo", &secret_of(&server, "mentor.vo"));
+    let not_hers = mentor.get(&dossier);
+    let missing = mentor.get("/dossiers/987654321");
+    let no_route = mentor.get("/no/such/page");
+    for page in [&not_hers, &missing, &no_route] {
+        assert_eq!(page.status, 404);
+        assert!(page.body.contains("Pagina niet gevonden"), "{}", page.body);
+        assert!(page.body.contains("Mehmet Mentor"), "her name is in the header: {}", page.body);
+        assert!(page.body.contains("action=\"/logout\""), "the logout button is there");
+        assert!(!page.body.contains("Bram"), "nothing of the dossier shows");
+    }
+    // "Not yours" and "does not exist" are the same page (apart from nothing).
+    assert_eq!(not_hers.body, missing.body);
+
+    // In her language.
+    let csrf = Browser::csrf_of(&mentor.get("/"));
+    assert_eq!(mentor.post("/account/language", &[("_csrf", &csrf), ("lang", "en")]).status, 303);
+    let page = mentor.get(&dossier);
+    assert_eq!(page.status, 404);
+    assert!(page.body.contains("<html lang=\"en\">") && page.body.contains("Page not found"), "{}", page.body);
+    assert!(page.body.contains("Mehmet Mentor"));
+    env.finish().await;
+}
+
+#[tokio::test]
+async fn a_refused_form_token_gives_a_readable_page_and_saves_nothing() {
+    let Some(env) = Env::new(Backend::Sqlite).await else { return };
+    let server = Server::start(&env, &["--demo"]);
+    let mut zorg = Browser::new(&server);
+    zorg.login("zorg.vo", &secret_of(&server, "zorg.vo"));
+    let list = zorg.get("/pupils");
+    let pupil = zorg.get(&link_before(&list.body, "Noor Nepnaam", "/pupils/"));
+    let dossier = link_after(&pupil.body, "dossier-list", "/dossiers/");
+    let before = zorg.get(&dossier).body.matches("class=\"entry").count();
+    let summary = "Dit overleg mag niet opgeslagen worden.";
+    let form_path = format!("{dossier}/entries/new?kind=consultation");
+    let fields = [
+        ("_csrf", "0".repeat(32)),
+        ("kind", "consultation".into()),
+        ("with", "colleague".into()),
+        ("summary", summary.into()),
+    ];
+    let body = serde_urlencoded::to_string(fields).unwrap();
+    let origin = format!("http://{}", server.addr);
+    let referer = format!("http://{}{form_path}", server.addr);
+    let cookie = zorg.cookie.clone().unwrap();
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Origin", origin.as_str()),
+        ("Referer", referer.as_str()),
+        ("Cookie", cookie.as_str()),
+    ];
+    let r = request(&server.addr, "POST", &format!("{dossier}/entries"), &headers, Some(&body));
+    assert_eq!(r.status, 403);
+    assert!(r.header("content-type").is_some_and(|c| c.starts_with("text/html")), "{:?}", r.headers);
+    assert!(
+        r.body.contains("Formulier niet verwerkt") && r.body.contains("Dit formulier is niet opgeslagen"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("action=\"/logout\"") && r.body.contains("Zara"), "the logged-in header: {}", r.body);
+    assert!(
+        r.body.contains(&format!("href=\"{}\"", form_path.replace('&', "&amp;")))
+            || r.body.contains(&format!("href=\"{form_path}\"")),
+        "a link back to the form: {}",
+        r.body
+    );
+    assert!(!r.body.contains(summary), "the refusal shows nothing of the form");
+    // A referer from elsewhere is not linked.
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Origin", origin.as_str()),
+        ("Referer", "https://evil.example/dossiers/1"),
+        ("Cookie", cookie.as_str()),
+    ];
+    let r = request(&server.addr, "POST", &format!("{dossier}/entries"), &headers, Some(&body));
+    assert_eq!(r.status, 403);
+    assert!(!r.body.contains("evil.example") && !r.body.contains("Terug naar het formulier"));
+    // Nothing was saved.
+    assert_eq!(zorg.get(&dossier).body.matches("class=\"entry").count(), before);
+    assert!(!zorg.get(&dossier).body.contains(summary));
+    env.finish().await;
+}
