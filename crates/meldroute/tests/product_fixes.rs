@@ -184,3 +184,43 @@ async fn a_refused_form_token_gives_a_readable_page_and_saves_nothing() {
     assert!(!zorg.get(&dossier).body.contains(summary));
     env.finish().await;
 }
+
+#[tokio::test]
+async fn forms_show_preparation_checklists_next_to_them() {
+    let Some(env) = Env::new(Backend::Sqlite).await else { return };
+    let server = Server::start(&env, &["--demo"]);
+    let mut zorg = Browser::new(&server);
+    zorg.login("zorg.vo", &secret_of(&server, "zorg.vo"));
+    let list = zorg.get("/pupils");
+    let pupil = zorg.get(&link_before(&list.body, "Noor Nepnaam", "/pupils/"));
+    let dossier = link_after(&pupil.body, "dossier-list", "/dossiers/");
+
+    // A conversation whose kind is not chosen yet: both lists, in the guidance aside, not as inputs.
+    let form = zorg.get(&format!("{dossier}/entries/new?kind=conversation"));
+    assert_eq!(form.status, 200);
+    let aside = &form.body[form.body.find("<aside class=\"guidance\"").unwrap()..];
+    assert!(aside.contains("Voorbereiden: gesprek met de leerling"), "{aside}");
+    assert!(aside.contains("Voorbereiden: gesprek met de ouders"), "{aside}");
+    assert!(aside.contains("Beloof geen geheimhouding"), "{aside}");
+    assert!(aside.contains("Vertel eerst de feiten"), "{aside}");
+    assert!(!aside[..aside.find("</aside>").unwrap()].contains("<input"), "the checklist is not a form");
+
+    // A refused conversation with the parents keeps only the parents' list.
+    let csrf = Browser::csrf_of(&form);
+    let r = zorg.post(
+        &format!("{dossier}/entries"),
+        &[("_csrf", &csrf), ("kind", "conversation"), ("with", "parents"), ("summary", "")],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Voorbereiden: gesprek met de ouders"));
+    assert!(!r.body.contains("Voorbereiden: gesprek met de leerling"));
+
+    // The Kindcheck and the report have theirs; an observation none.
+    let kindcheck = zorg.get(&format!("{dossier}/entries/new?kind=kindcheck"));
+    assert!(kindcheck.body.contains("Kindcheck: denk aan de kinderen"));
+    let report = zorg.get(&format!("{dossier}/entries/new?kind=report"));
+    assert!(report.body.contains("Melden zonder toestemming: vijf vragen"), "{}", report.body);
+    let observation = zorg.get(&format!("{dossier}/entries/new?kind=observation"));
+    assert!(!observation.body.contains("class=\"checklist\""));
+    env.finish().await;
+}

@@ -389,6 +389,52 @@ pub struct FieldView {
     pub error: Option<String>,
 }
 
+/// A preparation checklist next to a form: the Fluent keys `<prefix>-title` and `<prefix>-1` to `<prefix>-<n>`.
+pub struct Checklist {
+    pub prefix: &'static str,
+    pub items: usize,
+}
+
+const CONVERSATION_PUPIL: Checklist = Checklist { prefix: "checklist-conversation-pupil", items: 7 };
+const CONVERSATION_PARENTS: Checklist = Checklist { prefix: "checklist-conversation-parents", items: 7 };
+const KINDCHECK: Checklist = Checklist { prefix: "checklist-kindcheck", items: 4 };
+const REPORT_CONFIDENTIALITY: Checklist = Checklist { prefix: "checklist-report-confidentiality", items: 5 };
+
+/// Every checklist, for the test that each has its texts in both languages.
+pub const ALL_CHECKLISTS: &[&Checklist] =
+    &[&CONVERSATION_PUPIL, &CONVERSATION_PARENTS, &KINDCHECK, &REPORT_CONFIDENTIALITY];
+
+/// The checklists shown next to the form of `kind`; for a conversation, the one for whom it is with (`with`),
+/// both when it is with both or not chosen yet.
+pub fn checklists(kind: EntryKind, with: &str) -> Vec<&'static Checklist> {
+    match kind {
+        EntryKind::Conversation => match with {
+            "pupil" => vec![&CONVERSATION_PUPIL],
+            "parents" => vec![&CONVERSATION_PARENTS],
+            _ => vec![&CONVERSATION_PUPIL, &CONVERSATION_PARENTS],
+        },
+        EntryKind::Kindcheck => vec![&KINDCHECK],
+        EntryKind::Report => vec![&REPORT_CONFIDENTIALITY],
+        _ => Vec::new(),
+    }
+}
+
+/// A checklist as the page shows it: its title and items in the reader's language.
+pub struct ChecklistView {
+    pub title: String,
+    pub items: Vec<String>,
+}
+
+fn checklist_views(i: &I18n, kind: EntryKind, with: &str) -> Vec<ChecklistView> {
+    checklists(kind, with)
+        .into_iter()
+        .map(|c| ChecklistView {
+            title: i.t(&format!("{}-title", c.prefix)),
+            items: (1..=c.items).map(|n| i.t(&format!("{}-{n}", c.prefix))).collect(),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "entry_form.html")]
 pub struct EntryFormPage {
@@ -398,6 +444,7 @@ pub struct EntryFormPage {
     pub kind: String,
     pub kind_label: String,
     pub guidance: String,
+    pub checklists: Vec<ChecklistView>,
     pub seen_last_seq: i64,
     pub pupil_name: String,
     pub back: String,
@@ -533,6 +580,7 @@ fn form_page(
         kind: kind.as_str().into(),
         kind_label: i.t(&format!("kind-{}", kind.as_str())),
         guidance: i.t(&format!("guide-{}", kind.as_str())),
+        checklists: checklist_views(&i, kind, one(p, "with")),
         seen_last_seq: loaded.dossier.last_seq,
         pupil_name: format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name),
         back: format!("/dossiers/{}", loaded.dossier.id.0),
@@ -1011,5 +1059,39 @@ pub async fn correct_submit(
             Ok(correct_page(&state, &me, &fresh, seq, kind, &p, Some((String::new(), i.t("form-stale")))))
         }
         Err(other) => Err(other.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use meldroute_i18n::Lang;
+
+    use super::*;
+
+    #[test]
+    fn every_checklist_has_its_title_and_items_in_dutch_and_english() {
+        for c in ALL_CHECKLISTS {
+            for lang in [Lang::Nl, Lang::En] {
+                let title = format!("{}-title", c.prefix);
+                assert!(meldroute_i18n::has(lang, &title), "{title} missing in {lang:?}");
+                for n in 1..=c.items {
+                    let key = format!("{}-{n}", c.prefix);
+                    assert!(meldroute_i18n::has(lang, &key), "{key} missing in {lang:?}");
+                }
+                let beyond = format!("{}-{}", c.prefix, c.items + 1);
+                assert!(!meldroute_i18n::has(lang, &beyond), "{beyond} exists but is not shown");
+            }
+        }
+    }
+
+    #[test]
+    fn a_conversation_shows_the_list_for_whom_it_is_with() {
+        let prefixes =
+            |with: &str| checklists(EntryKind::Conversation, with).iter().map(|c| c.prefix).collect::<Vec<_>>();
+        assert_eq!(prefixes("pupil"), ["checklist-conversation-pupil"]);
+        assert_eq!(prefixes("parents"), ["checklist-conversation-parents"]);
+        assert_eq!(prefixes("both"), ["checklist-conversation-pupil", "checklist-conversation-parents"]);
+        assert_eq!(prefixes(""), ["checklist-conversation-pupil", "checklist-conversation-parents"]);
+        assert!(checklists(EntryKind::Observation, "").is_empty());
     }
 }
