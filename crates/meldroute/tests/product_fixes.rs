@@ -85,6 +85,18 @@ async fn form_errors_name_the_field_by_its_label_at_that_field() {
     assert_eq!(field_error(&r.body, "f-term-end").as_deref(), Some("Deze datum ligt te vroeg (Einddatum)."));
     assert_eq!(r.body.matches("Deze datum ligt te vroeg").count(), 1, "shown once: {}", r.body);
     assert!(field_error(&r.body, "f-term-unit").is_none() && field_error(&r.body, "f-term-count").is_none());
+
+    // The correction form names the field by its label too (the first entry is the first signal).
+    let form = zorg.get(&format!("{dossier}/entries/1/correct"));
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("id=\"f-facts\""), "entry 1 is an observation");
+    let csrf = Browser::csrf_of(&form);
+    let r = zorg.post(
+        &format!("{dossier}/entries/1/correct"),
+        &[("_csrf", &csrf), ("facts", ""), ("source", "own_observation"), ("reason", "Tikfout.")],
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(field_error(&r.body, "f-facts").as_deref(), Some("Dit veld is verplicht (Wat is gezien of gehoord)."));
     env.finish().await;
 }
 
