@@ -61,11 +61,8 @@ for (const { name: vp, viewport } of L.VIEWPORTS) {
   });
 }
 
-// product bug, reported: the not-found page a logged-in user gets (crates/web/src/pages.rs, readable_not_found
-// and not_found) is rendered without the user: the header loses her name, the navigation (Meldingen, Mijn
-// taken, Leerlingen) and the logout button, so she looks logged out, and it is always in Dutch, also for a
-// user who chose English. Expected: the same header as on every other page of a logged-in user.
-test.skip('the not-found page keeps the logged-in header (name, navigation, logout)', async () => {
+// The not-found page a logged-in user gets keeps her header (name, navigation, logout) and her language.
+test('the not-found page keeps the logged-in header (name, navigation, logout)', async () => {
   const page = await L.sessionPage(browser, 'mentor.vo');
   await page.goto(`${L.BASE_URL}/dossiers/${fleur}`);
   await L.assertVisibleText(page, 'h1', 'Pagina niet gevonden');

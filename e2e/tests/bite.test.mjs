@@ -58,7 +58,9 @@ for (const { name: vp, viewport } of L.VIEWPORTS) {
     await L.submit(page, page.locator('form.form button[type=submit]'), /\/entries$/);
     assert.equal((await response).status(), 403, 'a forged token is not refused with 403');
     const text = await page.locator('body').innerText();
-    assert.match(text, /invalid form token; reload the page and try again/);
+    assert.match(text, /Formulier niet verwerkt/);
+    assert.match(text, /Dit formulier is niet opgeslagen/);
+    assert.equal(await page.locator('header form[action="/logout"]').count(), 1, 'the refusal page lost the logged-in header');
     assert.ok(!text.includes(summary), 'the refusal shows the form content');
 
     // Without a token at all: refused the same way.

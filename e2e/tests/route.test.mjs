@@ -28,10 +28,8 @@ after(async () => {
   await browser?.close();
 });
 
-// product bug, reported: a required field refused by the domain is named by its code, not its label:
-// "Dit veld is verplicht (facts)." instead of "Dit veld is verplicht (Wat is gezien of gehoord)." (the same for
-// every required field the domain checks: summary, protective_factors, conclusion, ...).
-test.skip('a refused required field is named by its label', async () => {
+// A required field refused by the domain is named by its label, at that field.
+test('a refused required field is named by its label', async () => {
   const page = await L.sessionPage(browser, 'leerkracht.po');
   await page.getByRole('link', { name: 'Leerlingen' }).first().click();
   await page.getByRole('link', { name: 'Fleur Fictief' }).click();
@@ -41,11 +39,8 @@ test.skip('a refused required field is named by its label', async () => {
   await page.context().close();
 });
 
-// product bug, reported: a help plan with a term in weeks (or days, months) but no number is refused with
-// "Dit veld is verplicht (Aantal)." only in the summary at the top; no field is marked, because the parser
-// names the field "count" and the form's field is "term.count" (crates/web/src/entry_forms.rs, parse_body and
-// field_views). Expected: the message at the "Aantal" field, as for every other required field.
-test.skip('a help plan without the number of weeks names the problem at that field', async () => {
+// A help plan with a term in weeks but no number names the problem at the "Aantal" field.
+test('a help plan without the number of weeks names the problem at that field', async () => {
   const page = await L.sessionPage(browser, 'zorg.vo');
   await page.goto(`${L.BASE_URL}/pupils`);
   await page.getByRole('link', { name: 'Noor Nepnaam' }).click();
@@ -320,9 +315,9 @@ describe('the meldcode route of a dossier', { concurrency: true }, () => {
         await assertPanel(page, { has: ['De termijn van de hulp loopt af'], hasNot: ['Veilig Thuis laat uiterlijk'] });
       });
 
-      // product bug, reported: after a report, recording a new signal gives no reminder to pass it on to
-      // Veilig Thuis (meldcode.md §6 step 6): the next-step panel says nothing about the new signal.
-      test.skip(`a new signal after the report reminds to tell Veilig Thuis (${vp})`, async () => {
+      // After a report, a new signal is to be passed on to Veilig Thuis (meldcode.md §6 step 6): the
+      // next-step panel says so until a consultation with Veilig Thuis or its feedback is recorded.
+      test(`a new signal after the report reminds to tell Veilig Thuis (${vp})`, async () => {
         await onDossier();
         await openForm(page, 'Signaal');
         const guidance = await page.locator('.guidance').innerText();

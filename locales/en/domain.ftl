@@ -43,6 +43,7 @@ rule-help_term_ends = The term of the help ends on { $due }. Answer question 5 t
 rule-evaluation_due = The next evaluation is planned for { $due }.
 rule-follow_up_conversation_due = The agreed follow-up conversation is planned for { $due }.
 rule-staff_misconduct_klachtenregeling = Sexual misconduct by a staff member is outside the meldcode. Follow the school's complaints regulation, with its duty to report and press charges.
+rule-pass_new_signal_to_veilig_thuis = A new signal was recorded after the report. Pass this new signal on to Veilig Thuis and record that as a consultation (Veilig Thuis advice).
 
 ## Errors
 

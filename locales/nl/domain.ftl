@@ -43,6 +43,7 @@ rule-help_term_ends = De termijn van de hulp loopt af op { $due }. Beantwoord da
 rule-evaluation_due = De volgende evaluatie staat gepland op { $due }.
 rule-follow_up_conversation_due = Het afgesproken vervolggesprek staat gepland op { $due }.
 rule-staff_misconduct_klachtenregeling = Seksueel grensoverschrijdend gedrag door een medewerker valt buiten de meldcode. Volg de klachtenregeling van de school, met de meld- en aangifteplicht.
+rule-pass_new_signal_to_veilig_thuis = Er is na de melding een nieuw signaal vastgelegd. Geef dit nieuwe signaal door aan Veilig Thuis en leg dat vast als overleg (advies Veilig Thuis).
 
 ## Foutmeldingen
 

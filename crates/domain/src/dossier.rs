@@ -27,8 +27,8 @@ use time::{Date, Duration, Month, OffsetDateTime};
 use crate::afwegingskader::{AfwegingError, Answer, Answers, Evaluation, Melding, Question, Trigger, evaluate};
 use crate::attachment::{ATTACHMENT_ID_LEN, FILE_FIELD, MediaType, is_lower_hex, sanitize_file_name};
 use crate::entry::{
-    AssessmentAnswer, Attachment, Decision, Entry, EntryBody, EntryId, HelpPlan, Report, Term, UserRef,
-    VeiligThuisRoute,
+    AssessmentAnswer, Attachment, ConsultationKind, Decision, Entry, EntryBody, EntryId, HelpPlan, Report, Term,
+    UserRef, VeiligThuisRoute,
 };
 use crate::error::{DomainError, ErrorCode};
 use crate::rules::{Reason, Requirement, RequirementKind, RuleId};
@@ -476,6 +476,31 @@ fn has_conversation(a: &Analysis<'_>) -> bool {
     a.effective.iter().any(|e| matches!(e.body, EntryBody::Conversation(_)))
 }
 
+/// Whether a signal (observation or disclosure) was recorded after a report and not yet passed on to Veilig
+/// Thuis: no consultation with Veilig Thuis and no feedback from Veilig Thuis recorded after the latest such
+/// signal (§6 step 6). Entries are compared by where they were recorded, so correcting an earlier signal
+/// is not a new one.
+fn new_signal_after_report(a: &Analysis<'_>) -> bool {
+    let Some(first_report) = a.reports().map(|(e, _)| e.seq).min() else {
+        return false;
+    };
+    let Some(signal) = a
+        .effective
+        .iter()
+        .filter(|e| e.seq > first_report && matches!(e.body, EntryBody::Observation(_) | EntryBody::Disclosure(_)))
+        .map(|e| e.seq)
+        .max()
+    else {
+        return false;
+    };
+    let passed_on = |b: &EntryBody| match b {
+        EntryBody::Consultation(c) => c.with == ConsultationKind::VeiligThuisAdvice,
+        EntryBody::VeiligThuisFeedback(_) => true,
+        _ => false,
+    };
+    !a.effective.iter().any(|e| e.seq > signal && passed_on(e.body))
+}
+
 fn next_actions(a: &Analysis<'_>, flags: Flags) -> Vec<Requirement> {
     let mut out = Vec::new();
     if flags.staff_sexual_misconduct {
@@ -495,6 +520,10 @@ fn next_actions(a: &Analysis<'_>, flags: Flags) -> Vec<Requirement> {
             RequirementKind::ConversationOrException,
             Reason::new(RuleId::ReportNeedsConversationOrException),
         ));
+    }
+
+    if new_signal_after_report(a) {
+        out.push(Requirement::new(RequirementKind::PassNewSignal, Reason::new(RuleId::PassNewSignalToVeiligThuis)));
     }
 
     // Steps 1–4 until the afwegingskader has started (the steps are a route, not a strict sequence).
@@ -548,7 +577,8 @@ fn next_actions(a: &Analysis<'_>, flags: Flags) -> Vec<Requirement> {
             | RequirementKind::ConversationOrException
             | RequirementKind::RecordDecision
             | RequirementKind::ClosingConclusion
-            | RequirementKind::Klachtenregeling => false,
+            | RequirementKind::Klachtenregeling
+            | RequirementKind::PassNewSignal => false,
         };
         if !done {
             out.push(r.clone());

@@ -130,6 +130,8 @@ coded_enum! {
         FollowUpConversationDue => "follow_up_conversation_due",
         /// Sexual misconduct by staff is outside this meldcode: follow the klachtenregeling route (§2).
         StaffMisconductKlachtenregeling => "staff_misconduct_klachtenregeling",
+        /// After a report, a new signal (observation or disclosure) is passed on to Veilig Thuis (§6 step 6).
+        PassNewSignalToVeiligThuis => "pass_new_signal_to_veilig_thuis",
     }
 }
 
@@ -189,6 +191,7 @@ coded_enum! {
         MonitoringAgreements => "monitoring_agreements",
         ClosingConclusion => "closing_conclusion",
         Klachtenregeling => "klachtenregeling",
+        PassNewSignal => "pass_new_signal",
     }
 }
 

@@ -694,3 +694,98 @@ fn every_precondition_has_its_own_error_code() {
     let untested: Vec<_> = all.difference(&seen).collect();
     assert!(untested.is_empty(), "error codes without a test: {untested:?}");
 }
+
+fn veilig_thuis_consultation() -> EntryBody {
+    EntryBody::Consultation(Consultation {
+        with: ConsultationKind::VeiligThuisAdvice,
+        with_whom: Some("Veilig Thuis".into()),
+        anonymous: false,
+        summary: "Het nieuwe signaal doorgegeven aan Veilig Thuis.".into(),
+        advice: None,
+    })
+}
+
+fn feedback() -> EntryBody {
+    EntryBody::VeiligThuisFeedback(VeiligThuisFeedback {
+        received_on: TODAY,
+        route: VeiligThuisRoute::Melding,
+        decision: Some(VeiligThuisDecision::HandedToLocalTeam),
+        outcome: None,
+        summary: "Overgedragen aan het wijkteam.".into(),
+        handelingsadviezen: None,
+    })
+}
+
+fn tells_veilig_thuis(state: &DossierState) -> bool {
+    state
+        .next_actions
+        .iter()
+        .any(|r| r.kind == RequirementKind::PassNewSignal && r.reason.rule == RuleId::PassNewSignalToVeiligThuis)
+}
+
+/// A dossier with a report (after a disclosure, with an exception to the conversation).
+fn reported() -> (Dossier, EntryId) {
+    let mut d = Dossier::new(ctx(Sector::Vo, Some(14)));
+    let signal = d.push(observation());
+    d.push(disclosure());
+    let mut with_exception = report_body();
+    with_exception.conversation_exception = Some(ConversationException {
+        ground: ExceptionGround::SafetyAtStake,
+        explanation: "Gesprek met vader brengt de leerling in gevaar.".into(),
+    });
+    d.push(EntryBody::Report(with_exception));
+    (d, signal)
+}
+
+#[test]
+fn a_new_signal_after_a_report_is_passed_on_to_veilig_thuis() {
+    // Signals before the report ask nothing: they are in the report.
+    let (mut d, _) = reported();
+    assert!(!tells_veilig_thuis(&d.state()));
+    // A new observation after the report: tell Veilig Thuis, first among the next actions after any report due.
+    d.push(observation());
+    let s = d.state();
+    assert!(tells_veilig_thuis(&s), "{:?}", s.next_actions);
+    assert_eq!(s.next_actions[0].kind, RequirementKind::PassNewSignal);
+    // A consultation with someone else does not pass it on.
+    d.push(consultation());
+    assert!(tells_veilig_thuis(&d.state()));
+    // A consultation with Veilig Thuis does.
+    d.push(veilig_thuis_consultation());
+    assert!(!tells_veilig_thuis(&d.state()));
+    // A new disclosure asks again, until Veilig Thuis's feedback is recorded.
+    d.push(disclosure());
+    assert!(tells_veilig_thuis(&d.state()));
+    d.push(feedback());
+    assert!(!tells_veilig_thuis(&d.state()));
+    // Other entries after the report (a kindcheck, a conversation) are no new signal in this sense.
+    d.push(conversation(None));
+    assert!(!tells_veilig_thuis(&d.state()));
+}
+
+#[test]
+fn correcting_an_old_signal_after_a_report_is_no_new_signal() {
+    let (mut d, signal) = reported();
+    d.push(EntryBody::Correction(Correction {
+        corrects: signal,
+        reason: "Tikfout in de beschrijving.".into(),
+        corrected: Box::new(observation()),
+    }));
+    assert!(!tells_veilig_thuis(&d.state()));
+}
+
+#[test]
+fn a_new_signal_without_a_report_asks_nothing_of_veilig_thuis() {
+    let mut d = Dossier::prepared(po());
+    d.push(observation());
+    d.push(disclosure());
+    assert!(!tells_veilig_thuis(&d.state()));
+}
+
+#[test]
+fn a_closed_dossier_asks_nothing_more() {
+    let (mut d, _) = reported();
+    d.push(feedback());
+    d.push(EntryBody::Closing(Closing { conclusion: "Veilig Thuis heeft het overgenomen.".into(), no_concern: false }));
+    assert!(d.state().next_actions.is_empty());
+}

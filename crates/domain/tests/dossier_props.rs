@@ -235,7 +235,19 @@ proptest! {
             ok &= append(&ctx, &mut b, body.clone());
         }
         prop_assume!(ok);
-        prop_assert_eq!(fold(&ctx, &a), fold(&ctx, &b));
+        // Except one thing, by design: after a report, a new signal is passed on to Veilig Thuis until a
+        // consultation with Veilig Thuis follows it (§6 step 6), so that reminder depends on the order.
+        let without_reminder = |mut s: DossierState| {
+            s.next_actions.retain(|r| r.kind != RequirementKind::PassNewSignal);
+            s
+        };
+        let (fa, fb) = (fold(&ctx, &a), fold(&ctx, &b));
+        let reported = fa.meldingen.iter().any(|m| m.reported_in.is_some())
+            || a.iter().any(|e| matches!(e.body, EntryBody::Report(_)));
+        if !reported {
+            prop_assert_eq!(&fa, &fb);
+        }
+        prop_assert_eq!(without_reminder(fa), without_reminder(fb));
     }
 
     /// A correction of an answer changes the effective answer.

@@ -12,7 +12,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use meldroute_domain::access::{Action, Resource, authorize_append};
-use meldroute_domain::{EntryBody, EntryKind};
+use meldroute_domain::{DomainError, EntryBody, EntryKind};
 use meldroute_store::*;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -389,6 +389,52 @@ pub struct FieldView {
     pub error: Option<String>,
 }
 
+/// A preparation checklist next to a form: the Fluent keys `<prefix>-title` and `<prefix>-1` to `<prefix>-<n>`.
+pub struct Checklist {
+    pub prefix: &'static str,
+    pub items: usize,
+}
+
+const CONVERSATION_PUPIL: Checklist = Checklist { prefix: "checklist-conversation-pupil", items: 7 };
+const CONVERSATION_PARENTS: Checklist = Checklist { prefix: "checklist-conversation-parents", items: 7 };
+const KINDCHECK: Checklist = Checklist { prefix: "checklist-kindcheck", items: 4 };
+const REPORT_CONFIDENTIALITY: Checklist = Checklist { prefix: "checklist-report-confidentiality", items: 5 };
+
+/// Every checklist, for the test that each has its texts in both languages.
+pub const ALL_CHECKLISTS: &[&Checklist] =
+    &[&CONVERSATION_PUPIL, &CONVERSATION_PARENTS, &KINDCHECK, &REPORT_CONFIDENTIALITY];
+
+/// The checklists shown next to the form of `kind`; for a conversation, the one for whom it is with (`with`),
+/// both when it is with both or not chosen yet.
+pub fn checklists(kind: EntryKind, with: &str) -> Vec<&'static Checklist> {
+    match kind {
+        EntryKind::Conversation => match with {
+            "pupil" => vec![&CONVERSATION_PUPIL],
+            "parents" => vec![&CONVERSATION_PARENTS],
+            _ => vec![&CONVERSATION_PUPIL, &CONVERSATION_PARENTS],
+        },
+        EntryKind::Kindcheck => vec![&KINDCHECK],
+        EntryKind::Report => vec![&REPORT_CONFIDENTIALITY],
+        _ => Vec::new(),
+    }
+}
+
+/// A checklist as the page shows it: its title and items in the reader's language.
+pub struct ChecklistView {
+    pub title: String,
+    pub items: Vec<String>,
+}
+
+fn checklist_views(i: &I18n, kind: EntryKind, with: &str) -> Vec<ChecklistView> {
+    checklists(kind, with)
+        .into_iter()
+        .map(|c| ChecklistView {
+            title: i.t(&format!("{}-title", c.prefix)),
+            items: (1..=c.items).map(|n| i.t(&format!("{}-{n}", c.prefix))).collect(),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "entry_form.html")]
 pub struct EntryFormPage {
@@ -398,6 +444,7 @@ pub struct EntryFormPage {
     pub kind: String,
     pub kind_label: String,
     pub guidance: String,
+    pub checklists: Vec<ChecklistView>,
     pub seen_last_seq: i64,
     pub pupil_name: String,
     pub back: String,
@@ -448,7 +495,7 @@ fn field_views(i: &I18n, kind: EntryKind, p: &Posted, error_field: Option<&str>,
                     )
                 }
             };
-            let matches_error = error_field.is_some_and(|f| f == spec.name || spec.name.split('.').next() == Some(f));
+            let matches_error = error_field == Some(spec.name);
             FieldView {
                 name: spec.name.to_string(),
                 id,
@@ -523,9 +570,7 @@ fn form_page(
     };
     let field_error_text = error_text.clone().unwrap_or_default();
     let general_error = match (error_field, &error_text) {
-        (Some(f), Some(_)) if fields(kind).iter().any(|s| s.name == f || s.name.split('.').next() == Some(f)) => {
-            Some(i.t("form-has-errors"))
-        }
+        (Some(f), Some(_)) if fields(kind).iter().any(|s| s.name == f) => Some(i.t("form-has-errors")),
         (_, Some(text)) => Some(text.clone()),
         _ => None,
     };
@@ -535,6 +580,7 @@ fn form_page(
         kind: kind.as_str().into(),
         kind_label: i.t(&format!("kind-{}", kind.as_str())),
         guidance: i.t(&format!("guide-{}", kind.as_str())),
+        checklists: checklist_views(&i, kind, one(p, "with")),
         seen_last_seq: loaded.dossier.last_seq,
         pupil_name: format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name),
         back: format!("/dossiers/{}", loaded.dossier.id.0),
@@ -580,8 +626,8 @@ pub async fn create_entry(
     let entry_body = match parse_body(kind, &p) {
         Ok(b) => b,
         Err(field) => {
-            let text = required_text_message(&i, &field);
-            return Ok(form_page(&state, &me, &loaded, kind, &p, Some(&field), Some(text)));
+            let (at, text) = missing_field(&i, kind, &field);
+            return Ok(form_page(&state, &me, &loaded, kind, &p, at, Some(text)));
         }
     };
     if authorize_append(&me.actor(), &entry_body, &resource).into_result().is_err() {
@@ -616,8 +662,8 @@ pub async fn create_entry(
             Ok(Redirect::to(&next).into_response())
         }
         Err(DossierError::Refused(err)) => {
-            let text = meldroute_i18n::text(i.lang, &err.message_key(), &err.fluent_args());
-            Ok(form_page(&state, &me, &loaded, kind, &p, err.field.as_deref(), Some(text)))
+            let (at, text) = refusal(&i, kind, &err);
+            Ok(form_page(&state, &me, &loaded, kind, &p, at, Some(text)))
         }
         Err(DossierError::Stale) => {
             let fresh = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
@@ -627,10 +673,67 @@ pub async fn create_entry(
     }
 }
 
-/// "This field is required" naming the field.
+/// "This field is required" naming the field by its label.
 fn required_text_message(i: &I18n, field: &str) -> String {
-    let label = i.t(&format!("field-{field}"));
-    meldroute_i18n::text(i.lang, "error-field_required", &[("field", label)])
+    meldroute_i18n::text(i.lang, "error-field_required", &[("field", field_label(i, field))])
+}
+
+/// The label of a field (`term.count` -> `field-count`); the code itself if there is no label.
+fn field_label(i: &I18n, field: &str) -> String {
+    let key = format!("field-{}", field.rsplit('.').next().unwrap_or(field));
+    if meldroute_i18n::has(i.lang, &key) { i.t(&key) } else { field.to_string() }
+}
+
+/// The field of `kind`'s form that a field code from serde or the domain belongs to: the field itself, the
+/// field of a group the error is about (a term ending too early is the end date, a term of zero is the
+/// number, a missing confidentiality answer the question it names), a nested field named by its last part
+/// (serde says `count` for `term.count`), or the first field of a group. `None` if the form has no such
+/// field (the message is then shown at the top).
+fn form_field(kind: EntryKind, field: &str, err: Option<&DomainError>) -> Option<&'static str> {
+    use meldroute_domain::ErrorCode;
+    let specs = fields(kind);
+    let named = |name: &str| specs.iter().find(|s| s.name == name).map(|s| s.name);
+    if let Some(name) = named(field) {
+        return Some(name);
+    }
+    let specific = match (field, err.map(|e| e.code)) {
+        ("term", Some(ErrorCode::DateTooEarly)) => named("term.end"),
+        ("term", Some(ErrorCode::TermInvalid)) => named("term.count"),
+        ("confidentiality", Some(ErrorCode::ConfidentialityQuestionsMissing)) => err
+            .and_then(|e| e.args.iter().find(|(k, _)| k == "number"))
+            .and_then(|(_, n)| n.parse::<usize>().ok())
+            .and_then(|n| specs.iter().filter(|s| s.name.starts_with("confidentiality.")).nth(n.saturating_sub(1)))
+            .map(|s| s.name),
+        _ => None,
+    };
+    specific
+        .or_else(|| {
+            specs.iter().find(|s| s.name.split_once('.').is_some_and(|(_, last)| last == field)).map(|s| s.name)
+        })
+        .or_else(|| {
+            specs.iter().find(|s| s.name.split_once('.').is_some_and(|(group, _)| group == field)).map(|s| s.name)
+        })
+}
+
+/// A field serde could not take: the form field and "this field is required" with its label.
+fn missing_field(i: &I18n, kind: EntryKind, field: &str) -> (Option<&'static str>, String) {
+    let at = form_field(kind, field, None);
+    (at, required_text_message(i, at.unwrap_or(field)))
+}
+
+/// A refusal by the domain shown in a form: the form field it belongs to, and the message with the field
+/// named by its label (the domain and the API name it by its code).
+fn refusal(i: &I18n, kind: EntryKind, err: &DomainError) -> (Option<&'static str>, String) {
+    let at = err.field.as_deref().and_then(|f| form_field(kind, f, Some(err)));
+    let args: Vec<(&str, String)> = err
+        .args
+        .iter()
+        .map(|(k, v)| {
+            let v = if k == "field" { field_label(i, at.unwrap_or(v)) } else { v.clone() };
+            (k.as_str(), v)
+        })
+        .collect();
+    (at, meldroute_i18n::text(i.lang, &err.message_key(), &args))
 }
 
 fn parse_date(s: &str) -> Option<time::Date> {
@@ -711,8 +814,8 @@ pub async fn create_dossier(
     let observation = match parse_body(EntryKind::Observation, &p) {
         Ok(b) => b,
         Err(field) => {
-            let text = required_text_message(&i, &field);
-            return Ok(new_dossier_page(&state, &me, &pupil, &p, Some((field, text))));
+            let (at, text) = missing_field(&i, EntryKind::Observation, &field);
+            return Ok(new_dossier_page(&state, &me, &pupil, &p, Some((at.unwrap_or_default().to_string(), text))));
         }
     };
     let told =
@@ -726,9 +829,8 @@ pub async fn create_dossier(
     let dossier = match dossiers::open(&state.db, &state.writer, &me.tenant, pupil.id, draft).await {
         Ok(d) => d,
         Err(DossierError::Refused(err)) => {
-            let text = meldroute_i18n::text(i.lang, &err.message_key(), &err.fluent_args());
-            let field = err.field.clone().unwrap_or_default();
-            return Ok(new_dossier_page(&state, &me, &pupil, &p, Some((field, text))));
+            let (at, text) = refusal(&i, EntryKind::Observation, &err);
+            return Ok(new_dossier_page(&state, &me, &pupil, &p, Some((at.unwrap_or_default().to_string(), text))));
         }
         Err(other) => return Err(other.into()),
     };
@@ -916,8 +1018,16 @@ pub async fn correct_submit(
     let corrected = match parsed {
         Ok(b) => b,
         Err(field) => {
-            let text = required_text_message(&i, &field);
-            return Ok(correct_page(&state, &me, &loaded, seq, kind, &p, Some((field, text))));
+            let (at, text) = missing_field(&i, kind, &field);
+            return Ok(correct_page(
+                &state,
+                &me,
+                &loaded,
+                seq,
+                kind,
+                &p,
+                Some((at.unwrap_or_default().to_string(), text)),
+            ));
         }
     };
     let correction = EntryBody::Correction(meldroute_domain::Correction {
@@ -939,14 +1049,49 @@ pub async fn correct_submit(
             Ok(Redirect::to(&format!("/dossiers/{id}")).into_response())
         }
         Err(DossierError::Refused(err)) => {
-            let text = meldroute_i18n::text(i.lang, &err.message_key(), &err.fluent_args());
-            let field = err.field.clone().unwrap_or_default();
-            Ok(correct_page(&state, &me, &loaded, seq, kind, &p, Some((field, text))))
+            // The reason of the correction itself is its own field, below the entry's fields.
+            let (at, text) = refusal(&i, kind, &err);
+            let at = if err.field.as_deref() == Some("reason") { Some("reason") } else { at };
+            Ok(correct_page(&state, &me, &loaded, seq, kind, &p, Some((at.unwrap_or_default().to_string(), text))))
         }
         Err(DossierError::Stale) => {
             let fresh = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
             Ok(correct_page(&state, &me, &fresh, seq, kind, &p, Some((String::new(), i.t("form-stale")))))
         }
         Err(other) => Err(other.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use meldroute_i18n::Lang;
+
+    use super::*;
+
+    #[test]
+    fn every_checklist_has_its_title_and_items_in_dutch_and_english() {
+        for c in ALL_CHECKLISTS {
+            for lang in [Lang::Nl, Lang::En] {
+                let title = format!("{}-title", c.prefix);
+                assert!(meldroute_i18n::has(lang, &title), "{title} missing in {lang:?}");
+                for n in 1..=c.items {
+                    let key = format!("{}-{n}", c.prefix);
+                    assert!(meldroute_i18n::has(lang, &key), "{key} missing in {lang:?}");
+                }
+                let beyond = format!("{}-{}", c.prefix, c.items + 1);
+                assert!(!meldroute_i18n::has(lang, &beyond), "{beyond} exists but is not shown");
+            }
+        }
+    }
+
+    #[test]
+    fn a_conversation_shows_the_list_for_whom_it_is_with() {
+        let prefixes =
+            |with: &str| checklists(EntryKind::Conversation, with).iter().map(|c| c.prefix).collect::<Vec<_>>();
+        assert_eq!(prefixes("pupil"), ["checklist-conversation-pupil"]);
+        assert_eq!(prefixes("parents"), ["checklist-conversation-parents"]);
+        assert_eq!(prefixes("both"), ["checklist-conversation-pupil", "checklist-conversation-parents"]);
+        assert_eq!(prefixes(""), ["checklist-conversation-pupil", "checklist-conversation-parents"]);
+        assert!(checklists(EntryKind::Observation, "").is_empty());
     }
 }

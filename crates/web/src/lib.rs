@@ -48,7 +48,7 @@ pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     routes::build()
         .fallback(pages::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), pages::readable_not_found))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), pages::readable_errors))
         .with_state(state)
         .layer(axum::middleware::from_fn(auth::csrf::same_origin_only))
         .layer(axum::middleware::from_fn(headers::security_headers))

@@ -1,8 +1,8 @@
 //! Server-rendered pages. Every text comes from the translation files through [`I18n`].
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::extract::{FromRequestParts, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use meldroute_i18n::Lang;
 
@@ -141,8 +141,43 @@ pub struct NotFoundPage {
     pub layout: Layout,
 }
 
-pub async fn not_found(State(state): State<AppState>) -> Response {
-    render(&NotFoundPage { layout: Layout::new(&state, Lang::Nl, "not-found-title") }, StatusCode::NOT_FOUND)
+/// The layout of an error page: with the user's header and language when the request carries a valid,
+/// fully logged-in session; otherwise the anonymous layout in Dutch. Only the cookie is looked at, and the
+/// page shows nothing of what was asked for, so "exists but not yours" and "does not exist" look the same.
+async fn error_layout(state: &AppState, headers: &HeaderMap, title_key: &str) -> Layout {
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    for cookie in headers.get_all(header::COOKIE) {
+        parts.headers.append(header::COOKIE, cookie.clone());
+    }
+    match CurrentUser::from_request_parts(&mut parts, state).await {
+        Ok(me) => Layout::for_user(state, &me, title_key),
+        Err(_) => Layout::new(state, Lang::Nl, title_key),
+    }
+}
+
+async fn not_found_page(state: &AppState, headers: &HeaderMap) -> Response {
+    render(&NotFoundPage { layout: error_layout(state, headers, "not-found-title").await }, StatusCode::NOT_FOUND)
+}
+
+pub async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    not_found_page(&state, &headers).await
+}
+
+#[derive(Template)]
+#[template(path = "form_refused.html")]
+pub struct FormRefusedPage {
+    pub layout: Layout,
+    /// The page the form came from (a path on this site), to fill it in again.
+    pub back: Option<String>,
+}
+
+/// The path of the `Referer` if it is a page of this site (same host), for a link back to the form.
+fn same_site_referer(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let referer: axum::http::Uri = headers.get(header::REFERER)?.to_str().ok()?.parse().ok()?;
+    let path = referer.path_and_query()?.as_str();
+    (referer.authority()?.as_str() == host && path.starts_with('/') && !path.starts_with("//"))
+        .then(|| path.to_string())
 }
 
 const STYLESHEET: &str = include_str!("../static/app.css");
@@ -170,21 +205,26 @@ pub async fn set_language(State(state): State<AppState>, me: CurrentUser, body: 
 }
 
 /// Gives bare 404s (a refused or unknown id) the readable "not found" page, so a person who followed a
-/// stale link sees where they are. API answers keep their JSON.
-pub async fn readable_not_found(
+/// stale link sees where they are, and a form refused for its token a page that says nothing was saved
+/// and leads back. Both keep the logged-in header and language. API answers keep their JSON.
+pub async fn readable_errors(
     State(state): State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let api = request.uri().path().starts_with("/api/");
+    let headers = request.headers().clone();
     let response = next.run(request).await;
-    let bare = response.status() == StatusCode::NOT_FOUND
-        && response.headers().get(axum::http::header::CONTENT_TYPE).is_none();
-    if bare && !api {
-        return render(
-            &NotFoundPage { layout: Layout::new(&state, Lang::Nl, "not-found-title") },
-            StatusCode::NOT_FOUND,
-        );
+    if api {
+        return response;
+    }
+    let bare = response.status() == StatusCode::NOT_FOUND && response.headers().get(header::CONTENT_TYPE).is_none();
+    if bare {
+        return not_found_page(&state, &headers).await;
+    }
+    if response.extensions().get::<crate::auth::csrf::TokenRefused>().is_some() {
+        let layout = error_layout(&state, &headers, "form-refused-title").await;
+        return render(&FormRefusedPage { layout, back: same_site_referer(&headers) }, StatusCode::FORBIDDEN);
     }
     response
 }

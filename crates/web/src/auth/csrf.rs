@@ -61,6 +61,10 @@ pub fn parse_form<T: DeserializeOwned>(body: &[u8], session_token: &str) -> Resu
     serde_urlencoded::from_bytes(body).map_err(|_| FormError::Malformed)
 }
 
+/// Marks a response that refused a form because of its token (nothing was saved).
+#[derive(Debug, Clone, Copy)]
+pub struct TokenRefused;
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum FormError {
     BadToken,
@@ -72,7 +76,11 @@ impl IntoResponse for FormError {
     fn into_response(self) -> Response {
         match self {
             FormError::BadToken => {
-                (StatusCode::FORBIDDEN, "invalid form token; reload the page and try again").into_response()
+                // `pages::readable_errors` turns this into a page in the user's language, with the layout.
+                let mut response =
+                    (StatusCode::FORBIDDEN, "invalid form token; reload the page and try again").into_response();
+                response.extensions_mut().insert(TokenRefused);
+                response
             }
             FormError::Malformed => (StatusCode::BAD_REQUEST, "malformed form").into_response(),
             FormError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response(),

@@ -21,8 +21,21 @@ use crate::{AppState, clock};
 pub const COOKIE_SECURE: &str = "__Host-meldroute";
 /// Without TLS (tests on plain HTTP) the `__Host-` prefix is not allowed; same attributes otherwise.
 pub const COOKIE_PLAIN: &str = "meldroute";
-/// Sessions are touched at most this often, to spare the database a write per request.
-const TOUCH_EVERY: time::Duration = time::Duration::seconds(60);
+/// Sessions are touched at most once a minute, to spare the database a write per request ...
+const TOUCH_AT_MOST_EVERY: time::Duration = time::Duration::seconds(60);
+
+/// ... and at least every sixtieth of the idle timeout. The stored "last seen" lags the last request by at
+/// most this interval, so a session may end this much before the idle timeout: a second with a timeout of
+/// one minute, 15 seconds with the default 15 minutes. (Touching once a minute while checking a one-minute
+/// timeout against that stale time ended sessions of users who kept clicking.)
+fn touch_interval(idle: time::Duration) -> time::Duration {
+    (idle / 60_i32).min(TOUCH_AT_MOST_EVERY)
+}
+
+/// Whether a request at `now` refreshes the session's "last seen".
+fn needs_touch(last_seen: OffsetDateTime, now: OffsetDateTime, idle: time::Duration) -> bool {
+    now - last_seen >= touch_interval(idle)
+}
 
 pub fn cookie_name(state: &AppState) -> &'static str {
     if state.auth.secure_cookie { COOKIE_SECURE } else { COOKIE_PLAIN }
@@ -111,8 +124,12 @@ pub struct Found {
     pub user: User,
 }
 
+fn idle_timeout(state: &AppState) -> time::Duration {
+    time::Duration::try_from(state.auth.idle_timeout).unwrap_or(time::Duration::minutes(15))
+}
+
 fn expired(state: &AppState, record: &SessionRecord, now: OffsetDateTime) -> bool {
-    let idle = time::Duration::try_from(state.auth.idle_timeout).unwrap_or(time::Duration::minutes(15));
+    let idle = idle_timeout(state);
     let absolute = time::Duration::try_from(state.auth.absolute_timeout).unwrap_or(time::Duration::hours(12));
     now - record.last_seen_at > idle || now - record.created_at > absolute
 }
@@ -133,7 +150,7 @@ pub async fn find(state: &AppState, headers: &HeaderMap) -> Result<Found, NoSess
         let _ = state.db.delete_session(&hash).await;
         return Err(NoSession::Login);
     }
-    if now - record.last_seen_at > TOUCH_EVERY {
+    if needs_touch(record.last_seen_at, now, idle_timeout(state)) {
         let _ = state.db.touch_session(&hash, now).await;
     }
     Ok(Found { record, user })
@@ -224,5 +241,59 @@ impl IntoResponse for Denied {
     fn into_response(self) -> Response {
         tracing::info!(reason = self.reason, "access denied");
         StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+
+    use super::*;
+
+    /// Replays requests at the given seconds after login against the touch rule; returns the second of the
+    /// first request that finds the session idle-expired, if any.
+    fn first_expiry(idle: Duration, requests: impl IntoIterator<Item = i64>) -> Option<i64> {
+        let login = OffsetDateTime::UNIX_EPOCH;
+        let mut last_seen = login;
+        for at in requests {
+            let now = login + Duration::seconds(at);
+            if now - last_seen > idle {
+                return Some(at);
+            }
+            if needs_touch(last_seen, now, idle) {
+                last_seen = now;
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn clicking_every_25_seconds_keeps_a_one_minute_session_alive() {
+        assert_eq!(first_expiry(Duration::minutes(1), (1..=40).map(|n| n * 25)), None);
+    }
+
+    #[test]
+    fn the_touch_interval_is_a_small_part_of_the_idle_timeout() {
+        assert_eq!(touch_interval(Duration::minutes(1)), Duration::seconds(1));
+        assert_eq!(touch_interval(Duration::minutes(15)), Duration::seconds(15));
+        assert_eq!(touch_interval(Duration::hours(2)), Duration::seconds(60), "at most once a minute");
+    }
+
+    #[test]
+    fn a_session_never_ends_much_before_the_idle_timeout() {
+        for idle in [Duration::minutes(1), Duration::minutes(15), Duration::hours(2)] {
+            let slack = touch_interval(idle).whole_seconds();
+            let idle_s = idle.whole_seconds();
+            // Requests every few seconds for a while (each one possibly just short of a touch), then a pause
+            // a touch interval shorter than the timeout: still alive. A pause longer than the timeout: ended.
+            for step in [1, 7, 13, 29, 59] {
+                let busy: Vec<i64> = (1..=200).map(|n| n * step).collect();
+                let last = *busy.last().unwrap_or(&0);
+                let alive = busy.iter().copied().chain([last + idle_s - slack]);
+                assert_eq!(first_expiry(idle, alive), None, "idle {idle}, step {step}");
+                let gone = busy.iter().copied().chain([last + idle_s + 1]);
+                assert_eq!(first_expiry(idle, gone), Some(last + idle_s + 1), "idle {idle}, step {step}");
+            }
+        }
     }
 }
