@@ -55,7 +55,8 @@ ensure_postgres() {
   fi
 }
 
-apt_install sqlite3
+# sqlite3 for the backup checks, poppler-utils (pdftotext, pdfinfo) to read the PDFs the tests produce.
+apt_install sqlite3 poppler-utils
 ensure_postgres
 
 log "formatting"

@@ -18,6 +18,30 @@ fn pupil_path(list: &str, name: &str) -> String {
     list[start..end].to_string()
 }
 
+fn pdf_tool(tool: &str, pdf: &[u8], args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .arg(&file)
+        .args(if tool == "pdftotext" { vec!["-"] } else { vec![] })
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} (Debian poppler-utils, installed by test.sh): {e}"));
+    assert!(out.status.success(), "{tool} failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn pdf_text(pdf: &[u8]) -> String {
+    pdf_tool("pdftotext", pdf, &[])
+}
+
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let info = pdf_tool("pdfinfo", pdf, &[]);
+    let line = info.lines().find(|l| l.starts_with("Pages:")).unwrap();
+    line.trim_start_matches("Pages:").trim().parse().unwrap()
+}
+
 /// A complete, valid form for the route map, to be changed per test.
 fn valid_form<'a>(csrf: &'a str, based_on: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -142,6 +166,27 @@ async fn route_map_journey(backend: Backend) {
     let page = mentor.get("/noodnummers");
     assert!(!page.body.contains("Wijkteam Zuid"), "another school's partners are not listed");
     assert!(page.body.contains("href=\"tel:112\""), "the national numbers always are");
+
+    // The route card and the protocol as PDF, from the current version, with selectable text.
+    for (path, pages, expected) in
+        [("card.pdf", 2..=3, "Routekaart versie 2"), ("protocol.pdf", 8..=60, "Meldcodeprotocol huiselijk geweld")]
+    {
+        let r = teacher.get(&format!("{PO_MAP}/{path}"));
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-type"), Some("application/pdf"));
+        assert!(r.bytes.starts_with(b"%PDF-"), "{path} is a PDF");
+        // Words as a reader sees them, whatever the columns and line breaks.
+        let text = pdf_text(&r.bytes).split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains(expected), "{path}: {text}");
+        assert!(text.contains("Wijkteam Zuid") && text.contains("030-555 09 99"), "{path}: route map data");
+        assert!(text.contains("0800-2000") && text.contains("112"), "{path}: the numbers");
+        let n = pdf_pages(&r.bytes);
+        assert!(pages.contains(&n), "{path}: {n} pages");
+    }
+    assert!(pdf_text(&teacher.get(&format!("{PO_MAP}/protocol.pdf")).bytes).contains("Kindcheck"), "library chapters");
+    // Another school's documents do not exist for her.
+    assert_eq!(teacher.get(&format!("{VO_MAP}/card.pdf")).status, 404);
+    assert_eq!(teacher.get("/locations/999/route-map/protocol.pdf").status, 404);
 
     // In English too.
     let page = af.get(PO_MAP);

@@ -145,7 +145,7 @@ impl World for DocWorld {
         if id == self.shared.data_id {
             return Ok(self.data.clone());
         }
-        self.source(id).map(|s| Bytes::from_string(s))
+        self.source(id).map(Bytes::from_string)
     }
 
     fn font(&self, index: usize) -> Option<Font> {

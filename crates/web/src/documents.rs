@@ -113,7 +113,13 @@ fn assessment(i: &I18n, education: bool) -> Assessment {
             q(5, yes(i.t("doc-yes"), 5, Outcome::Close), no(5, Outcome::Report)),
         ],
         norms_title: i.t("doc-norms-title"),
-        norms: (1..=3).map(|n| i.t(&meldroute_domain::meldnorm_message_key(n))).collect(),
+        // The list numbers the norms itself: "Meldnorm 1: ..." becomes "...".
+        norms: (1..=3)
+            .map(|n| {
+                let text = i.t(&meldroute_domain::meldnorm_message_key(n));
+                text.split_once(": ").map_or(text.clone(), |(_, rest)| rest.to_string())
+            })
+            .collect(),
         notes: vec![i.t("doc-note-advice"), i.t("doc-note-five-days"), i.t("doc-note-staff")],
     }
 }
@@ -189,10 +195,9 @@ fn reference_chapters(lang: Lang) -> Vec<Chapter> {
                     G::List { ordered, items } => {
                         vec![Block::List { ordered: *ordered, items: items.iter().map(|x| inlines(x)).collect() }]
                     }
-                    G::Note { paragraphs, .. } => paragraphs
-                        .iter()
-                        .map(|p| Block::Note { title: None, inlines: inlines(p) })
-                        .collect::<Vec<_>>(),
+                    G::Note { paragraphs, .. } => {
+                        paragraphs.iter().map(|p| Block::Note { title: None, inlines: inlines(p) }).collect::<Vec<_>>()
+                    }
                 })
                 .collect(),
         })
@@ -221,7 +226,7 @@ fn organisation_line(org: &Organisation, location: &Location) -> (String, String
     (org.name.clone(), location.name.clone())
 }
 
-pub fn route_card(i: &I18n, org: &Organisation, src: &Source, today: Date) -> Document {
+fn route_card(i: &I18n, org: &Organisation, src: &Source, today: Date) -> Document {
     let (school, location) = organisation_line(org, &src.location);
     let version = match &src.version {
         Some(v) => i.t_args(
@@ -248,7 +253,7 @@ pub fn route_card(i: &I18n, org: &Organisation, src: &Source, today: Date) -> Do
     })
 }
 
-pub fn protocol(i: &I18n, org: &Organisation, src: &Source, today: Date) -> Document {
+fn protocol(i: &I18n, org: &Organisation, src: &Source, today: Date) -> Document {
     let version = src.version.as_ref().map_or_else(|| i.t("doc-not-set"), |v| v.version.to_string());
     let set_on = src.version.as_ref().map_or(today, |v| clock::dutch_local(v.created_at).date());
     let mut facts = vec![

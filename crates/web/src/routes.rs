@@ -12,7 +12,9 @@ use meldroute_domain::EntryKind;
 use meldroute_domain::access::Action;
 
 use crate::auth::login;
-use crate::{AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, route_map};
+use crate::{
+    AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, route_map,
+};
 
 /// Who may reach a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
