@@ -389,8 +389,9 @@ pub fn is_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
-    // The unquoted local part of RFC 5322; quoted forms are not accepted here.
-    let local_ok = local.chars().all(|c| c.is_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c));
+    // The unquoted local part of RFC 5322, without the characters that mean something in a `mailto:` link
+    // (`?`, `&`, `%`, `=`, `#`, `/`: an address must not smuggle in a hidden bcc or body).
+    let local_ok = local.chars().all(|c| c.is_alphanumeric() || ".!$'*+^_`{|}~-".contains(c));
     if local.is_empty() || local.len() > 64 || !local_ok || local.starts_with('.') || local.ends_with('.') {
         return false;
     }

@@ -131,8 +131,9 @@ async fn route_map_journey(backend: Backend) {
     assert!(r.body.contains("name=\"based_on\" value=\"2\""), "the form now builds on the newest version");
     assert!(!af.get(PO_MAP).body.contains("Versie 3"));
 
-    // The route drives the alerts: step 2 is now the director's (named and by role); the IB-er is no longer
-    // in it and the aandachtsfunctionaris named has no account. A new dossier alerts the director only.
+    // The route adds to the alerts: step 2 is now the director's (named and by role), so a new dossier alerts
+    // the director too; the location's IB-er and aandachtsfunctionaris are always alerted, whatever the route
+    // says (an edited route map cannot silence a safeguarding alert).
     let list = teacher.get("/pupils");
     let pupil = pupil_path(&list.body, "Yara Verzonnen");
     let form = teacher.get(&format!("{pupil}/dossiers/new"));
@@ -149,7 +150,10 @@ async fn route_map_journey(backend: Backend) {
     assert!(director.get("/notifications").body.contains(&link), "the director acts in step 2: alerted");
     let mut ib = Browser::new(&server);
     ib.login("ib.po", &secret_of(&server, "ib.po"));
-    assert!(!ib.get("/notifications").body.contains(&link), "the IB-er is not in step 2 any more");
+    assert!(ib.get("/notifications").body.contains(&link), "the IB-er is always alerted");
+    let mut af_vo = Browser::new(&server);
+    af_vo.login("af.vo", &secret_of(&server, "af.vo"));
+    assert!(!af_vo.get("/notifications").body.contains(&link), "another school's lead is not");
 
     // The dossier's panel names who acts now and next, and which route version applied to each step.
     let page = teacher.get(&dossier);

@@ -291,6 +291,20 @@ fn protocol(i: &I18n, org: &Organisation, src: &Source, today: Date) -> Document
     })
 }
 
+/// How long a request waits for a render (its turn included) before it is refused with 503.
+const RENDER_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+fn pdf_error_kind(err: &meldroute_pdf::PdfError) -> &'static str {
+    use meldroute_pdf::PdfError as E;
+    match err {
+        E::Data(_) => "data",
+        E::Setup(_) => "setup",
+        E::Compile { .. } => "compile",
+        E::Export { .. } => "export",
+        E::Task(..) => "task",
+    }
+}
+
 /// A PDF response: shown inline in the browser's viewer, with a file name.
 fn pdf_response(bytes: Vec<u8>, file: &str) -> Response {
     (
@@ -320,10 +334,21 @@ async fn render_for(
         "card" => route_card(&i, &org, &src, today),
         _ => protocol(&i, &org, &src, today),
     };
-    let bytes = state.pdf.render(doc).await.map_err(|err| {
-        tracing::error!(error = %err, document = which, "PDF rendering failed");
-        StatusCode::SERVICE_UNAVAILABLE.into_response()
-    })?;
+    // A bounded wait: when the renderer is busy for longer, the user is asked to try again rather than
+    // requests piling up behind it.
+    let rendered = tokio::time::timeout(RENDER_WAIT, state.pdf.render(doc)).await;
+    let bytes = match rendered {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(err)) => {
+            // The error's kind only: a Typst message could quote the data.
+            tracing::error!(document = which, kind = pdf_error_kind(&err), "PDF rendering failed");
+            return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+        }
+        Err(_) => {
+            tracing::warn!(document = which, "PDF rendering busy; request refused");
+            return Err((StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "10")]).into_response());
+        }
+    };
     record(state, me, addr, &format!("route_map.{which}.pdf"), None).await?;
     let version = src.version.map_or(0, |v| v.version);
     let file = match which {

@@ -885,9 +885,9 @@ pub async fn notify_location_leads(
     kind: &str,
     urgent: bool,
 ) -> Result<(), PageError> {
-    // The route map says who acts in step 2 (consulting): they get the alert. Without a route map, or when it
-    // names nobody who may open the dossier, the location's IB-ers and aandachtsfunctionarissen do: an alert
-    // is never dropped.
+    // The location's IB-ers and aandachtsfunctionarissen always get the alert; the route map can add the
+    // people who act in step 2 (consulting), never take anyone away (an edited route map must not silence a
+    // safeguarding alert).
     let place = state.db.list_locations(&me.tenant).await?.into_iter().find(|l| l.id == location);
     let from_route = match &place {
         Some(place) => {
@@ -896,19 +896,17 @@ pub async fn notify_location_leads(
         None => None,
     };
     let mut recipients: Vec<UserId> = from_route.unwrap_or_default();
-    if recipients.is_empty() {
-        for user in state.db.list_users(&me.tenant).await? {
-            if user.disabled {
-                continue;
-            }
-            let grants = state.db.roles_of(&me.tenant, user.id).await?;
-            let lead = grants.iter().any(|g| {
-                matches!(g.role, Role::InternBegeleider | Role::Aandachtsfunctionaris)
-                    && g.location.is_none_or(|l| l == location)
-            });
-            if lead {
-                recipients.push(user.id);
-            }
+    for user in state.db.list_users(&me.tenant).await? {
+        if user.disabled || recipients.contains(&user.id) {
+            continue;
+        }
+        let grants = state.db.roles_of(&me.tenant, user.id).await?;
+        let lead = grants.iter().any(|g| {
+            matches!(g.role, Role::InternBegeleider | Role::Aandachtsfunctionaris)
+                && g.location.is_none_or(|l| l == location)
+        });
+        if lead {
+            recipients.push(user.id);
         }
     }
     let notes: Vec<NewNotification> = recipients
