@@ -885,30 +885,11 @@ pub async fn notify_location_leads(
     kind: &str,
     urgent: bool,
 ) -> Result<(), PageError> {
-    // The location's IB-ers and aandachtsfunctionarissen always get the alert; the route map can add the
-    // people who act in step 2 (consulting), never take anyone away (an edited route map must not silence a
-    // safeguarding alert).
-    let place = state.db.list_locations(&me.tenant).await?.into_iter().find(|l| l.id == location);
-    let from_route = match &place {
-        Some(place) => {
-            crate::route_map::alert_recipients(state, &me.tenant, place, meldroute_domain::Step::Consulteren).await?
-        }
-        None => None,
+    let Some(place) = state.db.list_locations(&me.tenant).await?.into_iter().find(|l| l.id == location) else {
+        return Err(PageError::NotFound);
     };
-    let mut recipients: Vec<UserId> = from_route.unwrap_or_default();
-    for user in state.db.list_users(&me.tenant).await? {
-        if user.disabled || recipients.contains(&user.id) {
-            continue;
-        }
-        let grants = state.db.roles_of(&me.tenant, user.id).await?;
-        let lead = grants.iter().any(|g| {
-            matches!(g.role, Role::InternBegeleider | Role::Aandachtsfunctionaris)
-                && g.location.is_none_or(|l| l == location)
-        });
-        if lead {
-            recipients.push(user.id);
-        }
-    }
+    let recipients =
+        crate::route_map::alert_recipients(state, &me.tenant, &place, meldroute_domain::Step::Consulteren).await?;
     let notes: Vec<NewNotification> = recipients
         .into_iter()
         .filter(|u| *u != me.user.id)

@@ -67,23 +67,24 @@ pub fn who_acts(layout_lang: &crate::pages::I18n, map: &RouteMap, step: meldrout
     out
 }
 
-/// The accounts to alert about a dossier at this location that moves into `step`: the people named in the
-/// step and everyone holding a role that acts in it, plus the aandachtsfunctionaris, and only those who may
-/// read the dossier (a teacher is not alerted about a colleague's dossier she cannot open).
+/// The accounts to alert about a dossier at this location that moves into `step`, in one pass over the
+/// organisation's accounts: the location's IB-ers and aandachtsfunctionarissen always (an edited route map
+/// cannot silence a safeguarding alert), and, from the current route map if one is set, the people named in
+/// the step, everyone holding a role that acts in it and the aandachtsfunctionaris named on the map. Only
+/// those who may read the dossier (a teacher is not alerted about a colleague's dossier she cannot open).
 pub async fn alert_recipients(
     state: &AppState,
     tenant: &TenantCtx,
     location: &Location,
     step: meldroute_domain::Step,
-) -> StoreResult<Option<Vec<UserId>>> {
+) -> StoreResult<Vec<UserId>> {
     let current = current(state, tenant, location).await?;
-    if current.version.is_none() {
-        return Ok(None);
+    let (mut roles, mut named) = (vec![Role::InternBegeleider, Role::Aandachtsfunctionaris], Vec::new());
+    if current.version.is_some() {
+        roles.extend(current.map.roles_of(step));
+        named = current.map.people_of(step);
+        named.extend(current.map.aandachtsfunctionaris.person.user_id);
     }
-    let map = current.map;
-    let roles = map.roles_of(step);
-    let mut named = map.people_of(step);
-    named.extend(map.aandachtsfunctionaris.person.user_id);
     let resource = Resource::Dossier { location: location.id.0, involved: false, share: None };
     let mut out = Vec::new();
     for user in state.db.list_users(tenant).await? {
@@ -98,13 +99,13 @@ pub async fn alert_recipients(
                 .map(|g| meldroute_domain::Grant { role: g.role, location: g.location.map(|l| l.0) })
                 .collect(),
         };
-        let at_location = grants.iter().filter(|g| g.location.is_none_or(|l| l == location.id));
-        let acts = named.contains(&user.id.0) || at_location.clone().any(|g| roles.contains(&g.role));
+        let mut at_location = grants.iter().filter(|g| g.location.is_none_or(|l| l == location.id));
+        let acts = named.contains(&user.id.0) || at_location.any(|g| roles.contains(&g.role));
         if acts && authorize(&actor, Action::ReadDossier, &resource).is_allowed() {
             out.push(user.id);
         }
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 // --- pages -----------------------------------------------------------------------------------------------

@@ -53,12 +53,17 @@ pub fn parse_form<T: DeserializeOwned>(body: &[u8], session_token: &str) -> Resu
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| FormError::Malformed)?;
     let token = pairs.iter().find(|(k, _)| k == FIELD).map(|(_, v)| v.as_str()).unwrap_or("");
-    if token.len() != session_token.len()
-        || token.bytes().zip(session_token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) != 0
-    {
+    if !token_matches(token, session_token) {
         return Err(FormError::BadToken);
     }
     serde_urlencoded::from_bytes(body).map_err(|_| FormError::Malformed)
+}
+
+/// Compares a posted form token with the session's in constant time (also for multipart forms, which
+/// read the token themselves).
+pub fn token_matches(posted: &str, session_token: &str) -> bool {
+    posted.len() == session_token.len()
+        && posted.bytes().zip(session_token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 /// Marks a response that refused a form because of its token (nothing was saved).
@@ -111,6 +116,14 @@ mod tests {
     #[derive(serde::Deserialize, Debug, PartialEq)]
     struct F {
         name: String,
+    }
+
+    #[test]
+    fn form_tokens_compare_exactly() {
+        assert!(token_matches("abc", "abc"));
+        assert!(!token_matches("abd", "abc"));
+        assert!(!token_matches("", "abc"));
+        assert!(!token_matches("abcd", "abc"));
     }
 
     #[test]
