@@ -134,3 +134,16 @@ partner-kind-jeugdarts = Youth doctor or youth nurse
 partner-kind-schoolmaatschappelijk_werk = School social work
 partner-kind-leerplicht = Attendance officer (leerplicht)
 partner-kind-other = Other partner
+
+## Retention and erasure: why a step is refused (crates/domain/src/retention.rs)
+erasure-refusal-not_closed = The dossier is open. Only a closed dossier can be erased; close it first with a closing entry.
+erasure-refusal-no_ground = This dossier is not yet past the retention period and no request to erase it was granted.
+erasure-refusal-already_proposed = There already is a proposal to erase this dossier. Confirm or withdraw that proposal.
+erasure-refusal-no_proposal = This proposal no longer exists: it was withdrawn or already dealt with. Nothing was changed; look at the current state.
+erasure-refusal-own_proposal = You made this proposal yourself. A second person has to confirm it.
+erasure-refusal-stale_proposal = The dossier changed since the proposal (for example it was reopened or added to). Withdraw the proposal and make a new one if still needed.
+erasure-refusal-reason_required = Give a reason.
+erasure-refusal-not_confirmed = Type the dossier number and tick that you understand erasure cannot be undone.
+erasure-refusal-pupil_too_young = The pupil was younger than 16 on the day of the request. A request for a pupil under 16 comes from the parents.
+erasure-refusal-pupil_age_unknown = The pupil's date of birth is not known, so the age cannot be checked. Have the date of birth recorded first.
+erasure-refusal-request_date_in_future = The date of receipt lies in the future.

@@ -134,3 +134,16 @@ partner-kind-jeugdarts = Jeugdarts of jeugdverpleegkundige
 partner-kind-schoolmaatschappelijk_werk = Schoolmaatschappelijk werk
 partner-kind-leerplicht = Leerplichtambtenaar
 partner-kind-other = Andere partner
+
+## Retention and erasure: why a step is refused (crates/domain/src/retention.rs)
+erasure-refusal-not_closed = Het dossier is open. Alleen een gesloten dossier kan worden gewist; sluit het eerst af met een afsluiting.
+erasure-refusal-no_ground = Dit dossier is nog niet over de bewaartermijn en er is geen toegewezen verzoek om te wissen.
+erasure-refusal-already_proposed = Er ligt al een voorstel om dit dossier te wissen. Bevestig of trek dat voorstel in.
+erasure-refusal-no_proposal = Dit voorstel bestaat niet meer: het is ingetrokken of al afgehandeld. Er is niets veranderd; bekijk de actuele stand.
+erasure-refusal-own_proposal = U hebt dit voorstel zelf gedaan. Een tweede persoon moet het bevestigen.
+erasure-refusal-stale_proposal = Het dossier is veranderd sinds het voorstel (bijvoorbeeld heropend of aangevuld). Trek het voorstel in en doe zo nodig een nieuw voorstel.
+erasure-refusal-reason_required = Geef een reden op.
+erasure-refusal-not_confirmed = Typ het dossiernummer over en vink aan dat u begrijpt dat wissen niet terug te draaien is.
+erasure-refusal-pupil_too_young = De leerling was op de dag van het verzoek jonger dan 16 jaar. Een verzoek van een leerling onder de 16 loopt via de ouders.
+erasure-refusal-pupil_age_unknown = De geboortedatum van de leerling is niet bekend, dus de leeftijd kan niet worden nagegaan. Laat de geboortedatum eerst vastleggen.
+erasure-refusal-request_date_in_future = De datum van ontvangst ligt in de toekomst.

@@ -5,6 +5,7 @@ mod accounts;
 mod api_tokens;
 pub mod audit;
 mod notifications;
+mod retention;
 mod route_maps;
 
 use meldroute_store::*;

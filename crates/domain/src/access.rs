@@ -195,8 +195,12 @@ pub enum Action {
     ViewDossierAccessLog,
     /// Export a dossier (e.g. for Veilig Thuis or a transfer).
     ExportDossier,
-    /// Erase a dossier (the two-person rule is enforced elsewhere).
+    /// Erase a dossier, record an erasure request (the two-person rule is [`crate::retention`]).
     EraseDossier,
+    /// See which closed dossiers are past the retention period (on a location or the organisation).
+    ReviewRetention,
+    /// Set the organisation's retention period (on [`Resource::Organisation`]).
+    ManageRetention,
     /// See one's own tasks and deadlines (on [`Resource::OwnAccount`]).
     ViewTasks,
     /// Users and their role grants.
@@ -235,6 +239,8 @@ impl Action {
             Action::ViewDossierAccessLog => "dossier.access_log",
             Action::ExportDossier => "dossier.export",
             Action::EraseDossier => "dossier.erase",
+            Action::ReviewRetention => "retention.review",
+            Action::ManageRetention => "retention.manage",
             Action::ViewTasks => "task.view",
             Action::ManageUsers => "user.manage",
             Action::ManageLocations => "location.manage",
@@ -273,6 +279,8 @@ impl Action {
             Action::ViewDossierAccessLog,
             Action::ExportDossier,
             Action::EraseDossier,
+            Action::ReviewRetention,
+            Action::ManageRetention,
             Action::ViewTasks,
             Action::ManageUsers,
             Action::ManageLocations,
@@ -299,6 +307,7 @@ impl Action {
                 | Action::ViewDossierAccessLog
                 | Action::ExportDossier
                 | Action::EraseDossier
+                | Action::ReviewRetention
         )
     }
 
@@ -318,7 +327,9 @@ impl Action {
             | Action::ViewAggregates
             | Action::ViewRouteMap
             | Action::EditRouteMap
-            | Action::ManageTeamSession => matches!(resource, R::Organisation | R::Location { .. }),
+            | Action::ManageTeamSession
+            | Action::ReviewRetention => matches!(resource, R::Organisation | R::Location { .. }),
+            Action::ManageRetention => matches!(resource, R::Organisation),
             Action::ManagePupils => matches!(resource, R::Organisation | R::Location { .. } | R::Pupil { .. }),
             Action::ViewPupil | Action::OpenDossier => matches!(resource, R::Pupil { .. }),
             Action::ReadDossier
@@ -522,6 +533,11 @@ pub const POLICY: &[Rule] = &[
     rule(A::ViewDossierAccessLog, Scope::Location, LEADS),
     rule(A::ExportDossier, Scope::Location, LEADS),
     rule(A::EraseDossier, Scope::Location, LEADS),
+    // Retention: the leads review what is due at their location(s). The period is an organisation-wide
+    // decision (the bevoegd gezag's): set by a directeur with an organisation-wide grant or entered by the
+    // administrator, who manages the organisation's settings and sees no content by setting a number.
+    rule(A::ReviewRetention, Scope::Location, LEADS),
+    rule(A::ManageRetention, Scope::Location, &[R::Directeur, R::Beheerder]),
     // ---- the school's way of working ----
     rule(A::ManageTeamSession, Scope::Location, CARE),
     rule(A::ViewRouteMap, Scope::Location, PUPIL_LISTERS),

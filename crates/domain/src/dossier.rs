@@ -124,6 +124,9 @@ pub struct CorrectedEntry {
 pub struct DossierState {
     pub step: Step,
     pub closed: bool,
+    /// The day (UTC) the closing entry that closed the dossier was recorded; `None` while open. Retention
+    /// periods count from this day ([`crate::retention`]).
+    pub closed_on: Option<Date>,
     /// 1 + the number of reopenings.
     pub round: u32,
     /// The effective answers of this round.
@@ -408,6 +411,7 @@ pub fn fold(ctx: &FoldContext, entries: &[Entry]) -> DossierState {
     DossierState {
         step,
         closed: a.closed,
+        closed_on: if a.closed { closed_on(entries) } else { None },
         round: a.round,
         answers: a.answers,
         afwegingskader: a.evaluation.clone(),
@@ -418,6 +422,21 @@ pub fn fold(ctx: &FoldContext, entries: &[Entry]) -> DossierState {
         flags,
         corrected: a.corrected.clone(),
     }
+}
+
+/// The recording day (UTC) of the latest closing entry after the latest reopening.
+fn closed_on(entries: &[Entry]) -> Option<Date> {
+    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    sorted.sort_by_key(|e| (e.seq, e.id));
+    let mut on = None;
+    for e in sorted {
+        match e.body {
+            EntryBody::Closing(_) => on = Some(e.recorded_at.to_offset(time::UtcOffset::UTC).date()),
+            EntryBody::Reopening(_) => on = None,
+            _ => {}
+        }
+    }
+    on
 }
 
 fn deadline(kind: DeadlineKind, due: Date, rule: RuleId, source: EntryId) -> Deadline {

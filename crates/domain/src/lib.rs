@@ -45,6 +45,7 @@ pub mod attachment;
 pub mod dossier;
 pub mod entry;
 pub mod error;
+pub mod retention;
 pub mod route_map;
 pub mod rules;
 pub mod sector;
@@ -79,6 +80,7 @@ pub fn message_keys() -> std::collections::BTreeSet<String> {
     keys.extend((1..=3).map(meldnorm_message_key));
     keys.insert(AFWEGINGSKADER_TITLE_KEY.to_string());
     keys.extend(DenyReason::ALL.iter().map(|d| d.message_key()));
+    keys.extend(retention::ErasureRefusal::ALL.iter().map(|c| format!("erasure-refusal-{}", c.as_str())));
     keys.extend(route_map::RouteMapErrorCode::ALL.iter().map(|c| format!("routemap-error-{}", c.as_str())));
     keys.extend(route_map::RouteActor::ALL.iter().map(|a| format!("route-actor-{}", a.as_str())));
     keys.extend(route_map::PartnerKind::ALL.iter().map(|k| format!("partner-kind-{}", k.as_str())));

@@ -20,6 +20,9 @@ impl BatchApply for PgStore {
             results.push(result);
         }
         tx.commit().await.map_err(other)?;
+        if results.iter().any(|r| matches!(r, Ok(WriteOutcome::DossierErased { .. }))) {
+            crate::retention::vacuum_after_erasure(&self.pool).await;
+        }
         Ok(results)
     }
 }
@@ -44,8 +47,8 @@ async fn apply_one(
                 return Err(StoreError::NotFound);
             }
             let dossier: i64 = sqlx::query_scalar(
-                "INSERT INTO dossiers (org_id, location_id, pupil_id, opened_at, opened_by, step, closed, urgent, next_due, last_seq, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10) RETURNING id",
+                "INSERT INTO dossiers (org_id, location_id, pupil_id, opened_at, opened_by, step, closed, urgent, next_due, closed_on, last_seq, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) RETURNING id",
             )
             .bind(tenant.org.0)
             .bind(location.0)
@@ -56,6 +59,7 @@ async fn apply_one(
             .bind(projection.closed)
             .bind(projection.urgent)
             .bind(projection.next_due)
+            .bind(projection.closed_on)
             .bind(first_entry.recorded_at)
             .fetch_one(&mut *conn)
             .await
@@ -71,6 +75,9 @@ async fn apply_one(
             let (id, seq) = append_entry(conn, tenant, dossier, expected_last_seq, entry, projection).await?;
             crate::attachments::insert(conn, tenant, *dossier, id, attachment).await?;
             Ok(WriteOutcome::EntryAppended { entry: id, seq })
+        }
+        WriteOp::EraseDossier { tenant, dossier, proposal, confirmed_by, at, source } => {
+            crate::retention::erase(conn, audit_key, tenant, *dossier, *proposal, *confirmed_by, *at, source).await
         }
         WriteOp::Audit(event) => {
             // Chained inside this transaction; fails (and so fails the request) without a key.
@@ -105,14 +112,15 @@ async fn append_entry(
     }
     let seq = last + 1;
     sqlx::query(
-        "UPDATE dossiers SET last_seq = $1, step = $2, closed = $3, urgent = $4, next_due = $5, updated_at = $6 \
-             WHERE org_id = $7 AND id = $8",
+        "UPDATE dossiers SET last_seq = $1, step = $2, closed = $3, urgent = $4, next_due = $5, closed_on = $6, updated_at = $7 \
+             WHERE org_id = $8 AND id = $9",
     )
     .bind(seq)
     .bind(i64::from(projection.step))
     .bind(projection.closed)
     .bind(projection.urgent)
     .bind(projection.next_due)
+    .bind(projection.closed_on)
     .bind(entry.recorded_at)
     .bind(tenant.org.0)
     .bind(dossier.0)

@@ -16,6 +16,7 @@ mod attachments;
 pub mod audit;
 mod batch;
 mod notifications;
+mod retention;
 mod route_maps;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -132,6 +133,7 @@ fn dossier(row: PgRow) -> Result<Dossier, sqlx::Error> {
             closed: row.try_get("closed")?,
             urgent: row.try_get("urgent")?,
             next_due: row.try_get("next_due")?,
+            closed_on: row.try_get("closed_on")?,
         },
         last_seq: row.try_get("last_seq")?,
         updated_at: ts(&row, "updated_at")?,
@@ -168,7 +170,7 @@ fn audit_event(row: PgRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 19] = [
+pub const TABLES: [&str; 22] = [
     "organisations",
     "locations",
     "groups",
@@ -188,6 +190,9 @@ pub const TABLES: [&str; 19] = [
     "notifications",
     "route_maps",
     "attachments",
+    "retention_settings",
+    "erasure_proposals",
+    "erasure_requests",
 ];
 
 fn limit(l: Option<i64>) -> i64 {

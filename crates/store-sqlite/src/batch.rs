@@ -20,6 +20,10 @@ impl BatchApply for SqliteStore {
             results.push(result);
         }
         tx.commit().await.map_err(other)?;
+        if results.iter().any(|r| matches!(r, Ok(WriteOutcome::DossierErased { .. }))) {
+            let mut conn = self.write_pool.acquire().await.map_err(other)?;
+            crate::retention::checkpoint_after_erasure(&mut *conn).await;
+        }
         Ok(results)
     }
 }
@@ -44,8 +48,8 @@ async fn apply_one(
                 return Err(StoreError::NotFound);
             }
             let dossier: i64 = sqlx::query_scalar(
-                "INSERT INTO dossiers (org_id, location_id, pupil_id, opened_at, opened_by, step, closed, urgent, next_due, last_seq, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
+                "INSERT INTO dossiers (org_id, location_id, pupil_id, opened_at, opened_by, step, closed, urgent, next_due, closed_on, last_seq, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
             )
             .bind(tenant.org.0)
             .bind(location.0)
@@ -56,6 +60,7 @@ async fn apply_one(
             .bind(projection.closed)
             .bind(projection.urgent)
             .bind(projection.next_due)
+            .bind(projection.closed_on)
             .bind(first_entry.recorded_at)
             .fetch_one(&mut *conn)
             .await
@@ -71,6 +76,9 @@ async fn apply_one(
             let (id, seq) = append_entry(conn, tenant, dossier, expected_last_seq, entry, projection).await?;
             crate::attachments::insert(conn, tenant, *dossier, id, attachment).await?;
             Ok(WriteOutcome::EntryAppended { entry: id, seq })
+        }
+        WriteOp::EraseDossier { tenant, dossier, proposal, confirmed_by, at, source } => {
+            crate::retention::erase(conn, audit_key, tenant, *dossier, *proposal, *confirmed_by, *at, source).await
         }
         WriteOp::Audit(event) => {
             // Chained inside this transaction; fails (and so fails the request) without a key.
@@ -104,7 +112,7 @@ async fn append_entry(
     }
     let seq = last + 1;
     sqlx::query(
-        "UPDATE dossiers SET last_seq = ?, step = ?, closed = ?, urgent = ?, next_due = ?, updated_at = ? \
+        "UPDATE dossiers SET last_seq = ?, step = ?, closed = ?, urgent = ?, next_due = ?, closed_on = ?, updated_at = ? \
              WHERE org_id = ? AND id = ?",
     )
     .bind(seq)
@@ -112,6 +120,7 @@ async fn append_entry(
     .bind(projection.closed)
     .bind(projection.urgent)
     .bind(projection.next_due)
+    .bind(projection.closed_on)
     .bind(entry.recorded_at)
     .bind(tenant.org.0)
     .bind(dossier.0)

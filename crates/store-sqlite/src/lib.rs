@@ -20,6 +20,7 @@ pub mod audit;
 pub mod backup;
 mod batch;
 mod notifications;
+mod retention;
 mod route_maps;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -58,6 +59,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted content is overwritten with zeros, in the table and index pages and in freed pages, so an
+            // erased dossier does not linger in the file (issue 7 part 4; see `retention.rs`).
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -155,6 +159,7 @@ fn dossier(row: SqliteRow) -> Result<Dossier, sqlx::Error> {
             closed: row.try_get("closed")?,
             urgent: row.try_get("urgent")?,
             next_due: row.try_get("next_due")?,
+            closed_on: row.try_get("closed_on")?,
         },
         last_seq: row.try_get("last_seq")?,
         updated_at: ts(&row, "updated_at")?,
@@ -191,7 +196,7 @@ fn audit_event(row: SqliteRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 19] = [
+pub const TABLES: [&str; 22] = [
     "organisations",
     "locations",
     "groups",
@@ -211,6 +216,9 @@ pub const TABLES: [&str; 19] = [
     "notifications",
     "route_maps",
     "attachments",
+    "retention_settings",
+    "erasure_proposals",
+    "erasure_requests",
 ];
 
 fn limit(l: Option<i64>) -> i64 {

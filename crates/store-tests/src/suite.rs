@@ -67,7 +67,7 @@ fn entry(author: UserId, n: usize) -> NewEntry {
 }
 
 fn projection(step: u8) -> DossierProjection {
-    DossierProjection { step, closed: false, urgent: false, next_due: None }
+    DossierProjection { step, closed: false, urgent: false, next_due: None, closed_on: None }
 }
 
 async fn open_dossier<S: Store + BatchApply>(s: &S, f: &Fixture) -> DossierId {
@@ -274,7 +274,13 @@ pub async fn chronology_is_gap_free_and_checks_staleness<S: Store + BatchApply>(
         dossier: d,
         expected_last_seq: expected,
         entry: entry(f.user.id, n),
-        projection: DossierProjection { step, closed: false, urgent: step == 3, next_due: Some(date!(2026 - 03 - 09)) },
+        projection: DossierProjection {
+            step,
+            closed: false,
+            urgent: step == 3,
+            next_due: Some(date!(2026 - 03 - 09)),
+            closed_on: None,
+        },
     };
     let results = s.apply_batch(&[append(Some(1), 1, 2), append(Some(1), 2, 3), append(None, 3, 3)]).await.unwrap();
     assert!(matches!(results[0], Ok(WriteOutcome::EntryAppended { seq: 2, .. })), "{results:?}");
@@ -291,7 +297,13 @@ pub async fn chronology_is_gap_free_and_checks_staleness<S: Store + BatchApply>(
     assert_eq!(dossier.last_seq, 3);
     assert_eq!(
         dossier.projection,
-        DossierProjection { step: 3, closed: false, urgent: true, next_due: Some(date!(2026 - 03 - 09)) }
+        DossierProjection {
+            step: 3,
+            closed: false,
+            urgent: true,
+            next_due: Some(date!(2026 - 03 - 09)),
+            closed_on: None
+        }
     );
 
     let open = s.list_dossiers(&f.tenant, &DossierFilter { open_only: true, ..Default::default() }).await.unwrap();
@@ -302,7 +314,7 @@ pub async fn chronology_is_gap_free_and_checks_staleness<S: Store + BatchApply>(
             dossier: d,
             expected_last_seq: Some(3),
             entry: entry(f.user.id, 4),
-            projection: DossierProjection { step: 6, closed: true, urgent: false, next_due: None },
+            projection: DossierProjection { step: 6, closed: true, urgent: false, next_due: None, closed_on: None },
         }])
         .await
         .unwrap();

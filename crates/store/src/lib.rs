@@ -10,6 +10,7 @@ pub mod audit;
 pub mod error;
 pub mod ids;
 pub mod notifications;
+pub mod retention;
 pub mod route_maps;
 pub mod types;
 pub mod writer;
@@ -19,6 +20,10 @@ pub use api_tokens::{ApiToken, ApiTokenStore, NewApiToken};
 pub use error::{StoreError, StoreResult};
 pub use ids::*;
 pub use notifications::{NewNotification, Notification, NotificationStore};
+pub use retention::{
+    ClosedDossier, ErasureProposal, ErasureRequest, NewErasureProposal, NewErasureRequest, RetentionSetting,
+    RetentionStore,
+};
 pub use route_maps::{NewRouteMapVersion, RouteMapStore, RouteMapVersion};
 pub use types::*;
 pub use writer::{BatchApply, WriteOp, WriteOutcome, Writer};

@@ -147,6 +147,9 @@ pub struct DossierProjection {
     pub urgent: bool,
     /// The earliest open deadline, if any.
     pub next_due: Option<Date>,
+    /// The day the dossier was closed (the fold's `closed_on`); `None` while open. Retention counts from it.
+    #[serde(default)]
+    pub closed_on: Option<Date>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -61,14 +61,43 @@ pub enum WriteOp {
     },
     /// Append an audit event.
     Audit(NewAuditEvent),
+    /// Erase a closed dossier after the second person confirmed the proposal `proposal` (issue 7 part 4):
+    /// in one savepoint, refused with `Conflict` unless the proposal is still pending, was made by someone
+    /// else than `confirmed_by`, the dossier is closed and its chronology is still at the proposal's `seq`.
+    /// Deletes the entries, attachments (bytes), notifications, shares, proposal, erasure requests and the
+    /// dossier row, and the pupil row when no other dossier of the pupil remains; appends the tombstone to
+    /// the audit log (`dossier.erased` by the confirmer, `dossier.erased.proposer` by the proposer; ids, no
+    /// content). The audit rows written before keep their ids, so the hash chain stays intact.
+    /// Outcome: [`WriteOutcome::DossierErased`].
+    EraseDossier {
+        tenant: TenantCtx,
+        dossier: DossierId,
+        proposal: i64,
+        confirmed_by: UserId,
+        at: OffsetDateTime,
+        /// Source address (IP) or `cli`, for the tombstone rows.
+        source: String,
+    },
 }
 
 /// What a committed operation produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {
-    DossierOpened { dossier: DossierId, entry: EntryId },
-    EntryAppended { entry: EntryId, seq: i64 },
-    Audited { seq: i64 },
+    DossierOpened {
+        dossier: DossierId,
+        entry: EntryId,
+    },
+    EntryAppended {
+        entry: EntryId,
+        seq: i64,
+    },
+    Audited {
+        seq: i64,
+    },
+    /// The dossier is gone; `pupil_erased` when the pupil's own row went too (no other dossier left).
+    DossierErased {
+        pupil_erased: bool,
+    },
 }
 
 /// Implemented by each backend: apply the operations in one transaction, each in its own savepoint, and

@@ -406,6 +406,8 @@ pub struct DossierPage {
     /// Entry kinds this user may add now: (code, label).
     pub can_add: Vec<(String, String)>,
     pub can_share: bool,
+    /// The aandachtsfunctionaris and directeur: retention, erasure and erasure requests.
+    pub can_erase: bool,
     /// Shown when this user may add an attachment and the dossier is open.
     pub attachment_form: Option<AttachmentForm>,
 }
@@ -522,6 +524,7 @@ pub async fn dossier(
         kinds,
         can_see_access_log: me.authorize(Action::ViewDossierAccessLog, &resource).is_ok(),
         can_share: me.authorize(Action::ShareDossier, &resource).is_ok(),
+        can_erase: me.authorize(Action::EraseDossier, &resource).is_ok(),
         can_add: crate::entry_forms::form_kinds()
             .filter(|k| me.authorize(Action::AppendEntry(*k), &resource).is_ok())
             .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str()))))

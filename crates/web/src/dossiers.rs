@@ -69,6 +69,7 @@ pub fn projection(state: &DossierState) -> DossierProjection {
         closed: state.closed,
         urgent: state.meldingen_due().next().is_some() && !state.closed,
         next_due: state.deadlines.iter().map(|d| d.due).min(),
+        closed_on: state.closed_on,
     }
 }
 

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod pages;
 pub mod password;
 pub mod request_id;
+pub mod retention;
 pub mod route_map;
 pub mod routes;
 

@@ -40,6 +40,8 @@ pub struct UserBar {
     pub csrf: String,
     /// Whether the header links to the route maps (staff and administrators).
     pub route_maps: bool,
+    /// Where the header's retention link goes: the review (the leads) or the period (who sets it), if anywhere.
+    pub retention: Option<&'static str>,
 }
 
 /// What the shared layout (`base.html`) needs.
@@ -66,7 +68,26 @@ impl Layout {
             });
             me.authorize(meldroute_domain::access::Action::ViewRouteMap, &at).is_ok()
         });
+        let retention = me.grants.iter().any(|g| {
+            let at = g.location.map_or(meldroute_domain::access::Resource::Organisation, |l| {
+                meldroute_domain::access::Resource::Location { location: l.0 }
+            });
+            me.authorize(meldroute_domain::access::Action::ReviewRetention, &at).is_ok()
+        });
+        let retention_period = me
+            .authorize(
+                meldroute_domain::access::Action::ManageRetention,
+                &meldroute_domain::access::Resource::Organisation,
+            )
+            .is_ok();
         let user = UserBar {
+            retention: if retention {
+                Some("/retention")
+            } else if retention_period {
+                Some("/retention/period")
+            } else {
+                None
+            },
             name: me.user.display_name.clone(),
             unread: me.unread,
             csrf: me.session.csrf_token.clone(),

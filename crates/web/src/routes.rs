@@ -13,7 +13,8 @@ use meldroute_domain::access::Action;
 
 use crate::auth::login;
 use crate::{
-    AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, route_map,
+    AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, retention,
+    route_map,
 };
 
 /// Who may reach a route.
@@ -115,6 +116,19 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/dossiers/{id}/access-log",
             User(Action::ViewDossierAccessLog),
             get(dossier_pages::access_log),
+        ),
+        entry(Method::GET, "/retention", User(Action::ReviewRetention), get(retention::review)),
+        entry(Method::GET, "/retention/period", User(Action::ManageRetention), get(retention::period)),
+        entry(Method::POST, "/retention/period", User(Action::ManageRetention), post(retention::period_save)),
+        entry(Method::GET, "/dossiers/{id}/erasure", User(Action::EraseDossier), get(retention::show)),
+        entry(Method::POST, "/dossiers/{id}/erasure/propose", User(Action::EraseDossier), post(retention::propose)),
+        entry(Method::POST, "/dossiers/{id}/erasure/confirm", User(Action::EraseDossier), post(retention::confirm)),
+        entry(Method::POST, "/dossiers/{id}/erasure/withdraw", User(Action::EraseDossier), post(retention::withdraw)),
+        entry(
+            Method::POST,
+            "/dossiers/{id}/erasure/requests",
+            User(Action::EraseDossier),
+            post(retention::record_request),
         ),
         entry(Method::GET, "/route-maps", User(Action::ViewRouteMap), get(route_map::index)),
         entry(Method::GET, "/locations/{id}/route-map", User(Action::ViewRouteMap), get(route_map::show)),
