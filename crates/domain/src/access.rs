@@ -780,6 +780,8 @@ mod tests {
         dossier.access_log              dossier      -   -   loc loc -   -   -
         dossier.export                  dossier      -   -   loc loc -   -   -
         dossier.erase                   dossier      -   -   loc loc -   -   -
+        retention.review                place        -   -   loc loc -   -   -
+        retention.manage                org          -   -   -   loc -   loc -
         team_session.manage             place        -   loc loc loc -   -   -
         route_map.view                  place        loc loc loc loc -   loc -
         route_map.edit                  place        -   -   loc -   -   loc -
@@ -855,6 +857,7 @@ mod tests {
         target.split('|').any(|t| match t {
             "own" => matches!(resource, Resource::OwnAccount),
             "place" => matches!(resource, Resource::Organisation | Resource::Location { .. }),
+            "org" => matches!(resource, Resource::Organisation),
             "pupil" => matches!(resource, Resource::Pupil { .. }),
             "dossier" => matches!(resource, Resource::Dossier { .. }),
             other => panic!("unknown target {other}"),

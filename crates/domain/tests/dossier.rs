@@ -380,11 +380,16 @@ fn reopening_starts_a_new_round() {
     assert!(s.afwegingskader.closed);
     assert!(!s.closed, "the dossier closes with a closing entry");
     assert!(kinds(&s).contains(&RequirementKind::ClosingConclusion));
+    assert_eq!(s.closed_on, None);
     d.push(EntryBody::Closing(Closing { conclusion: "Geen zorg: uitleg van ouders klopt.".into(), no_concern: true }));
     assert!(d.state().closed);
+    // Retention counts from the UTC day the closing entry was recorded.
+    let closing_day = d.entries.last().unwrap().recorded_at.to_offset(time::UtcOffset::UTC).date();
+    assert_eq!(d.state().closed_on, Some(closing_day));
     d.push(EntryBody::Reopening(Reopening { reason: "Nieuwe signalen".into() }));
     let s = d.state();
     assert!(!s.closed);
+    assert_eq!(s.closed_on, None, "a reopened dossier is not closed, so never due for retention");
     assert_eq!(s.round, 2);
     assert_eq!(s.answers, Answers::default());
     assert_eq!(s.step, Step::SignalenInKaart);

@@ -21,7 +21,9 @@ impl BatchApply for PgStore {
         }
         tx.commit().await.map_err(other)?;
         if results.iter().any(|r| matches!(r, Ok(WriteOutcome::DossierErased { .. }))) {
-            crate::retention::vacuum_after_erasure(&self.pool).await;
+            // In the background: a VACUUM of large tables must not hold up the next batch of writes.
+            let pool = self.pool.clone();
+            tokio::spawn(async move { crate::retention::vacuum_after_erasure(&pool).await });
         }
         Ok(results)
     }

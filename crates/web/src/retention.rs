@@ -337,6 +337,11 @@ impl ErasurePage {
         self.error.as_ref().filter(|(f, _)| f == field).map(|(_, m)| m.clone())
     }
 
+    /// The error message, wherever it belongs (shown once at the top as well).
+    pub fn message(&self) -> Option<String> {
+        self.error.as_ref().map(|(_, m)| m.clone())
+    }
+
     /// The value to show again in the request form.
     pub fn val(&self, field: &str) -> String {
         self.request_values.get(field).cloned().unwrap_or_default()
