@@ -73,7 +73,7 @@ async fn close_in_the_past(db: &Database, t: &TenantCtx, d: DossierId, days_ago:
     let mut entries = loaded.entries.clone();
     let seq = u32::try_from(loaded.dossier.last_seq + 1).unwrap();
     entries.push(Entry {
-        id: EntryId(i64::MAX),
+        id: meldroute_domain::EntryId(i64::MAX),
         seq,
         recorded_at: at,
         occurred_on: None,
