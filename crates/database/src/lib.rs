@@ -6,6 +6,7 @@ mod api_tokens;
 pub mod audit;
 mod notifications;
 mod route_maps;
+mod transfers;
 
 use meldroute_store::*;
 use meldroute_store_postgres::PgStore;

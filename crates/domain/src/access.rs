@@ -195,6 +195,9 @@ pub enum Action {
     ViewDossierAccessLog,
     /// Export a dossier (e.g. for Veilig Thuis or a transfer).
     ExportDossier,
+    /// Take in a dossier exported by another meldroute instance for a pupil who moves here (on the
+    /// receiving location).
+    ImportDossier,
     /// Erase a dossier (the two-person rule is enforced elsewhere).
     EraseDossier,
     /// See one's own tasks and deadlines (on [`Resource::OwnAccount`]).
@@ -234,6 +237,7 @@ impl Action {
             Action::ShareDossier => "dossier.share",
             Action::ViewDossierAccessLog => "dossier.access_log",
             Action::ExportDossier => "dossier.export",
+            Action::ImportDossier => "dossier.import",
             Action::EraseDossier => "dossier.erase",
             Action::ViewTasks => "task.view",
             Action::ManageUsers => "user.manage",
@@ -272,6 +276,7 @@ impl Action {
             Action::ShareDossier,
             Action::ViewDossierAccessLog,
             Action::ExportDossier,
+            Action::ImportDossier,
             Action::EraseDossier,
             Action::ViewTasks,
             Action::ManageUsers,
@@ -298,6 +303,7 @@ impl Action {
                 | Action::ShareDossier
                 | Action::ViewDossierAccessLog
                 | Action::ExportDossier
+                | Action::ImportDossier
                 | Action::EraseDossier
         )
     }
@@ -318,7 +324,8 @@ impl Action {
             | Action::ViewAggregates
             | Action::ViewRouteMap
             | Action::EditRouteMap
-            | Action::ManageTeamSession => matches!(resource, R::Organisation | R::Location { .. }),
+            | Action::ManageTeamSession
+            | Action::ImportDossier => matches!(resource, R::Organisation | R::Location { .. }),
             Action::ManagePupils => matches!(resource, R::Organisation | R::Location { .. } | R::Pupil { .. }),
             Action::ViewPupil | Action::OpenDossier => matches!(resource, R::Pupil { .. }),
             Action::ReadDossier
@@ -522,6 +529,8 @@ pub const POLICY: &[Rule] = &[
     rule(A::ViewDossierAccessLog, Scope::Location, LEADS),
     rule(A::ExportDossier, Scope::Location, LEADS),
     rule(A::EraseDossier, Scope::Location, LEADS),
+    // The receiving aandachtsfunctionaris takes in a transferred dossier (issue 7).
+    rule(A::ImportDossier, Scope::Location, &[R::Aandachtsfunctionaris]),
     // ---- the school's way of working ----
     rule(A::ManageTeamSession, Scope::Location, CARE),
     rule(A::ViewRouteMap, Scope::Location, PUPIL_LISTERS),
@@ -764,6 +773,7 @@ mod tests {
         dossier.access_log              dossier      -   -   loc loc -   -   -
         dossier.export                  dossier      -   -   loc loc -   -   -
         dossier.erase                   dossier      -   -   loc loc -   -   -
+        dossier.import                  place        -   -   loc -   -   -   -
         team_session.manage             place        -   loc loc loc -   -   -
         route_map.view                  place        loc loc loc loc -   loc -
         route_map.edit                  place        -   -   loc -   -   loc -

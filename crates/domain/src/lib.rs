@@ -48,6 +48,7 @@ pub mod error;
 pub mod route_map;
 pub mod rules;
 pub mod sector;
+pub mod transfer;
 pub mod working_days;
 
 pub use access::{

@@ -72,6 +72,7 @@ async fn apply_one(
             crate::attachments::insert(conn, tenant, *dossier, id, attachment).await?;
             Ok(WriteOutcome::EntryAppended { entry: id, seq })
         }
+        WriteOp::ImportDossier { tenant, dossier } => crate::transfers::import(conn, tenant, dossier).await,
         WriteOp::Audit(event) => {
             // Chained inside this transaction; fails (and so fails the request) without a key.
             let seq = crate::audit::append(conn, audit_key, event).await?;

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ids;
 pub mod notifications;
 pub mod route_maps;
+pub mod transfers;
 pub mod types;
 pub mod writer;
 
@@ -20,6 +21,7 @@ pub use error::{StoreError, StoreResult};
 pub use ids::*;
 pub use notifications::{NewNotification, Notification, NotificationStore};
 pub use route_maps::{NewRouteMapVersion, RouteMapStore, RouteMapVersion};
+pub use transfers::{ImportedDossier, ImportedEntry, ReceivedDossier, ReceivedEntry, TransferStore};
 pub use types::*;
 pub use writer::{BatchApply, WriteOp, WriteOutcome, Writer};
 

@@ -59,6 +59,11 @@ pub enum WriteOp {
         projection: DossierProjection,
         attachment: NewAttachment,
     },
+    /// Create a pupil and a dossier received from another instance with its whole chronology, files and
+    /// received marks, in one savepoint: all of it lands or nothing does. `Conflict` when the organisation
+    /// already has the pupil; `NotFound` for a location of another tenant.
+    /// Outcome: [`WriteOutcome::DossierImported`].
+    ImportDossier { tenant: TenantCtx, dossier: Box<crate::transfers::ImportedDossier> },
     /// Append an audit event.
     Audit(NewAuditEvent),
 }
@@ -69,6 +74,7 @@ pub enum WriteOutcome {
     DossierOpened { dossier: DossierId, entry: EntryId },
     EntryAppended { entry: EntryId, seq: i64 },
     Audited { seq: i64 },
+    DossierImported { pupil: PupilId, dossier: DossierId },
 }
 
 /// Implemented by each backend: apply the operations in one transaction, each in its own savepoint, and
