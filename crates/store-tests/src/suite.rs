@@ -980,7 +980,7 @@ pub async fn an_imported_dossier_lands_whole<S: Store + BatchApply + TransferSto
         imported_entry(f.user.id, 3, Some(1), None),
     ];
     let results = s.apply_batch(&[imported_dossier(&f, "Sem", Some("L-77"), entries)]).await.unwrap();
-    let Ok(WriteOutcome::DossierImported { pupil, dossier }) = results[0].clone() else { panic!("{results:?}") };
+    let Ok(WriteOutcome::DossierImported { pupil, dossier }) = results[0] else { panic!("{results:?}") };
     let p = s.get_pupil(&f.tenant, pupil).await.unwrap();
     assert_eq!((p.first_name.as_str(), p.external_ref.as_deref(), p.location), ("Sem", Some("L-77"), f.location.id));
     let d = s.get_dossier(&f.tenant, dossier).await.unwrap();
