@@ -937,7 +937,7 @@ fn imported_entry(author: UserId, n: usize, corrects_seq: Option<i64>, file: Opt
         },
         corrects_seq,
         author_name: format!("Auteur {n}"),
-        author_role: (n % 2 == 0).then(|| "medewerker".to_string()),
+        author_role: n.is_multiple_of(2).then(|| "medewerker".to_string()),
         original_hash: format!("{n:064x}"),
         attachment: file.map(|(id, content)| new_attachment(id, content)),
     }

@@ -96,9 +96,9 @@ pub async fn build_export(
     let mut roles: BTreeMap<i64, Option<String>> = BTreeMap::new();
     let mut person = async |id: UserId| -> Result<Person, PageError> {
         let name = users.iter().find(|u| u.id == id).map_or_else(|| format!("#{}", id.0), |u| u.display_name.clone());
-        if !roles.contains_key(&id.0) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = roles.entry(id.0) {
             let grants = state.db.roles_of(t, id).await?;
-            roles.insert(id.0, role_at(&grants, location.id));
+            slot.insert(role_at(&grants, location.id));
         }
         Ok(Person { name, role: roles.get(&id.0).cloned().flatten() })
     };
