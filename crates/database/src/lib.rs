@@ -7,6 +7,7 @@ pub mod audit;
 mod notifications;
 mod retention;
 mod route_maps;
+mod transfers;
 
 use meldroute_store::*;
 use meldroute_store_postgres::PgStore;

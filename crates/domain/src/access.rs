@@ -195,6 +195,9 @@ pub enum Action {
     ViewDossierAccessLog,
     /// Export a dossier (e.g. for Veilig Thuis or a transfer).
     ExportDossier,
+    /// Take in a dossier exported by another meldroute instance for a pupil who moves here (on the
+    /// receiving location).
+    ImportDossier,
     /// Erase a dossier, record an erasure request (the two-person rule is [`crate::retention`]).
     EraseDossier,
     /// See which closed dossiers are past the retention period (on a location or the organisation).
@@ -238,6 +241,7 @@ impl Action {
             Action::ShareDossier => "dossier.share",
             Action::ViewDossierAccessLog => "dossier.access_log",
             Action::ExportDossier => "dossier.export",
+            Action::ImportDossier => "dossier.import",
             Action::EraseDossier => "dossier.erase",
             Action::ReviewRetention => "retention.review",
             Action::ManageRetention => "retention.manage",
@@ -278,6 +282,7 @@ impl Action {
             Action::ShareDossier,
             Action::ViewDossierAccessLog,
             Action::ExportDossier,
+            Action::ImportDossier,
             Action::EraseDossier,
             Action::ReviewRetention,
             Action::ManageRetention,
@@ -306,6 +311,7 @@ impl Action {
                 | Action::ShareDossier
                 | Action::ViewDossierAccessLog
                 | Action::ExportDossier
+                | Action::ImportDossier
                 | Action::EraseDossier
                 | Action::ReviewRetention
         )
@@ -328,7 +334,8 @@ impl Action {
             | Action::ViewRouteMap
             | Action::EditRouteMap
             | Action::ManageTeamSession
-            | Action::ReviewRetention => matches!(resource, R::Organisation | R::Location { .. }),
+            | Action::ReviewRetention
+            | Action::ImportDossier => matches!(resource, R::Organisation | R::Location { .. }),
             Action::ManageRetention => matches!(resource, R::Organisation),
             Action::ManagePupils => matches!(resource, R::Organisation | R::Location { .. } | R::Pupil { .. }),
             Action::ViewPupil | Action::OpenDossier => matches!(resource, R::Pupil { .. }),
@@ -538,6 +545,8 @@ pub const POLICY: &[Rule] = &[
     // administrator, who manages the organisation's settings and sees no content by setting a number.
     rule(A::ReviewRetention, Scope::Location, LEADS),
     rule(A::ManageRetention, Scope::Location, &[R::Directeur, R::Beheerder]),
+    // The receiving aandachtsfunctionaris takes in a transferred dossier (issue 7).
+    rule(A::ImportDossier, Scope::Location, &[R::Aandachtsfunctionaris]),
     // ---- the school's way of working ----
     rule(A::ManageTeamSession, Scope::Location, CARE),
     rule(A::ViewRouteMap, Scope::Location, PUPIL_LISTERS),
@@ -782,6 +791,7 @@ mod tests {
         dossier.erase                   dossier      -   -   loc loc -   -   -
         retention.review                place        -   -   loc loc -   -   -
         retention.manage                org          -   -   -   loc -   loc -
+        dossier.import                  place        -   -   loc -   -   -   -
         team_session.manage             place        -   loc loc loc -   -   -
         route_map.view                  place        loc loc loc loc -   loc -
         route_map.edit                  place        -   -   loc -   -   loc -

@@ -49,6 +49,7 @@ pub mod retention;
 pub mod route_map;
 pub mod rules;
 pub mod sector;
+pub mod transfer;
 pub mod working_days;
 
 pub use access::{

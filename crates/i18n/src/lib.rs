@@ -50,6 +50,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("documents.ftl", include_str!("../../../locales/nl/documents.ftl")),
             ("library.ftl", include_str!("../../../locales/nl/library.ftl")),
             ("retention.ftl", include_str!("../../../locales/nl/retention.ftl")),
+            ("transfer.ftl", include_str!("../../../locales/nl/transfer.ftl")),
         ],
         Lang::En => &[
             ("common.ftl", include_str!("../../../locales/en/common.ftl")),
@@ -61,6 +62,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("documents.ftl", include_str!("../../../locales/en/documents.ftl")),
             ("library.ftl", include_str!("../../../locales/en/library.ftl")),
             ("retention.ftl", include_str!("../../../locales/en/retention.ftl")),
+            ("transfer.ftl", include_str!("../../../locales/en/transfer.ftl")),
         ],
     }
 }

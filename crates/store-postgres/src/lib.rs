@@ -18,6 +18,7 @@ mod batch;
 mod notifications;
 mod retention;
 mod route_maps;
+mod transfers;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -170,7 +171,7 @@ fn audit_event(row: PgRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 22] = [
+pub const TABLES: [&str; 24] = [
     "organisations",
     "locations",
     "groups",
@@ -193,6 +194,8 @@ pub const TABLES: [&str; 22] = [
     "retention_settings",
     "erasure_proposals",
     "erasure_requests",
+    "received_dossiers",
+    "received_entries",
 ];
 
 fn limit(l: Option<i64>) -> i64 {

@@ -216,6 +216,9 @@ pub(crate) async fn erase(
         "DELETE FROM notifications WHERE org_id = $1 AND dossier_id = $2",
         "DELETE FROM shares WHERE org_id = $1 AND dossier_id = $2",
         "DELETE FROM attachments WHERE org_id = $1 AND dossier_id = $2",
+        // A dossier received from another school: the sender's marks on its entries, then on the dossier.
+        "DELETE FROM received_entries WHERE org_id = $1 AND dossier_id = $2",
+        "DELETE FROM received_dossiers WHERE org_id = $1 AND dossier_id = $2",
         "DELETE FROM entries WHERE org_id = $1 AND dossier_id = $2",
         "DELETE FROM erasure_proposals WHERE org_id = $1 AND dossier_id = $2",
         "DELETE FROM erasure_requests WHERE org_id = $1 AND dossier_id = $2",
@@ -259,7 +262,7 @@ pub(crate) async fn erase(
 /// rows and their index entries are removed and their space can be reused. VACUUM does not promise to overwrite
 /// the bytes at once, and WAL segments and backups keep copies until they age out: see docs/security.md.
 pub(crate) async fn vacuum_after_erasure(pool: &sqlx::PgPool) {
-    let sql = "VACUUM (ANALYZE) entries, attachments, notifications, shares, erasure_proposals, erasure_requests, dossiers, pupils";
+    let sql = "VACUUM (ANALYZE) entries, attachments, notifications, shares, erasure_proposals, erasure_requests, received_entries, received_dossiers, dossiers, pupils";
     if let Err(err) = sqlx::raw_sql(sql).execute(pool).await {
         tracing::error!(error = %err, "VACUUM after an erasure failed; the erased rows are gone but their space is not yet reclaimed");
     }

@@ -80,6 +80,7 @@ async fn apply_one(
         WriteOp::EraseDossier { tenant, dossier, proposal, confirmed_by, at, source } => {
             crate::retention::erase(conn, audit_key, tenant, *dossier, *proposal, *confirmed_by, *at, source).await
         }
+        WriteOp::ImportDossier { tenant, dossier } => crate::transfers::import(conn, tenant, dossier).await,
         WriteOp::Audit(event) => {
             // Chained inside this transaction; fails (and so fails the request) without a key.
             let seq = crate::audit::append(conn, audit_key, event).await?;

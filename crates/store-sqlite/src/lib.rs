@@ -22,6 +22,7 @@ mod batch;
 mod notifications;
 mod retention;
 mod route_maps;
+mod transfers;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -196,7 +197,7 @@ fn audit_event(row: SqliteRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 22] = [
+pub const TABLES: [&str; 24] = [
     "organisations",
     "locations",
     "groups",
@@ -219,6 +220,8 @@ pub const TABLES: [&str; 22] = [
     "retention_settings",
     "erasure_proposals",
     "erasure_requests",
+    "received_dossiers",
+    "received_entries",
 ];
 
 fn limit(l: Option<i64>) -> i64 {

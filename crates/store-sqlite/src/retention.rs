@@ -214,6 +214,9 @@ pub(crate) async fn erase(
         "DELETE FROM notifications WHERE org_id = ? AND dossier_id = ?",
         "DELETE FROM shares WHERE org_id = ? AND dossier_id = ?",
         "DELETE FROM attachments WHERE org_id = ? AND dossier_id = ?",
+        // A dossier received from another school: the sender's marks on its entries, then on the dossier.
+        "DELETE FROM received_entries WHERE org_id = ? AND dossier_id = ?",
+        "DELETE FROM received_dossiers WHERE org_id = ? AND dossier_id = ?",
         "DELETE FROM entries WHERE org_id = ? AND dossier_id = ?",
         "DELETE FROM erasure_proposals WHERE org_id = ? AND dossier_id = ?",
         "DELETE FROM erasure_requests WHERE org_id = ? AND dossier_id = ?",

@@ -928,3 +928,158 @@ pub async fn attachments_are_tenant_isolated<S: Store + BatchApply>(s: &S) {
     assert_eq!(count(&s.table_counts().await.unwrap(), "attachments"), 1);
     assert_eq!(s.list_entries(&a.tenant, dossier_a).await.unwrap().len(), 2);
 }
+
+// --- received dossiers (issue 7, transfer) ------------------------------------------------------------------
+
+fn imported_entry(author: UserId, n: usize, corrects_seq: Option<i64>, file: Option<(&str, &[u8])>) -> ImportedEntry {
+    let (kind, payload) = match (corrects_seq, file) {
+        (Some(target), _) => (
+            "correction",
+            format!("{{\"occurred_on\":null,\"body\":{{\"kind\":\"correction\",\"corrects\":{target},\"n\":{n}}}}}"),
+        ),
+        (None, Some((id, _))) => ("attachment", format!("{{\"attachment_id\":\"{id}\",\"n\":{n}}}")),
+        (None, None) => ("observation", format!("{{\"n\":{n}}}")),
+    };
+    ImportedEntry {
+        entry: NewEntry {
+            recorded_at: T0 + time::Duration::minutes(n as i64),
+            author,
+            kind: kind.into(),
+            payload: payload.into_bytes(),
+        },
+        corrects_seq,
+        author_name: format!("Auteur {n}"),
+        author_role: n.is_multiple_of(2).then(|| "medewerker".to_string()),
+        original_hash: format!("{n:064x}"),
+        attachment: file.map(|(id, content)| new_attachment(id, content)),
+    }
+}
+
+fn imported_dossier(f: &Fixture, first: &str, external_ref: Option<&str>, entries: Vec<ImportedEntry>) -> WriteOp {
+    let mut pupil = new_pupil(f.location.id, None, first, "Overgekomen", None);
+    pupil.external_ref = external_ref.map(str::to_string);
+    WriteOp::ImportDossier {
+        tenant: f.tenant,
+        dossier: Box::new(ImportedDossier {
+            location: f.location.id,
+            pupil,
+            opened_at: T0,
+            received_by: f.user.id,
+            received_at: T0 + time::Duration::days(30),
+            sending_organisation: "OBS Elders".into(),
+            sending_location: "Hoofdgebouw".into(),
+            exported_at: T0 + time::Duration::days(29),
+            chain_head: "ab".repeat(32),
+            projection: DossierProjection {
+                step: 3,
+                closed: false,
+                urgent: true,
+                next_due: Some(date!(2026 - 04 - 01)),
+                closed_on: None,
+            },
+            entries,
+        }),
+    }
+}
+
+/// Pupil, dossier, entries (in order, with their times), files and received marks land together; a
+/// correction's target becomes the new id of the entry it pointed at by seq.
+pub async fn an_imported_dossier_lands_whole<S: Store + BatchApply + TransferStore>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let content = file_bytes();
+    let entries = vec![
+        imported_entry(f.user.id, 1, None, None),
+        imported_entry(f.user.id, 2, None, Some((ID_1, &content))),
+        imported_entry(f.user.id, 3, Some(1), None),
+    ];
+    let results = s.apply_batch(&[imported_dossier(&f, "Sem", Some("L-77"), entries)]).await.unwrap();
+    let Ok(WriteOutcome::DossierImported { pupil, dossier }) = results[0] else { panic!("{results:?}") };
+    let p = s.get_pupil(&f.tenant, pupil).await.unwrap();
+    assert_eq!((p.first_name.as_str(), p.external_ref.as_deref(), p.location), ("Sem", Some("L-77"), f.location.id));
+    let d = s.get_dossier(&f.tenant, dossier).await.unwrap();
+    assert_eq!((d.pupil, d.last_seq, d.opened_at, d.opened_by), (pupil, 3, T0, f.user.id));
+    assert_eq!(d.projection.step, 3);
+    assert!(d.projection.urgent);
+    let stored = s.list_entries(&f.tenant, dossier).await.unwrap();
+    assert_eq!(stored.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(stored[1].recorded_at, T0 + time::Duration::minutes(2));
+    assert_eq!(stored.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["observation", "attachment", "correction"]);
+    let correction: serde_json::Value = serde_json::from_slice(&stored[2].payload).unwrap();
+    assert_eq!(correction["body"]["corrects"], serde_json::json!(stored[0].id.0), "target rewritten to the new id");
+    assert_eq!(correction["body"]["n"], 3, "the rest of the payload is untouched");
+    assert_eq!(stored[0].payload, b"{\"n\":1}".to_vec());
+    assert_eq!(s.get_attachment(&f.tenant, dossier, ID_1).await.unwrap().content, content);
+
+    let r = s.received_dossier(&f.tenant, dossier).await.unwrap().expect("marked as received");
+    assert_eq!((r.sending_organisation.as_str(), r.sending_location.as_str()), ("OBS Elders", "Hoofdgebouw"));
+    assert_eq!((r.received_by, r.received_at, r.chain_head.len()), (f.user.id, T0 + time::Duration::days(30), 64));
+    assert_eq!(r.entries.iter().map(|e| e.entry).collect::<Vec<_>>(), stored.iter().map(|e| e.id).collect::<Vec<_>>());
+    assert_eq!(r.entries[1].author_name, "Auteur 2");
+    assert_eq!(r.entries[1].author_role.as_deref(), Some("medewerker"));
+    assert_eq!(r.entries[0].author_role, None);
+    assert_eq!(r.entries[2].original_hash, format!("{:064x}", 3));
+
+    // A dossier opened here is not marked; another tenant sees no mark.
+    let own = open_dossier(s, &f).await;
+    assert_eq!(s.received_dossier(&f.tenant, own).await.unwrap(), None);
+    let b = fixture(s, "Beta").await;
+    assert_eq!(s.received_dossier(&b.tenant, dossier).await.unwrap(), None);
+}
+
+/// A pupil the organisation already has (same external reference, or same name and date of birth), a bad
+/// location or a bad correction target: refused, and nothing at all is written.
+pub async fn a_refused_import_writes_nothing<S: Store + BatchApply + TransferStore>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let b = fixture(s, "Beta").await;
+    let first = s
+        .apply_batch(&[imported_dossier(&f, "Sem", Some("L-77"), vec![imported_entry(f.user.id, 1, None, None)])])
+        .await
+        .unwrap();
+    assert!(first[0].is_ok(), "{first:?}");
+    let before = s.table_counts().await.unwrap();
+    let content = file_bytes();
+    let whole = |first: &str, external_ref: Option<&str>| {
+        imported_dossier(
+            &f,
+            first,
+            external_ref,
+            vec![imported_entry(f.user.id, 1, None, None), imported_entry(f.user.id, 2, None, Some((ID_2, &content)))],
+        )
+    };
+    // Same external reference, other name.
+    let same_ref = whole("Anders", Some("L-77"));
+    // Same name (other case) and date of birth, no reference.
+    let same_name = whole("SEM", None);
+    // The fixture's own pupil: "Pim Alpha" with the same date of birth.
+    let mut existing = whole("Pim", None);
+    if let WriteOp::ImportDossier { dossier, .. } = &mut existing {
+        dossier.pupil.last_name = "alpha".into();
+    }
+    // A location of another tenant.
+    let mut foreign = whole("Nieuw", None);
+    if let WriteOp::ImportDossier { dossier, .. } = &mut foreign {
+        dossier.location = b.location.id;
+        dossier.pupil.location = b.location.id;
+    }
+    // A correction pointing forward.
+    let bad_target = imported_dossier(
+        &f,
+        "Nieuw",
+        None,
+        vec![imported_entry(f.user.id, 1, Some(2), None), imported_entry(f.user.id, 2, None, None)],
+    );
+    let results = s.apply_batch(&[same_ref, same_name, existing, foreign, bad_target]).await.unwrap();
+    assert!(matches!(results[0], Err(StoreError::Conflict(_))), "{results:?}");
+    assert!(matches!(results[1], Err(StoreError::Conflict(_))), "{results:?}");
+    assert!(matches!(results[2], Err(StoreError::Conflict(_))), "{results:?}");
+    assert!(matches!(results[3], Err(StoreError::NotFound)), "{results:?}");
+    assert!(results[4].is_err(), "{results:?}");
+    assert_eq!(s.table_counts().await.unwrap(), before, "no row of any refused import remains");
+    // Tenant B may import the same pupil: uniqueness is per organisation.
+    let mut for_b = imported_dossier(&b, "Sem", Some("L-77"), vec![imported_entry(b.user.id, 1, None, None)]);
+    if let WriteOp::ImportDossier { dossier, .. } = &mut for_b {
+        dossier.pupil.location = b.location.id;
+    }
+    let results = s.apply_batch(&[for_b]).await.unwrap();
+    assert!(results[0].is_ok(), "{results:?}");
+}

@@ -50,4 +50,6 @@ conformance!(
     attachments_are_written_with_their_entry,
     a_refused_attachment_leaves_no_file,
     attachments_are_tenant_isolated,
+    an_imported_dossier_lands_whole,
+    a_refused_import_writes_nothing,
 );

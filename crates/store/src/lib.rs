@@ -12,6 +12,7 @@ pub mod ids;
 pub mod notifications;
 pub mod retention;
 pub mod route_maps;
+pub mod transfers;
 pub mod types;
 pub mod writer;
 
@@ -25,6 +26,7 @@ pub use retention::{
     RetentionStore,
 };
 pub use route_maps::{NewRouteMapVersion, RouteMapStore, RouteMapVersion};
+pub use transfers::{ImportedDossier, ImportedEntry, ReceivedDossier, ReceivedEntry, TransferStore};
 pub use types::*;
 pub use writer::{BatchApply, WriteOp, WriteOutcome, Writer};
 

@@ -59,6 +59,11 @@ pub enum WriteOp {
         projection: DossierProjection,
         attachment: NewAttachment,
     },
+    /// Create a pupil and a dossier received from another instance with its whole chronology, files and
+    /// received marks, in one savepoint: all of it lands or nothing does. `Conflict` when the organisation
+    /// already has the pupil; `NotFound` for a location of another tenant.
+    /// Outcome: [`WriteOutcome::DossierImported`].
+    ImportDossier { tenant: TenantCtx, dossier: Box<crate::transfers::ImportedDossier> },
     /// Append an audit event.
     Audit(NewAuditEvent),
     /// Erase a closed dossier after the second person confirmed the proposal `proposal` (issue 7 part 4):
@@ -93,6 +98,10 @@ pub enum WriteOutcome {
     },
     Audited {
         seq: i64,
+    },
+    DossierImported {
+        pupil: PupilId,
+        dossier: DossierId,
     },
     /// The dossier is gone; `pupil_erased` when the pupil's own row went too (no other dossier left).
     DossierErased {

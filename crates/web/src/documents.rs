@@ -31,14 +31,14 @@ pub fn long_date(i: &I18n, d: Date) -> String {
     format!("{} {} {}", d.day(), i.t(&format!("doc-month-{}", d.month() as u8)), d.year())
 }
 
-fn pdf_lang(lang: Lang) -> meldroute_pdf::Lang {
+pub(crate) fn pdf_lang(lang: Lang) -> meldroute_pdf::Lang {
     match lang {
         Lang::Nl => meldroute_pdf::Lang::Nl,
         Lang::En => meldroute_pdf::Lang::En,
     }
 }
 
-fn labels(i: &I18n) -> Labels {
+pub(crate) fn labels(i: &I18n) -> Labels {
     Labels {
         who: i.t("doc-label-who"),
         agreements: i.t("doc-label-agreements"),

@@ -107,6 +107,8 @@ pub struct PupilsPage {
     pub layout: Layout,
     pub query: String,
     pub rows: Vec<PupilRow>,
+    /// The aandachtsfunctionaris may take in a dossier from another school (issue 7).
+    pub can_import: bool,
 }
 
 pub async fn pupils(
@@ -147,7 +149,9 @@ pub async fn pupils(
     }
     audit_read(&state, &me, &addr, "pupil.list", "allowed", None, None).await?;
     let layout = Layout::for_user(&state, &me, "pupils-title");
-    Ok(render(&PupilsPage { layout, query: text, rows }, StatusCode::OK))
+    let can_import =
+        locations.iter().any(|l| me.authorize(Action::ImportDossier, &Resource::Location { location: l.id.0 }).is_ok());
+    Ok(render(&PupilsPage { layout, query: text, rows, can_import }, StatusCode::OK))
 }
 
 // --- dossier visibility ------------------------------------------------------------------------------------
@@ -345,6 +349,8 @@ pub struct EntryView {
     pub corrects: Option<u32>,
     /// For an attachment entry: the file, with its download link.
     pub attachment: Option<AttachmentView>,
+    /// The entry came with a transfer from another school (the author is the original author there).
+    pub received: bool,
 }
 
 pub struct AttachmentView {
@@ -408,6 +414,10 @@ pub struct DossierPage {
     pub can_share: bool,
     /// The aandachtsfunctionaris and directeur: retention, erasure and erasure requests.
     pub can_erase: bool,
+    /// Shown when this user may export the dossier (JSON and PDF, issue 7).
+    pub can_export: bool,
+    /// For a dossier received from another school: who sent it and when it was accepted here.
+    pub received_from: Option<String>,
     /// Shown when this user may add an attachment and the dossier is open.
     pub attachment_form: Option<AttachmentForm>,
 }
@@ -442,6 +452,9 @@ pub async fn dossier(
     let name_of =
         |u: i64| users.iter().find(|x| x.id.0 == u).map_or_else(|| format!("#{u}"), |x| x.display_name.clone());
     let wanted = query.kind.as_deref().and_then(EntryKind::from_code);
+    let received = state.db.received_dossier(&me.tenant, loaded.dossier.id).await?;
+    let original =
+        |id: meldroute_domain::EntryId| received.as_ref().and_then(|r| r.entries.iter().find(|x| x.entry.0 == id.0));
     let corrected: Vec<_> = loaded.state.corrected.clone();
     let seq_of = |id: meldroute_domain::EntryId| loaded.entries.iter().find(|e| e.id == id).map(|e| e.seq);
     let entries: Vec<EntryView> = loaded
@@ -453,7 +466,8 @@ pub async fn dossier(
             seq: e.seq,
             kind: e.body.kind().as_str().to_string(),
             kind_label: i.t(&format!("kind-{}", e.body.kind().as_str())),
-            author: name_of(e.author.0),
+            author: original(e.id).map_or_else(|| name_of(e.author.0), |o| o.author_name.clone()),
+            received: original(e.id).is_some(),
             recorded: format_datetime(e.recorded_at),
             occurred: e.occurred_on.map(format_date).unwrap_or_default(),
             fields: entry_fields(&i, e),
@@ -525,6 +539,18 @@ pub async fn dossier(
         can_see_access_log: me.authorize(Action::ViewDossierAccessLog, &resource).is_ok(),
         can_share: me.authorize(Action::ShareDossier, &resource).is_ok(),
         can_erase: me.authorize(Action::EraseDossier, &resource).is_ok(),
+        can_export: me.authorize(Action::ExportDossier, &resource).is_ok(),
+        received_from: received.as_ref().map(|r| {
+            i.t_args(
+                "dossier-received-from",
+                &[
+                    ("organisation", r.sending_organisation.clone()),
+                    ("location", r.sending_location.clone()),
+                    ("date", format_date(clock::dutch_local(r.received_at).date())),
+                    ("who", name_of(r.received_by.0)),
+                ],
+            )
+        }),
         can_add: crate::entry_forms::form_kinds()
             .filter(|k| me.authorize(Action::AppendEntry(*k), &resource).is_ok())
             .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str()))))
@@ -603,7 +629,7 @@ pub fn format_datetime(at: time::OffsetDateTime) -> String {
 
 /// The fields of an entry as label/value pairs, generically from its serialised form: every field of every
 /// kind is shown, with labels and enum values from the translation files.
-fn entry_fields(i: &I18n, entry: &Entry) -> Vec<(String, String)> {
+pub(crate) fn entry_fields(i: &I18n, entry: &Entry) -> Vec<(String, String)> {
     // An attachment shows its description; the file itself is shown as a download link.
     if let meldroute_domain::EntryBody::Attachment(a) = &entry.body {
         return a.description.iter().map(|d| (label(i, "description"), d.clone())).collect();

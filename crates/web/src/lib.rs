@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod csv_export;
 pub mod documents;
 pub mod dossier_pages;
 pub mod dossiers;
@@ -25,6 +26,7 @@ pub mod request_id;
 pub mod retention;
 pub mod route_map;
 pub mod routes;
+pub mod transfer;
 
 use std::sync::Arc;
 

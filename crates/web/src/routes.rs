@@ -14,7 +14,7 @@ use meldroute_domain::access::Action;
 use crate::auth::login;
 use crate::{
     AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, retention,
-    route_map,
+    route_map, transfer,
 };
 
 /// Who may reach a route.
@@ -129,6 +129,27 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/dossiers/{id}/erasure/requests",
             User(Action::EraseDossier),
             post(retention::record_request),
+        ),
+        entry(
+            Method::GET,
+            "/dossiers/{id}/access-log.csv",
+            User(Action::ViewDossierAccessLog),
+            get(transfer::access_log_csv),
+        ),
+        // The full export; `?purpose=` and `?format=json|pdf` choose what (issue 7).
+        entry(Method::GET, "/dossiers/{id}/export", User(Action::ExportDossier), get(transfer::export)),
+        entry(Method::GET, "/transfers/import", User(Action::ImportDossier), get(transfer::import_form)),
+        entry(
+            Method::POST,
+            "/transfers/import",
+            User(Action::ImportDossier),
+            post(transfer::import_upload).layer(DefaultBodyLimit::max(transfer::MAX_UPLOAD_BODY_BYTES)),
+        ),
+        entry(
+            Method::POST,
+            "/transfers/import/accept",
+            User(Action::ImportDossier),
+            post(transfer::import_accept).layer(DefaultBodyLimit::max(transfer::MAX_ACCEPT_BODY_BYTES)),
         ),
         entry(Method::GET, "/route-maps", User(Action::ViewRouteMap), get(route_map::index)),
         entry(Method::GET, "/locations/{id}/route-map", User(Action::ViewRouteMap), get(route_map::show)),

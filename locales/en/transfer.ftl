@@ -1,0 +1,96 @@
+# Full dossier export, transfer to another school, access log as CSV (issue 7).
+
+export-title = Export this dossier
+export-purpose = What is the export for?
+export-purpose-transfer = Transfer to another school
+export-purpose-access_request = Access request from a parent or the pupil
+export-purpose-archive = Archive
+export-hint = The export holds the whole dossier, files included. The purpose is written to the access log. Keep the file only where it belongs.
+export-pdf-button = Download as PDF (readable)
+export-json-button = Download as JSON (for a transfer)
+export-bad-request = Choose a purpose and a format for the export.
+
+export-pdf-title = Dossier { $pupil }
+export-pdf-marking = Confidential
+export-pdf-footer = Full export of the dossier, made on { $date }
+export-pdf-pupil = Pupil
+export-pdf-school = School
+export-pdf-period = Period
+export-pdf-state = State
+export-pdf-purpose = Purpose of the export
+export-pdf-by = Exported by
+export-pdf-at = Exported on
+export-pdf-entries = Number of entries
+export-pdf-chain = Check value of the chronology
+export-pdf-received-from = Received from
+export-pdf-meldingen = Report required
+export-pdf-next = What needs to happen now
+export-pdf-no-deadlines = No deadlines are running.
+export-pdf-first-name = First name
+export-pdf-last-name = Last name
+export-pdf-dob = Date of birth
+export-pdf-external-ref = Pupil number
+export-pdf-group = Group or class
+export-pdf-siblings = Brothers and sisters
+export-pdf-author = Recorded by
+export-pdf-file = File
+export-pdf-file-entry = Entry
+export-pdf-file-name = File name
+export-pdf-file-type = Type
+export-pdf-file-size = Size
+export-pdf-no-files = There are no files.
+export-pdf-section-state = Current state
+export-pdf-section-pupil = Pupil and family
+export-pdf-section-chronology = Chronology
+export-pdf-section-files = Files
+
+access-log-csv-link = Download as CSV
+access-log-code = Code
+
+dossier-received-from = This dossier was transferred by { $organisation }, { $location }. Taken in on { $date } by { $who }.
+entry-received = received with a transfer
+
+transfer-import-title = Take in a dossier from another school
+transfer-import-intro = Is a pupil coming from a school that also uses meldroute? Ask its designated lead for a JSON export with the purpose transfer, and read it in here. You first see what it holds; the dossier is created only once you accept.
+transfer-import-location = Location
+transfer-import-file = Export file (JSON)
+transfer-import-file-hint = The file the other school made, at most { $limit }.
+transfer-import-check = Check
+transfer-import-link = Take in a dossier from another school
+transfer-problems-title = This file cannot be taken in. Nothing was saved.
+transfer-preview-title = Check the transfer
+transfer-preview-intro = The file was checked and is complete. Make sure this is the pupil you expect. Once you accept, pupil and dossier are created with the whole chronology as the other school recorded it.
+transfer-preview-sender = Sending school
+transfer-preview-files = Files
+transfer-preview-sha256 = Check value of the file
+transfer-preview-accept = Accept and take in the dossier
+
+transfer-problem-malformed = The file is not valid JSON (line { $line }, column { $column }). Ask the other school for a new export.
+transfer-problem-wrong_format = This is not a meldroute dossier export.
+transfer-problem-unsupported_version = This export has format version { $found }; this installation reads version { $supported }.
+transfer-problem-schema = The file does not follow the export format: { $detail }
+transfer-problem-no_entries = The export holds no entry of the dossier.
+transfer-problem-sequence_broken = The chronology is incomplete or out of order: position { $position } should hold entry { $expected }, but holds { $found }.
+transfer-problem-time_order = Entry { $seq } was recorded before the entry before it: the order is wrong.
+transfer-problem-hash_mismatch = The chronology was changed or damaged from entry { $seq } on: its check value does not match.
+transfer-problem-chain_head_mismatch = Entries are missing at the end of the chronology, or were added: the chronology's check value does not match.
+transfer-problem-kind_mismatch = The kind of entry { $seq } does not match its content.
+transfer-problem-correction_target = Correction { $seq } points at entry { $target }, which does not exist before it or is itself a correction.
+transfer-problem-attachment_missing = Entry { $seq } lacks its file, or carries a file it should not have.
+transfer-problem-attachment_encoding = The file of entry { $seq } is not encoded correctly.
+transfer-problem-attachment_hash = The file of entry { $seq } does not match its check value, size or type.
+transfer-problem-attachment_id = The file of entry { $seq } has an invalid or duplicate id.
+transfer-problem-pupil_name = The pupil's first or last name is missing.
+transfer-problem-pupil_exists = This pupil is already in your organisation (same pupil number, or same name and date of birth). Nothing was taken in; contact the administrator if it is the same pupil.
+transfer-problem-too_large = The file is larger than { $limit }.
+transfer-problem-no_file = Choose the export file, or read it in again: the file was not (completely) received.
+
+audit-action-dossier-export = export attempted
+audit-action-dossier-export-json-transfer = exported as JSON for a transfer
+audit-action-dossier-export-json-access_request = exported as JSON for an access request
+audit-action-dossier-export-json-archive = exported as JSON for the archive
+audit-action-dossier-export-pdf-transfer = exported as PDF for a transfer
+audit-action-dossier-export-pdf-access_request = exported as PDF for an access request
+audit-action-dossier-export-pdf-archive = exported as PDF for the archive
+audit-action-dossier-access_log-csv = access log downloaded as CSV
+audit-action-dossier-import = taken in from another school

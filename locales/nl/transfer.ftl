@@ -1,0 +1,96 @@
+# Volledige export van een dossier, overdracht naar een andere school, toegangslog als CSV (issue 7).
+
+export-title = Dossier exporteren
+export-purpose = Waarvoor exporteert u dit dossier?
+export-purpose-transfer = Overdracht naar een andere school
+export-purpose-access_request = Inzageverzoek van ouder of leerling
+export-purpose-archive = Archief
+export-hint = De export bevat het hele dossier, ook bijlagen. Het doel wordt vastgelegd in het toegangslog. Bewaar het bestand alleen waar het hoort.
+export-pdf-button = Download als PDF (leesbaar)
+export-json-button = Download als JSON (voor overdracht)
+export-bad-request = Kies een doel en een formaat voor de export.
+
+export-pdf-title = Dossier { $pupil }
+export-pdf-marking = Vertrouwelijk
+export-pdf-footer = Volledige export van het dossier, gemaakt op { $date }
+export-pdf-pupil = Leerling
+export-pdf-school = School
+export-pdf-period = Periode
+export-pdf-state = Stand
+export-pdf-purpose = Doel van de export
+export-pdf-by = Geëxporteerd door
+export-pdf-at = Geëxporteerd op
+export-pdf-entries = Aantal onderdelen
+export-pdf-chain = Controlegetal van de tijdlijn
+export-pdf-received-from = Ontvangen van
+export-pdf-meldingen = Melding nodig
+export-pdf-next = Wat er nu moet gebeuren
+export-pdf-no-deadlines = Er lopen geen termijnen.
+export-pdf-first-name = Voornaam
+export-pdf-last-name = Achternaam
+export-pdf-dob = Geboortedatum
+export-pdf-external-ref = Leerlingnummer
+export-pdf-group = Groep of klas
+export-pdf-siblings = Broers en zussen
+export-pdf-author = Vastgelegd door
+export-pdf-file = Bestand
+export-pdf-file-entry = Onderdeel
+export-pdf-file-name = Bestandsnaam
+export-pdf-file-type = Soort
+export-pdf-file-size = Grootte
+export-pdf-no-files = Er zijn geen bijlagen.
+export-pdf-section-state = Huidige stand
+export-pdf-section-pupil = Leerling en gezin
+export-pdf-section-chronology = Tijdlijn
+export-pdf-section-files = Bijlagen
+
+access-log-csv-link = Download als CSV
+access-log-code = Code
+
+dossier-received-from = Dit dossier is overgedragen door { $organisation }, { $location }. Overgenomen op { $date } door { $who }.
+entry-received = ontvangen bij overdracht
+
+transfer-import-title = Dossier overnemen van een andere school
+transfer-import-intro = Komt een leerling van een school die ook meldroute gebruikt? Vraag de aandachtsfunctionaris daar om een export als JSON met het doel overdracht, en lees die hier in. U ziet eerst wat er in staat; pas als u akkoord geeft, wordt het dossier aangemaakt.
+transfer-import-location = Locatie
+transfer-import-file = Exportbestand (JSON)
+transfer-import-file-hint = Het bestand dat de andere school heeft gemaakt, hoogstens { $limit }.
+transfer-import-check = Controleren
+transfer-import-link = Dossier overnemen van een andere school
+transfer-problems-title = Dit bestand kan niet worden overgenomen. Er is niets opgeslagen.
+transfer-preview-title = Controleer de overdracht
+transfer-preview-intro = Het bestand is gecontroleerd en compleet. Kijk of dit de leerling is die u verwacht. Na akkoord worden leerling en dossier aangemaakt, met de hele tijdlijn zoals de andere school die heeft vastgelegd.
+transfer-preview-sender = Verzendende school
+transfer-preview-files = Bijlagen
+transfer-preview-sha256 = Controlegetal van het bestand
+transfer-preview-accept = Akkoord, dossier overnemen
+
+transfer-problem-malformed = Het bestand is geen geldige JSON (regel { $line }, teken { $column }). Vraag de andere school om een nieuwe export.
+transfer-problem-wrong_format = Dit is geen dossierexport van meldroute.
+transfer-problem-unsupported_version = Deze export heeft formaatversie { $found }; deze installatie leest versie { $supported }.
+transfer-problem-schema = Het bestand wijkt af van het exportformaat: { $detail }
+transfer-problem-no_entries = De export bevat geen enkel onderdeel van het dossier.
+transfer-problem-sequence_broken = De tijdlijn is niet compleet of niet op volgorde: op plaats { $position } hoort onderdeel { $expected }, maar er staat { $found }.
+transfer-problem-time_order = Onderdeel { $seq } is eerder vastgelegd dan het onderdeel ervoor: de volgorde klopt niet.
+transfer-problem-hash_mismatch = De tijdlijn is gewijzigd of beschadigd vanaf onderdeel { $seq }: het controlegetal klopt niet.
+transfer-problem-chain_head_mismatch = Aan het einde van de tijdlijn ontbreken onderdelen of er zijn onderdelen bijgekomen: het controlegetal van de tijdlijn klopt niet.
+transfer-problem-kind_mismatch = Bij onderdeel { $seq } past de soort niet bij de inhoud.
+transfer-problem-correction_target = Correctie { $seq } verwijst naar onderdeel { $target }, dat er niet (eerder) is of zelf een correctie is.
+transfer-problem-attachment_missing = Bij onderdeel { $seq } ontbreekt het bestand, of er hoort geen bestand bij.
+transfer-problem-attachment_encoding = Het bestand bij onderdeel { $seq } is niet goed gecodeerd.
+transfer-problem-attachment_hash = Het bestand bij onderdeel { $seq } klopt niet met het controlegetal, de grootte of de soort.
+transfer-problem-attachment_id = De bijlage bij onderdeel { $seq } heeft een ongeldig of dubbel kenmerk.
+transfer-problem-pupil_name = Van de leerling ontbreekt de voor- of achternaam.
+transfer-problem-pupil_exists = Deze leerling staat al in uw organisatie (zelfde leerlingnummer, of zelfde naam en geboortedatum). Er is niets overgenomen; neem contact op met de beheerder als het om dezelfde leerling gaat.
+transfer-problem-too_large = Het bestand is groter dan { $limit }.
+transfer-problem-no_file = Kies het exportbestand, of lees het opnieuw in: het bestand is niet (volledig) ontvangen.
+
+audit-action-dossier-export = export geprobeerd
+audit-action-dossier-export-json-transfer = geëxporteerd als JSON voor overdracht
+audit-action-dossier-export-json-access_request = geëxporteerd als JSON voor een inzageverzoek
+audit-action-dossier-export-json-archive = geëxporteerd als JSON voor het archief
+audit-action-dossier-export-pdf-transfer = geëxporteerd als PDF voor overdracht
+audit-action-dossier-export-pdf-access_request = geëxporteerd als PDF voor een inzageverzoek
+audit-action-dossier-export-pdf-archive = geëxporteerd als PDF voor het archief
+audit-action-dossier-access_log-csv = toegangslog gedownload als CSV
+audit-action-dossier-import = overgenomen van een andere school
