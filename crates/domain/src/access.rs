@@ -197,6 +197,10 @@ pub enum Action {
     ExportDossier,
     /// Erase a dossier (the two-person rule is enforced elsewhere).
     EraseDossier,
+    /// Make the summary for a report to Veilig Thuis (HTML, plain text, PDF) of a dossier (issue 7 part 1).
+    ReportSummary,
+    /// Make the anonymous consultation summary of a dossier (issue 7 part 2).
+    AnonymousSummary,
     /// See one's own tasks and deadlines (on [`Resource::OwnAccount`]).
     ViewTasks,
     /// Users and their role grants.
@@ -235,6 +239,8 @@ impl Action {
             Action::ViewDossierAccessLog => "dossier.access_log",
             Action::ExportDossier => "dossier.export",
             Action::EraseDossier => "dossier.erase",
+            Action::ReportSummary => "dossier.report_summary",
+            Action::AnonymousSummary => "dossier.anonymous_summary",
             Action::ViewTasks => "task.view",
             Action::ManageUsers => "user.manage",
             Action::ManageLocations => "location.manage",
@@ -273,6 +279,8 @@ impl Action {
             Action::ViewDossierAccessLog,
             Action::ExportDossier,
             Action::EraseDossier,
+            Action::ReportSummary,
+            Action::AnonymousSummary,
             Action::ViewTasks,
             Action::ManageUsers,
             Action::ManageLocations,
@@ -299,6 +307,8 @@ impl Action {
                 | Action::ViewDossierAccessLog
                 | Action::ExportDossier
                 | Action::EraseDossier
+                | Action::ReportSummary
+                | Action::AnonymousSummary
         )
     }
 
@@ -326,7 +336,9 @@ impl Action {
             | Action::ShareDossier
             | Action::ViewDossierAccessLog
             | Action::ExportDossier
-            | Action::EraseDossier => matches!(resource, R::Dossier { .. }),
+            | Action::EraseDossier
+            | Action::ReportSummary
+            | Action::AnonymousSummary => matches!(resource, R::Dossier { .. }),
         }
     }
 }
@@ -522,6 +534,14 @@ pub const POLICY: &[Rule] = &[
     rule(A::ViewDossierAccessLog, Scope::Location, LEADS),
     rule(A::ExportDossier, Scope::Location, LEADS),
     rule(A::EraseDossier, Scope::Location, LEADS),
+    // ---- summaries (issue 7): the report summary for Veilig Thuis is made by the care roles, because the
+    //      intern begeleider often prepares or makes the report (the decision names the reporter) and records
+    //      the report entry itself; the anonymous consultation summary by everyone who may read the whole
+    //      dossier, because consulting (step 2) is open to the involved teacher too. Not the external partner:
+    //      a summary draws on every entry kind, more than a share shows. ----
+    rule(A::ReportSummary, Scope::Location, CARE),
+    rule(A::AnonymousSummary, Scope::Involved, &[R::Medewerker]),
+    rule(A::AnonymousSummary, Scope::Location, CARE),
     // ---- the school's way of working ----
     rule(A::ManageTeamSession, Scope::Location, CARE),
     rule(A::ViewRouteMap, Scope::Location, PUPIL_LISTERS),
@@ -764,6 +784,8 @@ mod tests {
         dossier.access_log              dossier      -   -   loc loc -   -   -
         dossier.export                  dossier      -   -   loc loc -   -   -
         dossier.erase                   dossier      -   -   loc loc -   -   -
+        dossier.report_summary          dossier      -   loc loc loc -   -   -
+        dossier.anonymous_summary       dossier      inv loc loc loc -   -   -
         team_session.manage             place        -   loc loc loc -   -   -
         route_map.view                  place        loc loc loc loc -   loc -
         route_map.edit                  place        -   -   loc -   -   loc -
