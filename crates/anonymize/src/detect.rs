@@ -145,6 +145,20 @@ fn word_index_at(ws: &[Word<'_>], byte: usize) -> Option<usize> {
     ws.iter().position(|w| w.start == byte)
 }
 
+fn strip_brackets(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut depth = 0usize;
+    for c in value.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Known identifiers from the structured data: every occurrence, case-insensitively.
 pub fn known(input: &Input<'_>) -> Vec<Candidate> {
     let text = input.text;
@@ -152,7 +166,9 @@ pub fn known(input: &Input<'_>) -> Vec<Candidate> {
     let ws = words(text);
     let mut out = Vec::new();
     for k in input.known {
-        let value = k.value.trim();
+        // "Ilse Jansen (IB)": a remark in brackets is not part of the name.
+        let stripped = strip_brackets(&k.value);
+        let value = stripped.trim();
         if value.is_empty() {
             continue;
         }

@@ -212,6 +212,16 @@ pub fn anonymize(input: &Input<'_>) -> Anonymized {
     resolve(input.text, candidates)
 }
 
+/// An exact date as time relative to `reference`, as the anonymiser writes it ("[ongeveer 3 weken eerder]").
+pub fn relative_date(date: Date, reference: Date) -> String {
+    dates::relative(date, reference)
+}
+
+/// Age in whole years on `reference` (a date of birth becomes this).
+pub fn age_in_years(birth: Date, reference: Date) -> i32 {
+    dates::age(birth, reference)
+}
+
 /// Anonymise with only the detectors and the given names and places (the command line).
 pub fn anonymize_with(text: &str, names: &[String], places: &[String], reference: Date) -> Anonymized {
     let mut known: Vec<Known> = names.iter().map(|n| Known::new(KnownKind::Person, n.clone())).collect();

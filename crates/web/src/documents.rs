@@ -31,14 +31,14 @@ pub fn long_date(i: &I18n, d: Date) -> String {
     format!("{} {} {}", d.day(), i.t(&format!("doc-month-{}", d.month() as u8)), d.year())
 }
 
-fn pdf_lang(lang: Lang) -> meldroute_pdf::Lang {
+pub(crate) fn pdf_lang(lang: Lang) -> meldroute_pdf::Lang {
     match lang {
         Lang::Nl => meldroute_pdf::Lang::Nl,
         Lang::En => meldroute_pdf::Lang::En,
     }
 }
 
-fn labels(i: &I18n) -> Labels {
+pub(crate) fn labels(i: &I18n) -> Labels {
     Labels {
         who: i.t("doc-label-who"),
         agreements: i.t("doc-label-agreements"),
@@ -292,9 +292,9 @@ fn protocol(i: &I18n, org: &Organisation, src: &Source, today: Date) -> Document
 }
 
 /// How long a request waits for a render (its turn included) before it is refused with 503.
-const RENDER_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+pub(crate) const RENDER_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-fn pdf_error_kind(err: &meldroute_pdf::PdfError) -> &'static str {
+pub(crate) fn pdf_error_kind(err: &meldroute_pdf::PdfError) -> &'static str {
     use meldroute_pdf::PdfError as E;
     match err {
         E::Data(_) => "data",
@@ -306,7 +306,7 @@ fn pdf_error_kind(err: &meldroute_pdf::PdfError) -> &'static str {
 }
 
 /// A PDF response: shown inline in the browser's viewer, with a file name.
-fn pdf_response(bytes: Vec<u8>, file: &str) -> Response {
+pub(crate) fn pdf_response(bytes: Vec<u8>, file: &str) -> Response {
     (
         StatusCode::OK,
         [

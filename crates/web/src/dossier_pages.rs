@@ -406,6 +406,9 @@ pub struct DossierPage {
     /// Entry kinds this user may add now: (code, label).
     pub can_add: Vec<(String, String)>,
     pub can_share: bool,
+    /// Links to the summary for Veilig Thuis and the anonymous consultation summary (issue 7).
+    pub can_report_summary: bool,
+    pub can_anonymous_summary: bool,
     /// Shown when this user may add an attachment and the dossier is open.
     pub attachment_form: Option<AttachmentForm>,
 }
@@ -522,6 +525,8 @@ pub async fn dossier(
         kinds,
         can_see_access_log: me.authorize(Action::ViewDossierAccessLog, &resource).is_ok(),
         can_share: me.authorize(Action::ShareDossier, &resource).is_ok(),
+        can_report_summary: crate::summaries::links(&me, &resource).0,
+        can_anonymous_summary: crate::summaries::links(&me, &resource).1,
         can_add: crate::entry_forms::form_kinds()
             .filter(|k| me.authorize(Action::AppendEntry(*k), &resource).is_ok())
             .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str()))))

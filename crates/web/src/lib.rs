@@ -24,6 +24,7 @@ pub mod password;
 pub mod request_id;
 pub mod route_map;
 pub mod routes;
+pub mod summaries;
 
 use std::sync::Arc;
 

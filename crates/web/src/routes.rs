@@ -13,7 +13,7 @@ use meldroute_domain::access::Action;
 
 use crate::auth::login;
 use crate::{
-    AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, route_map,
+    AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, route_map, summaries,
 };
 
 /// Who may reach a route.
@@ -115,6 +115,26 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/dossiers/{id}/access-log",
             User(Action::ViewDossierAccessLog),
             get(dossier_pages::access_log),
+        ),
+        entry(Method::GET, "/dossiers/{id}/report-summary", User(Action::ReportSummary), get(summaries::report_page)),
+        entry(
+            Method::GET,
+            "/dossiers/{id}/report-summary.txt",
+            User(Action::ReportSummary),
+            get(summaries::report_text),
+        ),
+        entry(Method::GET, "/dossiers/{id}/report-summary.pdf", User(Action::ReportSummary), get(summaries::report_pdf)),
+        entry(
+            Method::GET,
+            "/dossiers/{id}/anonymous-summary",
+            User(Action::AnonymousSummary),
+            get(summaries::anonymous_get),
+        ),
+        entry(
+            Method::POST,
+            "/dossiers/{id}/anonymous-summary",
+            User(Action::AnonymousSummary),
+            post(summaries::anonymous_post),
         ),
         entry(Method::GET, "/route-maps", User(Action::ViewRouteMap), get(route_map::index)),
         entry(Method::GET, "/locations/{id}/route-map", User(Action::ViewRouteMap), get(route_map::show)),
