@@ -207,7 +207,11 @@ pub fn summarize(entries: &[Entry]) -> ReportSummary {
             }
             EntryBody::Disclosure(d) => push(
                 SectionKind::Facts,
-                vec![text("pupil-told", &d.summary), opt_text("told-to", &d.told_to), opt_text("agreements", &d.agreements)],
+                vec![
+                    text("pupil-told", &d.summary),
+                    opt_text("told-to", &d.told_to),
+                    opt_text("agreements", &d.agreements),
+                ],
             ),
             EntryBody::Kindcheck(k) => push(
                 SectionKind::Facts,
@@ -245,7 +249,8 @@ pub fn summarize(entries: &[Entry]) -> ReportSummary {
                     text("severity", &w.severity),
                     text("risk", &w.risk),
                     text("protective-factors", &w.protective_factors),
-                    w.veilig_thuis_judgement_asked.then(|| Field { label: "vt-judgement-asked", value: Value::Bool(true) }),
+                    w.veilig_thuis_judgement_asked
+                        .then(|| Field { label: "vt-judgement-asked", value: Value::Bool(true) }),
                     opt_text("vt-judgement", &w.veilig_thuis_judgement),
                     opt_text("instrument", &w.instrument),
                     opt_text("approach", &w.approach),

@@ -162,7 +162,14 @@ async fn summaries(backend: Backend) {
     // The HTML page: facts apart from interpretation, links to both downloads.
     let html = ib.get(&format!("{base}/report-summary"));
     assert_eq!(html.status, 200);
-    for needle in ["BLAUWE-PLEK-FEIT", "INTERPRETATIE-ZORG", "REDEN-VRAAG-1", "BESCHERMEND-OMA", "report-summary.pdf", "report-summary.txt"] {
+    for needle in [
+        "BLAUWE-PLEK-FEIT",
+        "INTERPRETATIE-ZORG",
+        "REDEN-VRAAG-1",
+        "BESCHERMEND-OMA",
+        "report-summary.pdf",
+        "report-summary.txt",
+    ] {
         assert!(html.body.contains(needle), "report page lacks {needle}");
     }
     assert!(html.body.find("BLAUWE-PLEK-FEIT").unwrap() < html.body.find("INTERPRETATIE-ZORG").unwrap());
@@ -210,7 +217,9 @@ async fn summaries(backend: Backend) {
     let anon = ib.get(&format!("{base}/anonymous-summary"));
     assert_eq!(anon.status, 200);
     let copy = textarea(&anon.body);
-    for needle in ["BLAUWE-PLEK-FEIT", "REDEN-VRAAG-1", "[kind]", "[telefoonnummer]", "[e-mailadres]", "[adres]", "[BSN]"] {
+    for needle in
+        ["BLAUWE-PLEK-FEIT", "REDEN-VRAAG-1", "[kind]", "[telefoonnummer]", "[e-mailadres]", "[adres]", "[BSN]"]
+    {
         assert!(copy.contains(needle), "anonymous text lacks {needle}:\n{copy}");
     }
     for gone in IDENTIFYING {
@@ -283,10 +292,8 @@ async fn postgres_report_and_anonymous_summaries() {
 fn the_anonymize_command_reads_stdin_and_writes_stdout() {
     let input = "Gesprek met Kees Jansen uit Tiel op 12-03-2026. Zijn dochter Femke belde vanaf 06-12345678, \
                  mail f.jansen@example.nl, adres Molenweg 8a, 8011 AB Zwolle, BSN 111222333.";
-    let (code, out, err) = run(
-        &["anonymize", "--name", "Kees Jansen", "--place", "Tiel", "--reference-date", "2026-03-16"],
-        Some(input),
-    );
+    let (code, out, err) =
+        run(&["anonymize", "--name", "Kees Jansen", "--place", "Tiel", "--reference-date", "2026-03-16"], Some(input));
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out,

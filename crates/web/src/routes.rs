@@ -13,7 +13,8 @@ use meldroute_domain::access::Action;
 
 use crate::auth::login;
 use crate::{
-    AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, route_map, summaries,
+    AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, route_map,
+    summaries,
 };
 
 /// Who may reach a route.
@@ -123,7 +124,12 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             User(Action::ReportSummary),
             get(summaries::report_text),
         ),
-        entry(Method::GET, "/dossiers/{id}/report-summary.pdf", User(Action::ReportSummary), get(summaries::report_pdf)),
+        entry(
+            Method::GET,
+            "/dossiers/{id}/report-summary.pdf",
+            User(Action::ReportSummary),
+            get(summaries::report_pdf),
+        ),
         entry(
             Method::GET,
             "/dossiers/{id}/anonymous-summary",

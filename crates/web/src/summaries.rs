@@ -208,10 +208,7 @@ fn report_view(i: &I18n, src: &Source) -> View {
     let p = &src.loaded.pupil;
     let mut facts = vec![
         plain_field(i.t("summary-fact-pupil"), src.pupil_name()),
-        plain_field(
-            i.t("summary-fact-born"),
-            p.date_of_birth.map_or_else(|| i.t("summary-not-recorded"), format_date),
-        ),
+        plain_field(i.t("summary-fact-born"), p.date_of_birth.map_or_else(|| i.t("summary-not-recorded"), format_date)),
         plain_field(i.t("summary-fact-school"), format!("{} ({})", src.location_name(), src.org.name)),
     ];
     if let Some(g) = &src.group {
@@ -247,7 +244,11 @@ fn report_view(i: &I18n, src: &Source) -> View {
                     when: vec![Piece::plain(format_date(item.date))],
                     author: vec![Piece::plain(src.author(item.author.0))],
                     corrected: item.corrected,
-                    fields: item.fields.iter().map(|f| plain_field(field_label(i, f.label), value_text(i, f))).collect(),
+                    fields: item
+                        .fields
+                        .iter()
+                        .map(|f| plain_field(field_label(i, f.label), value_text(i, f)))
+                        .collect(),
                 })
                 .collect(),
         })
@@ -298,10 +299,12 @@ pub struct Count {
 
 fn anonymous_view(i: &I18n, src: &Source, rare: &[String], today: Date) -> (View, Vec<Count>) {
     let known = known_identifiers(src, rare);
-    let births: Vec<Date> = src.loaded.pupil.date_of_birth.into_iter().chain(src.siblings.iter().filter_map(|s| s.date_of_birth)).collect();
+    let births: Vec<Date> =
+        src.loaded.pupil.date_of_birth.into_iter().chain(src.siblings.iter().filter_map(|s| s.date_of_birth)).collect();
     let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
     let mut anon = |text: &str| -> Vec<Piece> {
-        let out = meldroute_anonymize::anonymize(&Input { text, known: &known, dates_of_birth: &births, reference: today });
+        let out =
+            meldroute_anonymize::anonymize(&Input { text, known: &known, dates_of_birth: &births, reference: today });
         for r in &out.replacements {
             *counts.entry(r.category).or_default() += 1;
         }
@@ -322,11 +325,19 @@ fn anonymous_view(i: &I18n, src: &Source, rare: &[String], today: Date) -> (View
         let years = meldroute_anonymize::age_in_years(birth, today).max(0);
         facts.push(ViewField {
             label: i.t("summary-fact-age"),
-            value: vec![marked(i, i.t_args("summary-age-years", &[("years", years.to_string())]), Category::DateOfBirth)],
+            value: vec![marked(
+                i,
+                i.t_args("summary-age-years", &[("years", years.to_string())]),
+                Category::DateOfBirth,
+            )],
         });
     }
-    facts.push(ViewField { label: i.t("summary-fact-siblings-count"), value: vec![Piece::plain(src.siblings.len().to_string())] });
-    let status = status_fields(i, &src.summary).into_iter().map(|(l, v)| ViewField { label: l, value: anon(&v) }).collect();
+    facts.push(ViewField {
+        label: i.t("summary-fact-siblings-count"),
+        value: vec![Piece::plain(src.siblings.len().to_string())],
+    });
+    let status =
+        status_fields(i, &src.summary).into_iter().map(|(l, v)| ViewField { label: l, value: anon(&v) }).collect();
     let mut sections = Vec::new();
     for s in &src.summary.sections {
         let mut items = Vec::new();
@@ -566,7 +577,11 @@ fn anonymous_page(
 }
 
 fn rare_lines(raw: &str) -> Vec<String> {
-    raw.lines().map(str::trim).filter(|l| l.chars().filter(|c| c.is_alphanumeric()).count() >= 2).map(str::to_string).collect()
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| l.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+        .map(str::to_string)
+        .collect()
 }
 
 /// `GET /dossiers/{id}/anonymous-summary`: the preview with every replacement highlighted.
@@ -612,10 +627,7 @@ pub async fn anonymous_post(
 
 /// Whether the dossier page links the summaries.
 pub fn links(me: &CurrentUser, resource: &meldroute_domain::access::Resource) -> (bool, bool) {
-    (
-        me.authorize(Action::ReportSummary, resource).is_ok(),
-        me.authorize(Action::AnonymousSummary, resource).is_ok(),
-    )
+    (me.authorize(Action::ReportSummary, resource).is_ok(), me.authorize(Action::AnonymousSummary, resource).is_ok())
 }
 
 #[cfg(test)]
