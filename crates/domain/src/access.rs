@@ -204,6 +204,10 @@ pub enum Action {
     ReviewRetention,
     /// Set the organisation's retention period (on [`Resource::Organisation`]).
     ManageRetention,
+    /// Make the summary for a report to Veilig Thuis (HTML, plain text, PDF) of a dossier (issue 7 part 1).
+    ReportSummary,
+    /// Make the anonymous consultation summary of a dossier (issue 7 part 2).
+    AnonymousSummary,
     /// See one's own tasks and deadlines (on [`Resource::OwnAccount`]).
     ViewTasks,
     /// Users and their role grants.
@@ -245,6 +249,8 @@ impl Action {
             Action::EraseDossier => "dossier.erase",
             Action::ReviewRetention => "retention.review",
             Action::ManageRetention => "retention.manage",
+            Action::ReportSummary => "dossier.report_summary",
+            Action::AnonymousSummary => "dossier.anonymous_summary",
             Action::ViewTasks => "task.view",
             Action::ManageUsers => "user.manage",
             Action::ManageLocations => "location.manage",
@@ -286,6 +292,8 @@ impl Action {
             Action::EraseDossier,
             Action::ReviewRetention,
             Action::ManageRetention,
+            Action::ReportSummary,
+            Action::AnonymousSummary,
             Action::ViewTasks,
             Action::ManageUsers,
             Action::ManageLocations,
@@ -314,6 +322,8 @@ impl Action {
                 | Action::ImportDossier
                 | Action::EraseDossier
                 | Action::ReviewRetention
+                | Action::ReportSummary
+                | Action::AnonymousSummary
         )
     }
 
@@ -344,7 +354,9 @@ impl Action {
             | Action::ShareDossier
             | Action::ViewDossierAccessLog
             | Action::ExportDossier
-            | Action::EraseDossier => matches!(resource, R::Dossier { .. }),
+            | Action::EraseDossier
+            | Action::ReportSummary
+            | Action::AnonymousSummary => matches!(resource, R::Dossier { .. }),
         }
     }
 }
@@ -547,6 +559,14 @@ pub const POLICY: &[Rule] = &[
     rule(A::ManageRetention, Scope::Location, &[R::Directeur, R::Beheerder]),
     // The receiving aandachtsfunctionaris takes in a transferred dossier (issue 7).
     rule(A::ImportDossier, Scope::Location, &[R::Aandachtsfunctionaris]),
+    // ---- summaries (issue 7): the report summary for Veilig Thuis is made by the care roles, because the
+    //      intern begeleider often prepares or makes the report (the decision names the reporter) and records
+    //      the report entry itself; the anonymous consultation summary by everyone who may read the whole
+    //      dossier, because consulting (step 2) is open to the involved teacher too. Not the external partner:
+    //      a summary draws on every entry kind, more than a share shows. ----
+    rule(A::ReportSummary, Scope::Location, CARE),
+    rule(A::AnonymousSummary, Scope::Involved, &[R::Medewerker]),
+    rule(A::AnonymousSummary, Scope::Location, CARE),
     // ---- the school's way of working ----
     rule(A::ManageTeamSession, Scope::Location, CARE),
     rule(A::ViewRouteMap, Scope::Location, PUPIL_LISTERS),
@@ -792,6 +812,8 @@ mod tests {
         retention.review                place        -   -   loc loc -   -   -
         retention.manage                org          -   -   -   loc -   loc -
         dossier.import                  place        -   -   loc -   -   -   -
+        dossier.report_summary          dossier      -   loc loc loc -   -   -
+        dossier.anonymous_summary       dossier      inv loc loc loc -   -   -
         team_session.manage             place        -   loc loc loc -   -   -
         route_map.view                  place        loc loc loc loc -   loc -
         route_map.edit                  place        -   -   loc -   -   loc -

@@ -45,6 +45,7 @@ pub mod attachment;
 pub mod dossier;
 pub mod entry;
 pub mod error;
+pub mod report_summary;
 pub mod retention;
 pub mod route_map;
 pub mod rules;

@@ -51,6 +51,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("library.ftl", include_str!("../../../locales/nl/library.ftl")),
             ("retention.ftl", include_str!("../../../locales/nl/retention.ftl")),
             ("transfer.ftl", include_str!("../../../locales/nl/transfer.ftl")),
+            ("summary.ftl", include_str!("../../../locales/nl/summary.ftl")),
         ],
         Lang::En => &[
             ("common.ftl", include_str!("../../../locales/en/common.ftl")),
@@ -63,6 +64,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("library.ftl", include_str!("../../../locales/en/library.ftl")),
             ("retention.ftl", include_str!("../../../locales/en/retention.ftl")),
             ("transfer.ftl", include_str!("../../../locales/en/transfer.ftl")),
+            ("summary.ftl", include_str!("../../../locales/en/summary.ftl")),
         ],
     }
 }

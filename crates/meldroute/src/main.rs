@@ -1,9 +1,10 @@
-//! `meldroute`: the one binary. Commands: serve, migrate, backup, restore, admin, afwegingskader.
+//! `meldroute`: the one binary. Commands: serve, migrate, backup, restore, admin, afwegingskader, anonymize.
 //! Every failure a user can cause ends in one line on stderr saying what is wrong and what to do, and a
 //! non-zero exit code.
 
 mod admin;
 mod afwegingskader_cmd;
+mod anonymize_cmd;
 mod audit_cmd;
 mod config;
 mod demo;
@@ -105,6 +106,19 @@ enum Command {
         #[command(subcommand)]
         command: AfwegingskaderCommand,
     },
+    /// Read Dutch text on stdin and print it anonymised: names, addresses, postcodes, phone numbers, e-mail
+    /// addresses, BSN and other numbers, places and schools replaced, exact dates made relative.
+    Anonymize {
+        /// A name to replace in every form (whole, first name, surname); may be repeated.
+        #[arg(long = "name", value_name = "NAME")]
+        names: Vec<String>,
+        /// A place to replace; may be repeated.
+        #[arg(long = "place", value_name = "PLACE")]
+        places: Vec<String>,
+        /// The date exact dates are made relative to (YYYY-MM-DD) [default: today].
+        #[arg(long, value_name = "DATE")]
+        reference_date: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -200,6 +214,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Afwegingskader { command } => afwegingskader(command),
+        Command::Anonymize { names, places, reference_date } => anonymize(&names, &places, reference_date.as_deref()),
         command => {
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
                 Ok(rt) => rt,
@@ -252,7 +267,7 @@ async fn run(command: Command) -> Result<(), String> {
             println!("{}", code?);
             Ok(())
         }
-        Command::Afwegingskader { .. } => Ok(()),
+        Command::Afwegingskader { .. } | Command::Anonymize { .. } => Ok(()),
     }
 }
 
@@ -279,5 +294,27 @@ fn afwegingskader(command: AfwegingskaderCommand) -> ExitCode {
             println!("{}", afwegingskader_cmd::explain());
             ExitCode::SUCCESS
         }
+    }
+}
+
+fn anonymize(names: &[String], places: &[String], reference_date: Option<&str>) -> ExitCode {
+    let reference = match reference_date {
+        Some(raw) => match anonymize_cmd::parse_date(raw) {
+            Ok(d) => d,
+            Err(message) => return fail(&message),
+        },
+        None => time::OffsetDateTime::now_utc().date(),
+    };
+    let mut input = String::new();
+    let limit = anonymize_cmd::MAX_INPUT_BYTES as u64 + 1;
+    if let Err(e) = std::io::stdin().take(limit).read_to_string(&mut input) {
+        return fail(&format!("cannot read standard input as UTF-8 text: {e}"));
+    }
+    match anonymize_cmd::run(&input, names, places, reference) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => fail(&message),
     }
 }

@@ -292,9 +292,9 @@ fn protocol(i: &I18n, org: &Organisation, src: &Source, today: Date) -> Document
 }
 
 /// How long a request waits for a render (its turn included) before it is refused with 503.
-const RENDER_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+pub(crate) const RENDER_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-fn pdf_error_kind(err: &meldroute_pdf::PdfError) -> &'static str {
+pub(crate) fn pdf_error_kind(err: &meldroute_pdf::PdfError) -> &'static str {
     use meldroute_pdf::PdfError as E;
     match err {
         E::Data(_) => "data",
@@ -306,7 +306,7 @@ fn pdf_error_kind(err: &meldroute_pdf::PdfError) -> &'static str {
 }
 
 /// A PDF response: shown inline in the browser's viewer, with a file name.
-fn pdf_response(bytes: Vec<u8>, file: &str) -> Response {
+pub(crate) fn pdf_response(bytes: Vec<u8>, file: &str) -> Response {
     (
         StatusCode::OK,
         [

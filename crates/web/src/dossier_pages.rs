@@ -418,6 +418,9 @@ pub struct DossierPage {
     pub can_export: bool,
     /// For a dossier received from another school: who sent it and when it was accepted here.
     pub received_from: Option<String>,
+    /// Links to the summary for Veilig Thuis and the anonymous consultation summary (issue 7).
+    pub can_report_summary: bool,
+    pub can_anonymous_summary: bool,
     /// Shown when this user may add an attachment and the dossier is open.
     pub attachment_form: Option<AttachmentForm>,
 }
@@ -551,6 +554,8 @@ pub async fn dossier(
                 ],
             )
         }),
+        can_report_summary: crate::summaries::links(&me, &resource).0,
+        can_anonymous_summary: crate::summaries::links(&me, &resource).1,
         can_add: crate::entry_forms::form_kinds()
             .filter(|k| me.authorize(Action::AppendEntry(*k), &resource).is_ok())
             .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str()))))

@@ -26,6 +26,7 @@ pub mod request_id;
 pub mod retention;
 pub mod route_map;
 pub mod routes;
+pub mod summaries;
 pub mod transfer;
 
 use std::sync::Arc;

@@ -14,7 +14,7 @@ use meldroute_domain::access::Action;
 use crate::auth::login;
 use crate::{
     AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, retention,
-    route_map, transfer,
+    route_map, summaries, transfer,
 };
 
 /// Who may reach a route.
@@ -150,6 +150,31 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/transfers/import/accept",
             User(Action::ImportDossier),
             post(transfer::import_accept).layer(DefaultBodyLimit::max(transfer::MAX_ACCEPT_BODY_BYTES)),
+        ),
+        entry(Method::GET, "/dossiers/{id}/report-summary", User(Action::ReportSummary), get(summaries::report_page)),
+        entry(
+            Method::GET,
+            "/dossiers/{id}/report-summary.txt",
+            User(Action::ReportSummary),
+            get(summaries::report_text),
+        ),
+        entry(
+            Method::GET,
+            "/dossiers/{id}/report-summary.pdf",
+            User(Action::ReportSummary),
+            get(summaries::report_pdf),
+        ),
+        entry(
+            Method::GET,
+            "/dossiers/{id}/anonymous-summary",
+            User(Action::AnonymousSummary),
+            get(summaries::anonymous_get),
+        ),
+        entry(
+            Method::POST,
+            "/dossiers/{id}/anonymous-summary",
+            User(Action::AnonymousSummary),
+            post(summaries::anonymous_post),
         ),
         entry(Method::GET, "/route-maps", User(Action::ViewRouteMap), get(route_map::index)),
         entry(Method::GET, "/locations/{id}/route-map", User(Action::ViewRouteMap), get(route_map::show)),
