@@ -50,4 +50,5 @@ conformance!(
     attachments_are_written_with_their_entry,
     a_refused_attachment_leaves_no_file,
     attachments_are_tenant_isolated,
+    audited_writes_land_with_their_audit_row,
 );

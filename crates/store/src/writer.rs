@@ -61,6 +61,10 @@ pub enum WriteOp {
     },
     /// Append an audit event.
     Audit(NewAuditEvent),
+    /// `op`, and only when it succeeds, `audit` in the same savepoint: the write and the audit row that
+    /// records it land together or not at all, in one commit (one fsync) instead of two in a row. The
+    /// outcome is `op`'s. `op` is never itself `Audited` (the backends refuse that).
+    Audited { op: Box<WriteOp>, audit: NewAuditEvent },
 }
 
 /// What a committed operation produced.

@@ -86,6 +86,29 @@ pub(crate) async fn audit_read(
     audit::record(state, event).await.map_err(PageError::from)
 }
 
+/// The audit row of `me` doing `action` (for a write that carries its own audit row, see
+/// [`dossiers::append_audited`]); `at` is set when the write happens.
+pub(crate) fn audit_event(
+    me: &CurrentUser,
+    addr: &SocketAddr,
+    action: &str,
+    outcome: &str,
+    pupil: Option<PupilId>,
+    dossier: Option<DossierId>,
+) -> meldroute_store::NewAuditEvent {
+    meldroute_store::NewAuditEvent {
+        at: clock::now_utc(),
+        org: Some(me.tenant.org),
+        actor: Some(me.user.id),
+        on_behalf_of: None,
+        pupil,
+        dossier,
+        action: action.to_string(),
+        outcome: outcome.to_string(),
+        source: addr.ip().to_string(),
+    }
+}
+
 // --- pupil list -------------------------------------------------------------------------------------------
 
 #[derive(Deserialize, Default)]
@@ -948,10 +971,11 @@ async fn shares_page(
         })
         .collect();
     let mut partners = Vec::new();
+    let grants = state.db.list_role_grants(&me.tenant).await?;
     for u in users.iter().filter(|u| !u.disabled) {
-        let grants = state.db.roles_of(&me.tenant, u.id).await?;
         if grants
             .iter()
+            .filter(|g| g.user == u.id)
             .any(|g| g.role == Role::ExternePartner && g.location.is_none_or(|l| l == loaded.dossier.location))
         {
             partners.push((u.id.0, u.display_name.clone()));

@@ -177,7 +177,23 @@ pub async fn append(
     seen_last_seq: Option<i64>,
 ) -> Result<(EntryId, i64), DossierError> {
     refuse_attachment_without_file(&draft.body)?;
-    append_with(db, writer, t, id, draft, seen_last_seq, None).await
+    append_with(db, writer, t, id, draft, seen_last_seq, None, None).await
+}
+
+/// [`append`], with the audit row that records it written in the same transaction: the entry and its
+/// audit row land together or not at all, and the request waits for one commit instead of two. `audit.at`
+/// is set to the moment of the write.
+pub async fn append_audited(
+    db: &Database,
+    writer: &Writer,
+    t: &TenantCtx,
+    id: DossierId,
+    draft: Draft,
+    seen_last_seq: Option<i64>,
+    audit: NewAuditEvent,
+) -> Result<(EntryId, i64), DossierError> {
+    refuse_attachment_without_file(&draft.body)?;
+    append_with(db, writer, t, id, draft, seen_last_seq, None, Some(audit)).await
 }
 
 /// An attachment entry (not a correction of one) only ever comes with its file, through [`append_attachment`]:
@@ -225,10 +241,11 @@ pub async fn append_attachment(
         created_at: clock::now_utc(),
     };
     let draft = Draft { author: upload.author, body, occurred_on: None };
-    let (entry, seq) = append_with(db, writer, t, id, draft, seen_last_seq, Some(file)).await?;
+    let (entry, seq) = append_with(db, writer, t, id, draft, seen_last_seq, Some(file), None).await?;
     Ok((entry, seq, attachment_id))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn append_with(
     db: &Database,
     writer: &Writer,
@@ -237,6 +254,7 @@ async fn append_with(
     draft: Draft,
     seen_last_seq: Option<i64>,
     attachment: Option<NewAttachment>,
+    audit: Option<NewAuditEvent>,
 ) -> Result<(EntryId, i64), DossierError> {
     let Draft { author, body, occurred_on } = draft;
     for _ in 0..RETRIES {
@@ -281,6 +299,10 @@ async fn append_with(
                 projection,
                 attachment: file.clone(),
             },
+        };
+        let op = match &audit {
+            Some(event) => WriteOp::Audited { op: Box::new(op), audit: NewAuditEvent { at: now, ..event.clone() } },
+            None => op,
         };
         let result = writer.submit(op).await;
         match result {
