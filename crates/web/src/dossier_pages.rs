@@ -814,9 +814,11 @@ pub async fn tasks(
     let today = clock::today_nl();
     let mut rows: Vec<(time::Date, TaskRow)> = Vec::new();
     let mut urgent = Vec::new();
-    for location in state.db.list_locations(&me.tenant).await? {
+    let locations = state.db.list_locations(&me.tenant).await?;
+    for location in &locations {
         for d in visible_open_dossiers_at(&state, &me, location.id).await? {
-            let loaded = dossiers::load(&state.db, &me.tenant, d.id).await?;
+            let id = d.id;
+            let loaded = dossiers::load_listed(&state.db, &me.tenant, d, &locations).await?;
             let resource = dossier_resource(&state, &me, &loaded).await?;
             // A partner's limited view carries no engine state.
             if !matches!(visible_entry_kinds(&me.actor(), &resource), EntryKindFilter::All) {
@@ -824,7 +826,7 @@ pub async fn tasks(
             }
             let pupil = format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name);
             if loaded.state.meldingen_due().next().is_some() {
-                urgent.push((d.id.0, pupil.clone()));
+                urgent.push((id.0, pupil.clone()));
             }
             for deadline in &loaded.state.deadlines {
                 let text = meldroute_i18n::text(
@@ -838,7 +840,7 @@ pub async fn tasks(
                         due: format_date(deadline.due),
                         overdue: deadline.due < today,
                         text,
-                        dossier: d.id.0,
+                        dossier: id.0,
                         pupil: pupil.clone(),
                     },
                 ));
