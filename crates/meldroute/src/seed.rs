@@ -324,7 +324,7 @@ impl Gen<'_> {
     }
 
     fn name(&mut self) -> (String, String) {
-        (base(self.rng.pick(FIRST_NAMES)), base(self.rng.pick(LAST_NAMES)))
+        (base(*self.rng.pick(FIRST_NAMES)), base(*self.rng.pick(LAST_NAMES)))
     }
 
     /// A moment on a school day `days_ago` days before the as-of day (Dutch school hours, in UTC).
@@ -506,8 +506,8 @@ impl Gen<'_> {
     fn body(&mut self, kind: u8, on: Date) -> EntryBody {
         match kind {
             0 => EntryBody::Observation(Observation {
-                facts: base(self.rng.pick(OBSERVATIONS)),
-                interpretation: self.rng.chance(50).then(|| base(self.rng.pick(INTERPRETATIONS))),
+                facts: base(*self.rng.pick(OBSERVATIONS)),
+                interpretation: self.rng.chance(50).then(|| base(*self.rng.pick(INTERPRETATIONS))),
                 source: SignalSource::OwnObservation,
                 source_detail: None,
                 categories: vec![*self.rng.pick(&[
@@ -523,12 +523,12 @@ impl Gen<'_> {
                 with: *self.rng.pick(&[ConsultationKind::Colleague, ConsultationKind::DesignatedLead]),
                 with_whom: Some("collega van de onderbouw".into()),
                 anonymous: false,
-                summary: base(self.rng.pick(SUMMARIES)),
+                summary: base(*self.rng.pick(SUMMARIES)),
                 advice: Some("Observeren en ouders uitnodigen voor een gesprek.".into()),
             }),
             _ => EntryBody::Conversation(Conversation {
                 with: *self.rng.pick(&[ConversationWith::Parents, ConversationWith::Pupil, ConversationWith::Both]),
-                summary: base(self.rng.pick(CONVERSATIONS)),
+                summary: base(*self.rng.pick(CONVERSATIONS)),
                 reactions: Some("Open en betrokken.".into()),
                 agreements: Some("Over drie weken een vervolggesprek.".into()),
                 follow_up_on: Some(on + Duration::days(21)),
@@ -755,7 +755,8 @@ impl Gen<'_> {
             self.audit(event(row.recorded_at, row.author, action));
             if self.rng.chance(60) {
                 let reader = if self.rng.chance(50) { staff.ib } else { staff.af };
-                self.audit(event(row.recorded_at + Duration::minutes(self.rng.range(5, 600)), reader, "dossier.read"));
+                let later = row.recorded_at + Duration::minutes(self.rng.range(5, 600));
+                self.audit(event(later, reader, "dossier.read"));
             }
         }
         // Notifications of the opening (and a disclosure) to the location's leads; read unless recent.
