@@ -68,7 +68,7 @@ fn body(i: usize, on: Date) -> EntryBody {
             summary: "Overgedragen aan het wijkteam.".into(),
             handelingsadviezen: None,
         }),
-        _ if i % 3 == 0 => EntryBody::Consultation(Consultation {
+        _ if i.is_multiple_of(3) => EntryBody::Consultation(Consultation {
             with: ConsultationKind::Colleague,
             with_whom: None,
             anonymous: false,
