@@ -313,10 +313,6 @@ struct Gen<'a> {
     summary: Summary,
 }
 
-fn base(name: &str) -> String {
-    name.to_string()
-}
-
 impl Gen<'_> {
     fn next(counter: &mut i64) -> i64 {
         *counter += 1;
@@ -324,7 +320,7 @@ impl Gen<'_> {
     }
 
     fn name(&mut self) -> (String, String) {
-        (base(*self.rng.pick(FIRST_NAMES)), base(*self.rng.pick(LAST_NAMES)))
+        (self.rng.pick(FIRST_NAMES).to_string(), self.rng.pick(LAST_NAMES).to_string())
     }
 
     /// A moment on a school day `days_ago` days before the as-of day (Dutch school hours, in UTC).
@@ -506,8 +502,8 @@ impl Gen<'_> {
     fn body(&mut self, kind: u8, on: Date) -> EntryBody {
         match kind {
             0 => EntryBody::Observation(Observation {
-                facts: base(*self.rng.pick(OBSERVATIONS)),
-                interpretation: self.rng.chance(50).then(|| base(*self.rng.pick(INTERPRETATIONS))),
+                facts: self.rng.pick(OBSERVATIONS).to_string(),
+                interpretation: self.rng.chance(50).then(|| self.rng.pick(INTERPRETATIONS).to_string()),
                 source: SignalSource::OwnObservation,
                 source_detail: None,
                 categories: vec![*self.rng.pick(&[
@@ -523,12 +519,12 @@ impl Gen<'_> {
                 with: *self.rng.pick(&[ConsultationKind::Colleague, ConsultationKind::DesignatedLead]),
                 with_whom: Some("collega van de onderbouw".into()),
                 anonymous: false,
-                summary: base(*self.rng.pick(SUMMARIES)),
+                summary: self.rng.pick(SUMMARIES).to_string(),
                 advice: Some("Observeren en ouders uitnodigen voor een gesprek.".into()),
             }),
             _ => EntryBody::Conversation(Conversation {
                 with: *self.rng.pick(&[ConversationWith::Parents, ConversationWith::Pupil, ConversationWith::Both]),
-                summary: base(*self.rng.pick(CONVERSATIONS)),
+                summary: self.rng.pick(CONVERSATIONS).to_string(),
                 reactions: Some("Open en betrokken.".into()),
                 agreements: Some("Over drie weken een vervolggesprek.".into()),
                 follow_up_on: Some(on + Duration::days(21)),
