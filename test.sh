@@ -73,6 +73,22 @@ status=${PIPESTATUS[0]}
 set -e
 read -r passed failed ignored < <(grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6; i+=$8} END {print p+0, f+0, i+0}')
 
+log "benchmark smoke run (bench/run.sh --smoke: proves the script works; asserts nothing about speed)"
+# The debug build the tests above just made, not a release build: a release build of the whole binary
+# (Typst included) would add many minutes to every CI run for numbers that mean nothing at smoke scale.
+# Both backends when PostgreSQL is there: the PostgreSQL half adds a few seconds.
+bench_backends=sqlite
+pg_isready -q -d "$MELDROUTE_TEST_PG_URL" 2>/dev/null && bench_backends="sqlite postgres"
+if ! MELDROUTE_BENCH_PG_URL="$MELDROUTE_TEST_PG_URL" bench/run.sh --smoke --debug --backends "$bench_backends" \
+  --out target/bench/smoke.md >target/bench-smoke.log 2>&1; then
+  echo "test.sh: the benchmark smoke run failed; its output:" >&2
+  tail -40 target/bench-smoke.log >&2
+  failed=$((failed + 1))
+  [ "$status" -eq 0 ] && status=1
+else
+  echo "benchmark smoke run: ok (target/bench/smoke.md)"
+fi
+
 log "browser tests (e2e/: headless Chromium, axe-core; SQLite, and PostgreSQL when required)"
 # Debian's chromium, driven by playwright-core from e2e/package-lock.json; the binary from the tests above.
 e2e_status=0

@@ -116,6 +116,7 @@ delegate! { Store {
     async fn list_users(&self, t: &TenantCtx) -> StoreResult<Vec<User>>;
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()>;
     async fn roles_of(&self, t: &TenantCtx, user: UserId) -> StoreResult<Vec<RoleGrant>>;
+    async fn list_role_grants(&self, t: &TenantCtx) -> StoreResult<Vec<RoleGrant>>;
     async fn create_pupil(&self, t: &TenantCtx, new: NewPupil) -> StoreResult<Pupil>;
     async fn get_pupil(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Pupil>;
     async fn list_pupils(&self, t: &TenantCtx, filter: &PupilFilter) -> StoreResult<Vec<Pupil>>;
@@ -139,5 +140,21 @@ mod tests {
         assert_eq!(Backend::of_url("postgresql://h/x"), Ok(Backend::Postgres));
         assert!(Backend::of_url("mysql://h/x").unwrap_err().contains("'mysql' is not supported"));
         assert!(Backend::of_url("nonsense").unwrap_err().contains("no scheme"));
+    }
+}
+
+impl meldroute_store::bulk::BulkLoad for Database {
+    async fn bulk_insert(&self, chunk: &meldroute_store::bulk::BulkChunk) -> StoreResult<()> {
+        match self {
+            Database::Sqlite(s) => s.bulk_insert(chunk).await,
+            Database::Postgres(s) => s.bulk_insert(chunk).await,
+        }
+    }
+
+    async fn bulk_finish(&self) -> StoreResult<()> {
+        match self {
+            Database::Sqlite(s) => s.bulk_finish().await,
+            Database::Postgres(s) => s.bulk_finish().await,
+        }
     }
 }

@@ -9,6 +9,7 @@ mod audit_cmd;
 mod config;
 mod demo;
 mod ops;
+mod seed;
 mod serve;
 mod token_cmd;
 
@@ -95,6 +96,32 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Fill an empty database with synthetic, fictional data (for load tests and benchmarks).
+    Seed {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Schools (locations); grouped into school boards of 1 to 15 schools.
+        #[arg(long, value_name = "N")]
+        schools: u32,
+        /// Pupils per school.
+        #[arg(long, default_value_t = 300, value_name = "P")]
+        pupils_per_school: u32,
+        /// Dossiers per school (about a quarter open, the rest closed over ten years).
+        #[arg(long, default_value_t = 30, value_name = "D")]
+        dossiers_per_school: u32,
+        /// Entries per dossier (the meldcode's route plus extra signals, consultations and conversations).
+        #[arg(long, default_value_t = 20, value_name = "E")]
+        entries_per_dossier: u32,
+        /// Seed of the generator: the same seed (and --as-of) gives the same data.
+        #[arg(long, default_value_t = 1, value_name = "S")]
+        seed: u64,
+        /// The day the data is as of, YYYY-MM-DD [default: today].
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Tools for demo instances only.
     Demo {
@@ -266,6 +293,34 @@ async fn run(command: Command) -> Result<(), String> {
             database.close().await;
             println!("{}", code?);
             Ok(())
+        }
+        Command::Seed {
+            db,
+            schools,
+            pupils_per_school,
+            dossiers_per_school,
+            entries_per_dossier,
+            seed,
+            as_of,
+            quiet,
+        } => {
+            let as_of = match as_of {
+                Some(text) => Some(
+                    time::Date::parse(&text, time::macros::format_description!("[year]-[month]-[day]"))
+                        .map_err(|_| format!("--as-of '{text}' is not a date like 2026-11-22"))?,
+                ),
+                None => None,
+            };
+            let params = seed::Params {
+                schools,
+                pupils_per_school,
+                dossiers_per_school,
+                entries_per_dossier,
+                seed,
+                as_of,
+                quiet,
+            };
+            seed::run(config::resolve(&db.overrides())?, params).await
         }
         Command::Afwegingskader { .. } | Command::Anonymize { .. } => Ok(()),
     }

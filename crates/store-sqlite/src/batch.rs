@@ -28,7 +28,23 @@ impl BatchApply for SqliteStore {
     }
 }
 
+/// An operation; for [`WriteOp::Audited`], its inner operation and then its audit row, in the same savepoint.
 async fn apply_one(
+    conn: &mut SqliteConnection,
+    op: &WriteOp,
+    audit_key: Option<&meldroute_store::audit::AuditKey>,
+) -> StoreResult<WriteOutcome> {
+    match op {
+        WriteOp::Audited { op, audit } => {
+            let outcome = apply_plain(conn, op, audit_key).await?;
+            crate::audit::append(conn, audit_key, audit).await?;
+            Ok(outcome)
+        }
+        other => apply_plain(conn, other, audit_key).await,
+    }
+}
+
+async fn apply_plain(
     conn: &mut SqliteConnection,
     op: &WriteOp,
     audit_key: Option<&meldroute_store::audit::AuditKey>,
@@ -81,6 +97,7 @@ async fn apply_one(
             crate::retention::erase(conn, audit_key, tenant, *dossier, *proposal, *confirmed_by, *at, source).await
         }
         WriteOp::ImportDossier { tenant, dossier } => crate::transfers::import(conn, tenant, dossier).await,
+        WriteOp::Audited { .. } => Err(StoreError::Other("an audited write cannot hold another audited write".into())),
         WriteOp::Audit(event) => {
             // Chained inside this transaction; fails (and so fails the request) without a key.
             let seq = crate::audit::append(conn, audit_key, event).await?;

@@ -19,6 +19,7 @@ mod attachments;
 pub mod audit;
 pub mod backup;
 mod batch;
+mod bulk;
 mod notifications;
 mod retention;
 mod route_maps;
@@ -459,6 +460,25 @@ impl Store for SqliteStore {
             let code: String = row.try_get("role").map_err(other)?;
             let role = Role::from_code(&code).ok_or_else(|| StoreError::Other(format!("unknown role code {code}")))?;
             grants.push(RoleGrant { user, location: (loc != 0).then_some(LocationId(loc)), role });
+        }
+        Ok(grants)
+    }
+
+    async fn list_role_grants(&self, t: &TenantCtx) -> StoreResult<Vec<RoleGrant>> {
+        let rows = sqlx::query(
+            "SELECT user_id, location_id, role FROM role_grants WHERE org_id = ? ORDER BY user_id, location_id, role",
+        )
+        .bind(t.org.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        let mut grants = Vec::with_capacity(rows.len());
+        for row in rows {
+            let user: i64 = row.try_get("user_id").map_err(other)?;
+            let loc: i64 = row.try_get("location_id").map_err(other)?;
+            let code: String = row.try_get("role").map_err(other)?;
+            let role = Role::from_code(&code).ok_or_else(|| StoreError::Other(format!("unknown role code {code}")))?;
+            grants.push(RoleGrant { user: UserId(user), location: (loc != 0).then_some(LocationId(loc)), role });
         }
         Ok(grants)
     }

@@ -555,6 +555,14 @@ pub async fn disabling_or_changing_roles_ends_sessions<S: Store + AccountStore>(
     let foreign = vec![RoleGrant { user: f.user.id, location: Some(b.location.id), role: Role::Directeur }];
     assert!(matches!(s.replace_roles(&f.tenant, f.user.id, &foreign).await, Err(StoreError::NotFound)));
     assert_eq!(s.roles_of(&f.tenant, f.user.id).await.unwrap().len(), 2, "a refused change changes nothing");
+
+    // All grants of an organisation in one call: the same as per user, never another tenant's.
+    let mut all = s.list_role_grants(&f.tenant).await.unwrap();
+    all.sort_by_key(|g| (g.user.0, g.location.map(|l| l.0), g.role.code()));
+    let mut one = s.roles_of(&f.tenant, f.user.id).await.unwrap();
+    one.sort_by_key(|g| (g.user.0, g.location.map(|l| l.0), g.role.code()));
+    assert_eq!(all, one);
+    assert!(s.list_role_grants(&b.tenant).await.unwrap().iter().all(|g| g.user != f.user.id));
 }
 
 pub async fn throttling_and_one_time_links<S: Store + AccountStore>(s: &S) {
@@ -1082,4 +1090,47 @@ pub async fn a_refused_import_writes_nothing<S: Store + BatchApply + TransferSto
     }
     let results = s.apply_batch(&[for_b]).await.unwrap();
     assert!(results[0].is_ok(), "{results:?}");
+}
+
+/// An audited write lands together with its audit row, in one savepoint: when the write is refused (stale),
+/// neither lands; an audited write cannot nest another.
+pub async fn audited_writes_land_with_their_audit_row<S: Store + BatchApply>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let d = open_dossier(s, &f).await;
+    let audit = |action: &str| NewAuditEvent {
+        at: T0,
+        org: Some(f.tenant.org),
+        actor: Some(f.user.id),
+        on_behalf_of: None,
+        pupil: Some(f.pupil.id),
+        dossier: Some(d),
+        action: action.into(),
+        outcome: "allowed".into(),
+        source: "127.0.0.1".into(),
+    };
+    let append = |expected, n| WriteOp::AppendEntry {
+        tenant: f.tenant,
+        dossier: d,
+        expected_last_seq: expected,
+        entry: entry(f.user.id, n),
+        projection: DossierProjection { step: 2, closed: false, urgent: false, next_due: None, closed_on: None },
+    };
+    let audited = |op, action: &str| WriteOp::Audited { op: Box::new(op), audit: audit(action) };
+    let nested = audited(audited(append(None, 9), "inner"), "outer");
+    let results = s
+        .apply_batch(&[audited(append(Some(1), 2), "append.ok"), audited(append(Some(1), 3), "append.stale"), nested])
+        .await
+        .unwrap();
+    assert!(matches!(results[0], Ok(WriteOutcome::EntryAppended { seq: 2, .. })), "{results:?}");
+    assert!(matches!(results[1], Err(StoreError::Conflict(_))), "{results:?}");
+    assert!(results[2].is_err(), "{results:?}");
+    assert_eq!(s.list_entries(&f.tenant, d).await.unwrap().len(), 2);
+    let actions: Vec<String> = s
+        .list_audit(&f.tenant, &AuditFilter { dossier: Some(d), ..Default::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event.action)
+        .collect();
+    assert_eq!(actions, vec!["append.ok".to_string()]);
 }

@@ -52,4 +52,5 @@ conformance!(
     attachments_are_tenant_isolated,
     an_imported_dossier_lands_whole,
     a_refused_import_writes_nothing,
+    audited_writes_land_with_their_audit_row,
 );

@@ -83,6 +83,10 @@ pub enum WriteOp {
         /// Source address (IP) or `cli`, for the tombstone rows.
         source: String,
     },
+    /// `op`, and only when it succeeds, `audit` in the same savepoint: the write and the audit row that
+    /// records it land together or not at all, in one commit (one fsync) instead of two in a row. The
+    /// outcome is `op`'s. `op` is never itself `Audited` (the backends refuse that).
+    Audited { op: Box<WriteOp>, audit: NewAuditEvent },
 }
 
 /// What a committed operation produced.

@@ -86,6 +86,29 @@ pub(crate) async fn audit_read(
     audit::record(state, event).await.map_err(PageError::from)
 }
 
+/// The audit row of `me` doing `action` (for a write that carries its own audit row, see
+/// [`dossiers::append_audited`]); `at` is set when the write happens.
+pub(crate) fn audit_event(
+    me: &CurrentUser,
+    addr: &SocketAddr,
+    action: &str,
+    outcome: &str,
+    pupil: Option<PupilId>,
+    dossier: Option<DossierId>,
+) -> meldroute_store::NewAuditEvent {
+    meldroute_store::NewAuditEvent {
+        at: clock::now_utc(),
+        org: Some(me.tenant.org),
+        actor: Some(me.user.id),
+        on_behalf_of: None,
+        pupil,
+        dossier,
+        action: action.to_string(),
+        outcome: outcome.to_string(),
+        source: addr.ip().to_string(),
+    }
+}
+
 // --- pupil list -------------------------------------------------------------------------------------------
 
 #[derive(Deserialize, Default)]
@@ -825,9 +848,11 @@ pub async fn tasks(
     let today = clock::today_nl();
     let mut rows: Vec<(time::Date, TaskRow)> = Vec::new();
     let mut urgent = Vec::new();
-    for location in state.db.list_locations(&me.tenant).await? {
+    let locations = state.db.list_locations(&me.tenant).await?;
+    for location in &locations {
         for d in visible_open_dossiers_at(&state, &me, location.id).await? {
-            let loaded = dossiers::load(&state.db, &me.tenant, d.id).await?;
+            let id = d.id;
+            let loaded = dossiers::load_listed(&state.db, &me.tenant, d, &locations).await?;
             let resource = dossier_resource(&state, &me, &loaded).await?;
             // A partner's limited view carries no engine state.
             if !matches!(visible_entry_kinds(&me.actor(), &resource), EntryKindFilter::All) {
@@ -835,7 +860,7 @@ pub async fn tasks(
             }
             let pupil = format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name);
             if loaded.state.meldingen_due().next().is_some() {
-                urgent.push((d.id.0, pupil.clone()));
+                urgent.push((id.0, pupil.clone()));
             }
             for deadline in &loaded.state.deadlines {
                 let text = meldroute_i18n::text(
@@ -849,7 +874,7 @@ pub async fn tasks(
                         due: format_date(deadline.due),
                         overdue: deadline.due < today,
                         text,
-                        dossier: d.id.0,
+                        dossier: id.0,
                         pupil: pupil.clone(),
                     },
                 ));
@@ -982,10 +1007,11 @@ async fn shares_page(
         })
         .collect();
     let mut partners = Vec::new();
+    let grants = state.db.list_role_grants(&me.tenant).await?;
     for u in users.iter().filter(|u| !u.disabled) {
-        let grants = state.db.roles_of(&me.tenant, u.id).await?;
         if grants
             .iter()
+            .filter(|g| g.user == u.id)
             .any(|g| g.role == Role::ExternePartner && g.location.is_none_or(|l| l == loaded.dossier.location))
         {
             partners.push((u.id.0, u.display_name.clone()));

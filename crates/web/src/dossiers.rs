@@ -108,6 +108,23 @@ pub async fn load(db: &Database, t: &TenantCtx, id: DossierId) -> Result<Loaded,
     Ok(Loaded { dossier, pupil, ctx, entries, state })
 }
 
+/// [`load`] for a dossier already read from a listing, with the organisation's locations already at hand
+/// (pages that load many dossiers, such as "Mijn taken", save two queries per dossier).
+pub async fn load_listed(
+    db: &Database,
+    t: &TenantCtx,
+    dossier: Dossier,
+    locations: &[Location],
+) -> Result<Loaded, DossierError> {
+    let pupil = db.get_pupil(t, dossier.pupil).await?;
+    let location = locations.iter().find(|l| l.id == pupil.location).ok_or(DossierError::NotFound)?;
+    let pupil_age = pupil.date_of_birth.map(|dob| age_on(dob, clock::today_nl()));
+    let ctx = FoldContext { sector: location.sector, pupil_age, calendar: Calendar::new() };
+    let entries = db.list_entries(t, dossier.id).await?.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let state = fold(&ctx, &entries);
+    Ok(Loaded { dossier, pupil, ctx, entries, state })
+}
+
 /// A new entry as a user submits it.
 #[derive(Debug, Clone)]
 pub struct Draft {
@@ -178,7 +195,23 @@ pub async fn append(
     seen_last_seq: Option<i64>,
 ) -> Result<(EntryId, i64), DossierError> {
     refuse_attachment_without_file(&draft.body)?;
-    append_with(db, writer, t, id, draft, seen_last_seq, None).await
+    append_with(db, writer, t, id, draft, seen_last_seq, None, None).await
+}
+
+/// [`append`], with the audit row that records it written in the same transaction: the entry and its
+/// audit row land together or not at all, and the request waits for one commit instead of two. `audit.at`
+/// is set to the moment of the write.
+pub async fn append_audited(
+    db: &Database,
+    writer: &Writer,
+    t: &TenantCtx,
+    id: DossierId,
+    draft: Draft,
+    seen_last_seq: Option<i64>,
+    audit: NewAuditEvent,
+) -> Result<(EntryId, i64), DossierError> {
+    refuse_attachment_without_file(&draft.body)?;
+    append_with(db, writer, t, id, draft, seen_last_seq, None, Some(audit)).await
 }
 
 /// An attachment entry (not a correction of one) only ever comes with its file, through [`append_attachment`]:
@@ -226,10 +259,11 @@ pub async fn append_attachment(
         created_at: clock::now_utc(),
     };
     let draft = Draft { author: upload.author, body, occurred_on: None };
-    let (entry, seq) = append_with(db, writer, t, id, draft, seen_last_seq, Some(file)).await?;
+    let (entry, seq) = append_with(db, writer, t, id, draft, seen_last_seq, Some(file), None).await?;
     Ok((entry, seq, attachment_id))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn append_with(
     db: &Database,
     writer: &Writer,
@@ -238,6 +272,7 @@ async fn append_with(
     draft: Draft,
     seen_last_seq: Option<i64>,
     attachment: Option<NewAttachment>,
+    audit: Option<NewAuditEvent>,
 ) -> Result<(EntryId, i64), DossierError> {
     let Draft { author, body, occurred_on } = draft;
     for _ in 0..RETRIES {
@@ -282,6 +317,10 @@ async fn append_with(
                 projection,
                 attachment: file.clone(),
             },
+        };
+        let op = match &audit {
+            Some(event) => WriteOp::Audited { op: Box::new(op), audit: NewAuditEvent { at: now, ..event.clone() } },
+            None => op,
         };
         let result = writer.submit(op).await;
         match result {

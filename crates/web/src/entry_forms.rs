@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::csrf;
 use crate::auth::session::CurrentUser;
-use crate::dossier_pages::{PageError, audit_read, dossier_resource};
+use crate::dossier_pages::{PageError, audit_event, audit_read, dossier_resource};
 use crate::dossiers::{self, DossierError, Draft};
 use crate::pages::{I18n, Layout, render};
 use crate::{AppState, clock};
@@ -638,18 +638,11 @@ pub async fn create_entry(
     let occurred_on = parse_date(one(&p, "occurred_on"));
     let seen = one(&p, "seen_last_seq").parse::<i64>().ok();
     let draft = Draft { author: me.user.id, body: entry_body, occurred_on };
-    match dossiers::append(&state.db, &state.writer, &me.tenant, loaded.dossier.id, draft, seen).await {
+    // The entry and the audit row that records it land in one commit.
+    let action = format!("dossier.append.{}", kind.as_str());
+    let audit = audit_event(&me, &addr, &action, "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id));
+    match dossiers::append_audited(&state.db, &state.writer, &me.tenant, loaded.dossier.id, draft, seen, audit).await {
         Ok(_) => {
-            audit_read(
-                &state,
-                &me,
-                &addr,
-                &format!("dossier.append.{}", kind.as_str()),
-                "allowed",
-                Some(loaded.pupil.id),
-                Some(loaded.dossier.id),
-            )
-            .await?;
             if kind == EntryKind::Disclosure {
                 let (location, dossier) = (loaded.dossier.location, loaded.dossier.id);
                 crate::dossier_pages::notify_location_leads(&state, &me, location, dossier, "disclosure", true).await?;
@@ -1042,12 +1035,10 @@ pub async fn correct_submit(
     }
     let seen = one(&p, "seen_last_seq").parse::<i64>().ok();
     let draft = Draft { author: me.user.id, body: correction, occurred_on: None };
-    match dossiers::append(&state.db, &state.writer, &me.tenant, loaded.dossier.id, draft, seen).await {
-        Ok(_) => {
-            let (pupil, dossier) = (loaded.pupil.id, loaded.dossier.id);
-            audit_read(&state, &me, &addr, "dossier.append.correction", "allowed", Some(pupil), Some(dossier)).await?;
-            Ok(Redirect::to(&format!("/dossiers/{id}")).into_response())
-        }
+    let (pupil, dossier) = (loaded.pupil.id, loaded.dossier.id);
+    let audit = audit_event(&me, &addr, "dossier.append.correction", "allowed", Some(pupil), Some(dossier));
+    match dossiers::append_audited(&state.db, &state.writer, &me.tenant, dossier, draft, seen, audit).await {
+        Ok(_) => Ok(Redirect::to(&format!("/dossiers/{id}")).into_response()),
         Err(DossierError::Refused(err)) => {
             // The reason of the correction itself is its own field, below the entry's fields.
             let (at, text) = refusal(&i, kind, &err);

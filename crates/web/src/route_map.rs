@@ -87,11 +87,12 @@ pub async fn alert_recipients(
     }
     let resource = Resource::Dossier { location: location.id.0, involved: false, share: None };
     let mut out = Vec::new();
+    let all_grants = state.db.list_role_grants(tenant).await?;
     for user in state.db.list_users(tenant).await? {
         if user.disabled {
             continue;
         }
-        let grants = state.db.roles_of(tenant, user.id).await?;
+        let grants: Vec<&RoleGrant> = all_grants.iter().filter(|g| g.user == user.id).collect();
         let actor = Actor {
             user: user.id.0,
             grants: grants
@@ -568,9 +569,9 @@ async fn location_staff(
     location: LocationId,
 ) -> StoreResult<Vec<(String, UserId)>> {
     let mut out = Vec::new();
+    let grants = state.db.list_role_grants(tenant).await?;
     for user in state.db.list_users(tenant).await? {
-        let grants = state.db.roles_of(tenant, user.id).await?;
-        let staff = grants.iter().any(|g| {
+        let staff = grants.iter().filter(|g| g.user == user.id).any(|g| {
             matches!(g.role, Role::Medewerker | Role::InternBegeleider | Role::Aandachtsfunctionaris | Role::Directeur)
                 && g.location.is_none_or(|l| l == location)
         });

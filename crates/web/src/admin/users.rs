@@ -211,11 +211,11 @@ async fn list_inner(state: &AppState, me: &CurrentUser) -> Outcome {
     let layout = Layout::for_user(state, me, "admin-users-title");
     let locations = db(state.db.list_locations(&me.tenant).await)?;
     let mut rows = Vec::new();
+    let grants = db(state.db.list_role_grants(&me.tenant).await)?;
     for user in db(state.db.list_users(&me.tenant).await)? {
-        let grants = db(state.db.roles_of(&me.tenant, user.id).await)?;
         rows.push(UserRow {
             id: user.id.0,
-            roles: grants.iter().map(|g| grant_label(&layout, g, &locations)).collect(),
+            roles: grants.iter().filter(|g| g.user == user.id).map(|g| grant_label(&layout, g, &locations)).collect(),
             name: user.display_name,
             login: user.login,
             disabled: user.disabled,

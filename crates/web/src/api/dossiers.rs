@@ -19,7 +19,7 @@ use super::error::{ApiError, respond};
 use super::extract::{ApiJson, ApiUser, parse_id};
 use super::{reason_json, rfc3339};
 use crate::auth::session::CurrentUser;
-use crate::dossier_pages::{audit_read, dossier_resource};
+use crate::dossier_pages::{audit_event, audit_read, dossier_resource};
 use crate::dossiers::{self, DossierError, Draft, Loaded};
 use crate::{AppState, clock};
 
@@ -358,9 +358,12 @@ async fn append_entry(
         return Err(ApiError::not_found());
     }
     let draft = Draft { author: me.user.id, body: request.entry, occurred_on: request.occurred_on };
-    match dossiers::append(&state.db, &state.writer, &me.tenant, id, draft, request.expected_last_seq).await {
+    // The entry and the audit row that records it land in one commit.
+    let audit = audit_event(me, addr, ACTION, "allowed", pupil, dossier);
+    match dossiers::append_audited(&state.db, &state.writer, &me.tenant, id, draft, request.expected_last_seq, audit)
+        .await
+    {
         Ok((entry, seq)) => {
-            audit_read(state, me, addr, ACTION, "allowed", pupil, dossier).await?;
             Ok(created(format!("/api/v1/dossiers/{id}/entries"), json!({ "entry_id": entry, "seq": seq })))
         }
         Err(DossierError::Refused(e)) => {
