@@ -49,6 +49,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("route_map.ftl", include_str!("../../../locales/nl/route_map.ftl")),
             ("documents.ftl", include_str!("../../../locales/nl/documents.ftl")),
             ("library.ftl", include_str!("../../../locales/nl/library.ftl")),
+            ("team.ftl", include_str!("../../../locales/nl/team.ftl")),
         ],
         Lang::En => &[
             ("common.ftl", include_str!("../../../locales/en/common.ftl")),
@@ -59,6 +60,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("route_map.ftl", include_str!("../../../locales/en/route_map.ftl")),
             ("documents.ftl", include_str!("../../../locales/en/documents.ftl")),
             ("library.ftl", include_str!("../../../locales/en/library.ftl")),
+            ("team.ftl", include_str!("../../../locales/en/team.ftl")),
         ],
     }
 }
