@@ -509,6 +509,56 @@ impl PollState {
     }
 }
 
+/// Everything about a session that changes while it runs (stored next to the plan).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunState {
+    pub phase: Phase,
+    /// One per poll question of the plan, in order.
+    pub polls: Vec<PollState>,
+    /// When the current item started (Unix seconds), for the countdown.
+    pub item_started_at: Option<i64>,
+}
+
+impl RunState {
+    /// A prepared, not yet started session.
+    pub fn new(plan: &SessionPlan) -> RunState {
+        RunState { phase: Phase::Draft, polls: vec![PollState::default(); plan.questions.len()], item_started_at: None }
+    }
+
+    /// The state after a facilitator's control at `now` (Unix seconds). Closing also closes every poll.
+    pub fn control(&self, plan: &SessionPlan, control: Control, now: i64) -> Result<RunState, TeamError> {
+        let phase = advance(plan, self.phase, control)?;
+        let mut polls = self.polls.clone();
+        polls.resize(plan.questions.len(), PollState::default());
+        if phase == Phase::Closed {
+            polls.iter_mut().for_each(|p| p.open = false);
+        }
+        let item_started_at = matches!(phase, Phase::Running { .. }).then_some(now);
+        Ok(RunState { phase, polls, item_started_at })
+    }
+
+    /// The state after a facilitator's poll control on question `index`.
+    pub fn poll(&self, index: usize, control: PollControl) -> Result<RunState, TeamError> {
+        let current = *self.polls.get(index).ok_or(TeamError::NoSuchQuestion)?;
+        let mut next = self.clone();
+        next.polls[index] = current.apply(self.phase, control)?;
+        Ok(next)
+    }
+
+    /// The poll state of question `index` (closed when the question is unknown).
+    pub fn poll_state(&self, index: usize) -> PollState {
+        self.polls.get(index).copied().unwrap_or_default()
+    }
+
+    /// The current agenda item while running.
+    pub fn current_item<'p>(&self, plan: &'p SessionPlan) -> Option<&'p AgendaItem> {
+        match self.phase {
+            Phase::Running { current } => plan.agenda.get(current),
+            _ => None,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Answers, action points, dots
 // ---------------------------------------------------------------------------------------------------------
@@ -733,10 +783,11 @@ pub enum TeamError {
     NoNextItem,
     NoPreviousItem,
     DotsOutOfRange,
+    NoSuchQuestion,
 }
 
 impl TeamError {
-    pub const ALL: [TeamError; 23] = [
+    pub const ALL: [TeamError; 24] = [
         TeamError::WrongCode,
         TeamError::SessionClosed,
         TeamError::SessionNotRunning,
@@ -760,6 +811,7 @@ impl TeamError {
         TeamError::NoNextItem,
         TeamError::NoPreviousItem,
         TeamError::DotsOutOfRange,
+        TeamError::NoSuchQuestion,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -787,6 +839,7 @@ impl TeamError {
             TeamError::NoNextItem => "no-next-item",
             TeamError::NoPreviousItem => "no-previous-item",
             TeamError::DotsOutOfRange => "dots-out-of-range",
+            TeamError::NoSuchQuestion => "no-such-question",
         }
     }
 
@@ -949,6 +1002,30 @@ mod tests {
         let mut empty = p.clone();
         empty.agenda.clear();
         assert_eq!(advance(&empty, Phase::Draft, Control::Start), Err(TeamError::EmptyAgenda));
+    }
+
+    #[test]
+    fn the_run_state_follows_controls_and_polls() {
+        let p = plan();
+        let s = RunState::new(&p);
+        assert_eq!((s.phase, s.polls.len(), s.item_started_at), (Phase::Draft, 5, None));
+        assert_eq!(s.poll(0, PollControl::Open), Err(TeamError::SessionNotRunning));
+        let s = s.control(&p, Control::Start, 1000).unwrap();
+        assert_eq!((s.phase, s.item_started_at), (Phase::Running { current: 0 }, Some(1000)));
+        assert_eq!(s.current_item(&p).unwrap().part, Part::Welcome);
+        let s = s.poll(2, PollControl::Open).unwrap();
+        assert!(s.poll_state(2).open && !s.poll_state(1).open);
+        assert_eq!(s.poll(5, PollControl::Open), Err(TeamError::NoSuchQuestion));
+        assert_eq!(s.poll_state(9), PollState::default());
+        let s = s.control(&p, Control::Next, 1600).unwrap();
+        assert_eq!((s.phase, s.item_started_at), (Phase::Running { current: 1 }, Some(1600)));
+        assert!(s.poll_state(2).open, "moving on leaves the poll as it was");
+        let closed = s.control(&p, Control::Close, 2000).unwrap();
+        assert_eq!((closed.phase, closed.item_started_at), (Phase::Closed, None));
+        assert!(closed.polls.iter().all(|p| !p.open), "closing closes every poll");
+        assert!(closed.current_item(&p).is_none());
+        let json = serde_json::to_string(&closed).unwrap();
+        assert_eq!(serde_json::from_str::<RunState>(&json).unwrap(), closed);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod backup;
 mod batch;
 mod notifications;
 mod route_maps;
+mod team_sessions;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -191,7 +192,7 @@ fn audit_event(row: SqliteRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 19] = [
+pub const TABLES: [&str; 22] = [
     "organisations",
     "locations",
     "groups",
@@ -211,6 +212,9 @@ pub const TABLES: [&str; 19] = [
     "notifications",
     "route_maps",
     "attachments",
+    "team_sessions",
+    "team_participants",
+    "team_answers",
 ];
 
 fn limit(l: Option<i64>) -> i64 {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ids;
 pub mod notifications;
 pub mod route_maps;
+pub mod team_sessions;
 pub mod types;
 pub mod writer;
 
@@ -20,6 +21,7 @@ pub use error::{StoreError, StoreResult};
 pub use ids::*;
 pub use notifications::{NewNotification, Notification, NotificationStore};
 pub use route_maps::{NewRouteMapVersion, RouteMapStore, RouteMapVersion};
+pub use team_sessions::{NewTeamSession, TeamAnswer, TeamSession, TeamSessionStore, TeamSessionUpdate};
 pub use types::*;
 pub use writer::{BatchApply, WriteOp, WriteOutcome, Writer};
 

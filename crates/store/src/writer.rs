@@ -61,6 +61,10 @@ pub enum WriteOp {
     },
     /// Append an audit event.
     Audit(NewAuditEvent),
+    /// Record one anonymous answer of a team session's participant (`value`: the domain's `AnswerValue` as
+    /// JSON). Refused with `Conflict` when this participant already answered this question, and with
+    /// `NotFound` when the participant is not of this session and tenant.
+    TeamAnswer { tenant: TenantCtx, session: TeamSessionId, participant: ParticipantId, question: i64, value: String },
 }
 
 /// What a committed operation produced.
@@ -69,6 +73,7 @@ pub enum WriteOutcome {
     DossierOpened { dossier: DossierId, entry: EntryId },
     EntryAppended { entry: EntryId, seq: i64 },
     Audited { seq: i64 },
+    TeamAnswered,
 }
 
 /// Implemented by each backend: apply the operations in one transaction, each in its own savepoint, and

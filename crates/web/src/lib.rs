@@ -24,6 +24,7 @@ pub mod password;
 pub mod request_id;
 pub mod route_map;
 pub mod routes;
+pub mod team;
 
 use std::sync::Arc;
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub auth: Arc<auth::AuthConfig>,
     /// Typesets PDFs off the async runtime, a bounded number at a time.
     pub pdf: Arc<meldroute_pdf::PdfRenderer>,
+    /// Live updates of team sessions on this node.
+    pub team: Arc<team::live::TeamHub>,
 }
 
 /// The application's routes with all middleware applied.
