@@ -414,7 +414,7 @@ pub async fn show(
     finish(
         async {
             let loaded = load(&state, &me, &id).await?;
-            Ok(session_page(&state, &me, &headers, &loaded, None, q.changed.is_some(), StatusCode::OK).await?)
+            session_page(&state, &me, &headers, &loaded, None, q.changed.is_some(), StatusCode::OK).await
         }
         .await,
     )
