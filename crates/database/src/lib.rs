@@ -7,6 +7,7 @@ pub mod audit;
 mod notifications;
 mod retention;
 mod route_maps;
+mod team_sessions;
 mod transfers;
 
 use meldroute_store::*;
@@ -61,6 +62,27 @@ impl Database {
     /// Starts the group-commit writer for this database.
     pub fn spawn_writer(&self) -> (Writer, tokio::task::JoinHandle<()>) {
         Writer::spawn(self.clone())
+    }
+
+    /// Publishes a notification to every node (PostgreSQL); nothing to do on the embedded database, which
+    /// has one node.
+    pub async fn notify_channel(&self, channel: &str, payload: &str) -> StoreResult<()> {
+        match self {
+            Database::Sqlite(_) => Ok(()),
+            Database::Postgres(s) => s.notify_channel(channel, payload).await,
+        }
+    }
+
+    /// Calls `on` with every notification on `channel` from any node (PostgreSQL); `None` on SQLite.
+    pub async fn listen_channel(
+        &self,
+        channel: &str,
+        on: impl Fn(&str) + Send + 'static,
+    ) -> StoreResult<Option<tokio::task::JoinHandle<()>>> {
+        match self {
+            Database::Sqlite(_) => Ok(None),
+            Database::Postgres(s) => s.listen_channel(channel, on).await.map(Some),
+        }
     }
 
     pub async fn close(&self) {

@@ -12,6 +12,7 @@
 //! * [`attachment`]: what an uploaded file really is (by its bytes), its sanitised name and the size limit.
 //! * [`working_days`]: werkdagen with Dutch public holidays and the organisation's closed days ([`Calendar`]).
 //! * [`sector`]: the sector parameter and its differences (§7).
+//! * [`team_session`]: the team learning session (§10): template, agenda, poll, dots and join code rules.
 //! * [`rules`] and [`error`]: every decision carries a [`Reason`] (a stable [`RuleId`] plus arguments) and
 //!   every refusal a [`DomainError`] (a stable [`ErrorCode`], arguments and the form field). Their plain
 //!   Dutch and English texts are in `locales/{nl,en}/domain.ftl` under the keys `rule-<id>` and
@@ -50,6 +51,7 @@ pub mod retention;
 pub mod route_map;
 pub mod rules;
 pub mod sector;
+pub mod team_session;
 pub mod transfer;
 pub mod working_days;
 

@@ -65,3 +65,13 @@ fn both_languages_use_the_same_arguments_per_message() {
         assert_eq!(v1, v2, "{k1}: arguments differ between nl and en");
     }
 }
+
+#[test]
+fn every_team_session_text_exists_in_dutch_and_english() {
+    let nl = keys(include_str!("../../../locales/nl/team.ftl"));
+    let en = keys(include_str!("../../../locales/en/team.ftl"));
+    assert_eq!(nl, en, "team.ftl: the two languages define different keys");
+    for key in meldroute_domain::team_session::message_keys() {
+        assert!(nl.contains(&key), "team.ftl lacks {key}");
+    }
+}

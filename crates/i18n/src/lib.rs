@@ -52,6 +52,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("retention.ftl", include_str!("../../../locales/nl/retention.ftl")),
             ("transfer.ftl", include_str!("../../../locales/nl/transfer.ftl")),
             ("summary.ftl", include_str!("../../../locales/nl/summary.ftl")),
+            ("team.ftl", include_str!("../../../locales/nl/team.ftl")),
         ],
         Lang::En => &[
             ("common.ftl", include_str!("../../../locales/en/common.ftl")),
@@ -65,6 +66,7 @@ fn sources(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("retention.ftl", include_str!("../../../locales/en/retention.ftl")),
             ("transfer.ftl", include_str!("../../../locales/en/transfer.ftl")),
             ("summary.ftl", include_str!("../../../locales/en/summary.ftl")),
+            ("team.ftl", include_str!("../../../locales/en/team.ftl")),
         ],
     }
 }

@@ -36,6 +36,26 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
         settings.session_absolute,
         settings.secure_cookies,
     )?;
+    let team = Arc::new(meldroute_web::team::live::TeamHub::default());
+    // Several nodes on PostgreSQL: each publishes its team session changes and hears the others'.
+    let team_listener = {
+        let hub = team.clone();
+        db.listen_channel(meldroute_web::team::live::CHANNEL, move |payload| hub.on_notification(payload))
+            .await
+            .map_err(|e| format!("cannot listen for team session changes: {e}"))?
+    };
+    if team_listener.is_some() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i64>();
+        team.set_publisher(tx);
+        let (db, hub) = (db.clone(), team.clone());
+        tokio::spawn(async move {
+            while let Some(id) = rx.recv().await {
+                if let Err(e) = db.notify_channel(meldroute_web::team::live::CHANNEL, &hub.payload(id)).await {
+                    tracing::warn!(error = %e, "could not publish a team session change to the other nodes");
+                }
+            }
+        });
+    }
     let state = AppState {
         db: db.clone(),
         writer: writer.clone(),
@@ -44,6 +64,7 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
         auth: Arc::new(auth),
         // Two renders at a time: typesetting is CPU work, and the machine's other requests come first.
         pdf: Arc::new(meldroute_pdf::PdfRenderer::new(2)),
+        team: team.clone(),
     };
     let app = meldroute_web::router(state);
 
@@ -83,12 +104,19 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
     drop(writer);
 
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Live streams never end by themselves; end them so the server can stop.
+            team.shutdown();
+        })
         .await
         .map_err(|e| format!("the server stopped: {e}"))?;
 
     tracing::info!("no more requests; finishing queued writes");
     if let Some(task) = metrics_task {
+        task.abort();
+    }
+    if let Some(task) = team_listener {
         task.abort();
     }
     // Every `Writer` handle is gone with the router, so the writer drains its queue and stops.

@@ -19,6 +19,7 @@ mod bulk;
 mod notifications;
 mod retention;
 mod route_maps;
+mod team_sessions;
 mod transfers;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -172,7 +173,7 @@ fn audit_event(row: PgRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 24] = [
+pub const TABLES: [&str; 27] = [
     "organisations",
     "locations",
     "groups",
@@ -197,6 +198,9 @@ pub const TABLES: [&str; 24] = [
     "erasure_requests",
     "received_dossiers",
     "received_entries",
+    "team_sessions",
+    "team_participants",
+    "team_answers",
 ];
 
 fn limit(l: Option<i64>) -> i64 {

@@ -103,6 +103,9 @@ async fn apply_plain(
             let seq = crate::audit::append(conn, audit_key, event).await?;
             Ok(WriteOutcome::Audited { seq })
         }
+        WriteOp::TeamAnswer { tenant, session, participant, question, value } => {
+            crate::team_sessions::insert_answer(conn, tenant, *session, *participant, *question, value).await
+        }
     }
 }
 

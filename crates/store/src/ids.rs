@@ -30,4 +30,8 @@ id_type!(
     FamilyId,
     DossierId,
     EntryId,
+    /// A team learning session (teamleergesprek).
+    TeamSessionId,
+    /// An anonymous participant of a team session (no name, no device, no address).
+    ParticipantId,
 );

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod notifications;
 pub mod retention;
 pub mod route_maps;
+pub mod team_sessions;
 pub mod transfers;
 pub mod types;
 pub mod writer;
@@ -27,6 +28,7 @@ pub use retention::{
     RetentionStore,
 };
 pub use route_maps::{NewRouteMapVersion, RouteMapStore, RouteMapVersion};
+pub use team_sessions::{NewTeamSession, TeamAnswer, TeamSession, TeamSessionStore, TeamSessionUpdate};
 pub use transfers::{ImportedDossier, ImportedEntry, ReceivedDossier, ReceivedEntry, TransferStore};
 pub use types::*;
 pub use writer::{BatchApply, WriteOp, WriteOutcome, Writer};

@@ -87,6 +87,10 @@ pub enum WriteOp {
     /// records it land together or not at all, in one commit (one fsync) instead of two in a row. The
     /// outcome is `op`'s. `op` is never itself `Audited` (the backends refuse that).
     Audited { op: Box<WriteOp>, audit: NewAuditEvent },
+    /// Record one anonymous answer of a team session's participant (`value`: the domain's `AnswerValue` as
+    /// JSON). Refused with `Conflict` when this participant already answered this question, and with
+    /// `NotFound` when the participant is not of this session and tenant.
+    TeamAnswer { tenant: TenantCtx, session: TeamSessionId, participant: ParticipantId, question: i64, value: String },
 }
 
 /// What a committed operation produced.
@@ -111,6 +115,7 @@ pub enum WriteOutcome {
     DossierErased {
         pupil_erased: bool,
     },
+    TeamAnswered,
 }
 
 /// Implemented by each backend: apply the operations in one transaction, each in its own savepoint, and

@@ -27,6 +27,7 @@ pub mod retention;
 pub mod route_map;
 pub mod routes;
 pub mod summaries;
+pub mod team;
 pub mod transfer;
 
 use std::sync::Arc;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub auth: Arc<auth::AuthConfig>,
     /// Typesets PDFs off the async runtime, a bounded number at a time.
     pub pdf: Arc<meldroute_pdf::PdfRenderer>,
+    /// Live updates of team sessions on this node.
+    pub team: Arc<team::live::TeamHub>,
 }
 
 /// The application's routes with all middleware applied.

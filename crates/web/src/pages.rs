@@ -42,6 +42,8 @@ pub struct UserBar {
     pub route_maps: bool,
     /// Where the header's retention link goes: the review (the leads) or the period (who sets it), if anywhere.
     pub retention: Option<&'static str>,
+    /// Whether the header links to the team learning sessions (those who may lead one).
+    pub team_sessions: bool,
 }
 
 /// What the shared layout (`base.html`) needs.
@@ -62,18 +64,17 @@ impl Layout {
     /// A page for a logged-in user, in their language.
     pub fn for_user(state: &AppState, me: &CurrentUser, title_key: &str) -> Layout {
         let i = I18n { lang: me.lang };
-        let route_maps = me.grants.iter().any(|g| {
-            let at = g.location.map_or(meldroute_domain::access::Resource::Organisation, |l| {
-                meldroute_domain::access::Resource::Location { location: l.0 }
-            });
-            me.authorize(meldroute_domain::access::Action::ViewRouteMap, &at).is_ok()
-        });
-        let retention = me.grants.iter().any(|g| {
-            let at = g.location.map_or(meldroute_domain::access::Resource::Organisation, |l| {
-                meldroute_domain::access::Resource::Location { location: l.0 }
-            });
-            me.authorize(meldroute_domain::access::Action::ReviewRetention, &at).is_ok()
-        });
+        let may = |action| {
+            me.grants.iter().any(|g| {
+                let at = g.location.map_or(meldroute_domain::access::Resource::Organisation, |l| {
+                    meldroute_domain::access::Resource::Location { location: l.0 }
+                });
+                me.authorize(action, &at).is_ok()
+            })
+        };
+        let route_maps = may(meldroute_domain::access::Action::ViewRouteMap);
+        let team_sessions = may(meldroute_domain::access::Action::ManageTeamSession);
+        let retention = may(meldroute_domain::access::Action::ReviewRetention);
         let retention_period = me
             .authorize(
                 meldroute_domain::access::Action::ManageRetention,
@@ -92,6 +93,7 @@ impl Layout {
             unread: me.unread,
             csrf: me.session.csrf_token.clone(),
             route_maps,
+            team_sessions,
         };
         Layout { i, demo: state.demo, title: i.t(title_key), user: Some(user) }
     }
@@ -202,6 +204,13 @@ fn same_site_referer(headers: &HeaderMap) -> Option<String> {
 }
 
 const STYLESHEET: &str = include_str!("../static/app.css");
+
+/// The small script that makes team sessions live (the pages work without it).
+const TEAM_SCRIPT: &str = include_str!("../static/team.js");
+
+pub async fn team_script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], TEAM_SCRIPT).into_response()
+}
 
 pub async fn stylesheet() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET).into_response()

@@ -14,7 +14,7 @@ use meldroute_domain::access::Action;
 use crate::auth::login;
 use crate::{
     AppState, admin, attachments, documents, dossier_pages, emergency, entry_forms, health, library, pages, retention,
-    route_map, summaries, transfer,
+    route_map, summaries, team, transfer,
 };
 
 /// Who may reach a route.
@@ -28,6 +28,9 @@ pub enum Access {
     LoggedIn,
     /// A logged-in user allowed `action` on the resource the handler loads.
     User(Action),
+    /// An anonymous participant of a running team session, named by its join code: no account, bounded
+    /// bodies, per-address limits, and only ever answers to that one session.
+    TeamParticipant,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +201,31 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(documents::protocol_pdf),
         ),
         entry(Method::POST, "/locations/{id}/route-map", User(Action::EditRouteMap), post(route_map::save)),
+        entry(Method::GET, "/static/team.js", Public, get(pages::team_script)),
+        entry(Method::GET, "/team-sessions", User(Action::ManageTeamSession), get(team::index)),
+        entry(Method::POST, "/locations/{id}/team-sessions", User(Action::ManageTeamSession), post(team::create)),
+        entry(Method::GET, "/team-sessions/{id}", User(Action::ManageTeamSession), get(team::show)),
+        entry(Method::POST, "/team-sessions/{id}/agenda", User(Action::ManageTeamSession), post(team::edit_agenda)),
+        entry(Method::POST, "/team-sessions/{id}/case", User(Action::ManageTeamSession), post(team::edit_case)),
+        entry(Method::POST, "/team-sessions/{id}/control", User(Action::ManageTeamSession), post(team::control)),
+        entry(Method::GET, "/team-sessions/{id}/presenter", User(Action::ManageTeamSession), get(team::presenter)),
+        entry(Method::GET, "/team-sessions/{id}/events", User(Action::ManageTeamSession), get(team::events)),
+        entry(Method::GET, "/t", Public, get(team::participant::join_form)),
+        entry(Method::GET, "/t/{code}", Public, get(team::participant::page)),
+        entry(Method::GET, "/t/{code}/events", Public, get(team::participant::events)),
+        entry(
+            Method::POST,
+            "/t/{code}/join",
+            TeamParticipant,
+            post(team::participant::join).layer(DefaultBodyLimit::max(team::participant::MAX_BODY_BYTES)),
+        ),
+        entry(
+            Method::POST,
+            "/t/{code}/answers",
+            TeamParticipant,
+            // Somewhat above the handler's own limit, so an oversized answer gets a message, not a bare 413.
+            post(team::participant::answer).layer(DefaultBodyLimit::max(4 * team::participant::MAX_BODY_BYTES)),
+        ),
     ];
     table.extend(admin::routes());
     table.extend(crate::api::routes());
@@ -239,6 +267,16 @@ mod tests {
             } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("routes.rs") {
                 let text = std::fs::read_to_string(&path).unwrap();
                 assert!(!text.contains(".route("), "{} registers a route outside routes.rs", path.display());
+            }
+        }
+    }
+
+    #[test]
+    fn anonymous_team_participants_only_reach_the_join_code_routes() {
+        for spec in specs() {
+            if spec.access == Access::TeamParticipant {
+                assert!(spec.path.starts_with("/t/{code}/"), "{} {} is open to participants", spec.method, spec.path);
+                assert_ne!(spec.method, Method::GET, "participant GETs are plain public pages");
             }
         }
     }

@@ -1,0 +1,294 @@
+//! Live updates of team sessions: a change (an answer, a control) is announced on a broadcast channel of
+//! this node; every open server-sent-events stream of that session then sends its audience the current
+//! state. A stream starts with the current state, so a reload or a reconnect never misses anything.
+//!
+//! Many answers at once must not make many database reads: changes bump a per-session generation, and the
+//! first stream that needs a newer snapshot loads it once for all (the others wait for it and share it).
+//! Streams send at most a few updates per second and only when what they show changed.
+//!
+//! Across nodes (PostgreSQL), [`TeamHub::changed`] is also published through the database's notification
+//! channel; each node's listener feeds it into its own hub (see `meldroute::serve`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use meldroute_domain::team_session::{AnswerValue, PollResult, RunState, SessionPlan, tally};
+use meldroute_store::*;
+use tokio::sync::{broadcast, watch};
+
+use crate::AppState;
+
+/// Least time between two updates of one stream.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(250);
+/// A stream ends after this long; the browser reconnects and starts from the current state.
+pub const MAX_STREAM: Duration = Duration::from_secs(30 * 60);
+/// Streams open at once on this node (presenters and participants together).
+pub const MAX_STREAMS: usize = 2000;
+
+/// What every audience's view is computed from.
+pub struct Snapshot {
+    pub session: TeamSession,
+    pub plan: SessionPlan,
+    pub run: RunState,
+    pub results: Vec<PollResult>,
+    pub participants: i64,
+}
+
+impl Snapshot {
+    pub async fn load(state: &AppState, tenant: &TenantCtx, id: TeamSessionId) -> StoreResult<Snapshot> {
+        let session = state.db.get_team_session(tenant, id).await?;
+        let plan: SessionPlan = serde_json::from_str(&session.plan)
+            .map_err(|e| StoreError::Other(format!("stored team plan does not parse at line {}", e.line())))?;
+        let run: RunState = serde_json::from_str(&session.state)
+            .map_err(|e| StoreError::Other(format!("stored team state does not parse at line {}", e.line())))?;
+        let answers = state.db.list_team_answers(tenant, id).await?;
+        let results = plan
+            .questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let values: Vec<AnswerValue> = answers
+                    .iter()
+                    .filter(|a| a.question == i as i64)
+                    .filter_map(|a| serde_json::from_str(&a.value).ok())
+                    .collect();
+                tally(q.kind, &values)
+            })
+            .collect();
+        let participants = state.db.count_team_participants(tenant, id).await?;
+        Ok(Snapshot { session, plan, run, results, participants })
+    }
+}
+
+#[derive(Default)]
+struct Slot {
+    generation: AtomicU64,
+    cached: tokio::sync::Mutex<Option<(u64, Arc<Snapshot>)>>,
+}
+
+/// The node's live hub. Cheap to share (`Arc`).
+pub struct TeamHub {
+    changes: broadcast::Sender<i64>,
+    slots: Mutex<HashMap<i64, Arc<Slot>>>,
+    shutdown: watch::Sender<bool>,
+    streams: Arc<tokio::sync::Semaphore>,
+    /// Set by the PostgreSQL listener's owner: publishes a change to the other nodes.
+    publish: Mutex<Option<tokio::sync::mpsc::UnboundedSender<i64>>>,
+    /// Request limits of the public participant routes.
+    pub limiter: super::participant::Limiter,
+    /// This node's random id, so it can ignore its own notifications coming back from the database.
+    node: String,
+}
+
+/// The database notification channel of team session changes.
+pub const CHANNEL: &str = "meldroute_team_session";
+
+impl Default for TeamHub {
+    fn default() -> Self {
+        TeamHub {
+            changes: broadcast::channel(1024).0,
+            slots: Mutex::new(HashMap::new()),
+            shutdown: watch::channel(false).0,
+            streams: Arc::new(tokio::sync::Semaphore::new(MAX_STREAMS)),
+            publish: Mutex::new(None),
+            limiter: Default::default(),
+            node: {
+                let mut bytes = [0u8; 8];
+                let _ = getrandom::fill(&mut bytes);
+                hex::encode(bytes)
+            },
+        }
+    }
+}
+
+impl TeamHub {
+    fn slot(&self, id: i64) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.entry(id).or_default().clone()
+    }
+
+    /// Announces a change of a session made on this node (and to the other nodes, when connected).
+    pub fn changed(&self, id: TeamSessionId) {
+        self.changed_here(id.0);
+        let publish = self.publish.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = publish.as_ref() {
+            let _ = tx.send(id.0);
+        }
+    }
+
+    /// Announces a change on this node only (from another node's notification).
+    pub fn changed_here(&self, id: i64) {
+        self.slot(id).generation.fetch_add(1, Ordering::SeqCst);
+        // Nobody listening is fine.
+        let _ = self.changes.send(id);
+    }
+
+    /// Lets changes also go out to other nodes: whatever is sent here is published by the caller.
+    pub fn set_publisher(&self, tx: tokio::sync::mpsc::UnboundedSender<i64>) {
+        *self.publish.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+    }
+
+    /// The notification payload announcing a change of session `id` by this node.
+    pub fn payload(&self, id: i64) -> String {
+        format!("{}:{id}", self.node)
+    }
+
+    /// Handles a notification from the database: another node's change is announced here.
+    pub fn on_notification(&self, payload: &str) {
+        if let Some((node, id)) = payload.split_once(':')
+            && node != self.node
+            && let Ok(id) = id.parse::<i64>()
+        {
+            self.changed_here(id);
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<i64> {
+        self.changes.subscribe()
+    }
+
+    /// Ends every stream (graceful shutdown: the server waits for open connections).
+    pub fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// A permit to hold a stream open, or `None` when the node has as many as it takes.
+    pub fn stream_permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.streams.clone().try_acquire_owned().ok()
+    }
+
+    /// The newest snapshot of a session, loaded at most once per change.
+    pub async fn snapshot(
+        &self,
+        state: &AppState,
+        tenant: &TenantCtx,
+        id: TeamSessionId,
+    ) -> StoreResult<Arc<Snapshot>> {
+        let slot = self.slot(id.0);
+        let mut cached = slot.cached.lock().await;
+        let generation = slot.generation.load(Ordering::SeqCst);
+        if let Some((g, snap)) = cached.as_ref()
+            && *g == generation
+        {
+            return Ok(snap.clone());
+        }
+        let snap = Arc::new(Snapshot::load(state, tenant, id).await?);
+        *cached = Some((generation, snap.clone()));
+        Ok(snap)
+    }
+}
+
+struct Stream {
+    state: AppState,
+    tenant: TenantCtx,
+    id: TeamSessionId,
+    audience: super::Audience,
+    i: crate::pages::I18n,
+    rx: broadcast::Receiver<i64>,
+    shutdown: watch::Receiver<bool>,
+    last_live: String,
+    last_shape: String,
+    first: bool,
+    pending: std::collections::VecDeque<axum::response::sse::Event>,
+    end: tokio::time::Instant,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Waits for a change of session `id`; false when the hub is gone.
+async fn wait_for(rx: &mut broadcast::Receiver<i64>, id: i64) -> bool {
+    loop {
+        match rx.recv().await {
+            Ok(changed) if changed == id => return true,
+            Ok(_) => continue,
+            // Missed some: one of them may have been ours.
+            Err(broadcast::error::RecvError::Lagged(_)) => return true,
+            Err(broadcast::error::RecvError::Closed) => return false,
+        }
+    }
+}
+
+/// The server-sent-events stream of one session for one audience: first the current state, then every
+/// change (coalesced). Event `shape` says when the page's structure changed (the page reloads), event
+/// `live` carries the new HTML of the live region. Text never contains a carriage return.
+pub fn sse(
+    state: AppState,
+    tenant: TenantCtx,
+    id: TeamSessionId,
+    audience: super::Audience,
+    i: crate::pages::I18n,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let Some(permit) = state.team.stream_permit() else {
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, [(axum::http::header::RETRY_AFTER, "10")])
+            .into_response();
+    };
+    let stream = Stream {
+        rx: state.team.subscribe(),
+        shutdown: state.team.shutdown_signal(),
+        state,
+        tenant,
+        id,
+        audience,
+        i,
+        last_live: String::new(),
+        last_shape: String::new(),
+        first: true,
+        pending: Default::default(),
+        end: tokio::time::Instant::now() + MAX_STREAM,
+        _permit: permit,
+    };
+    let events = futures_util::stream::unfold(stream, |mut s| async move {
+        loop {
+            if let Some(event) = s.pending.pop_front() {
+                return Some((Ok::<Event, std::convert::Infallible>(event), s));
+            }
+            if *s.shutdown.borrow() {
+                return None;
+            }
+            if !s.first {
+                tokio::select! {
+                    alive = wait_for(&mut s.rx, s.id.0) => if !alive { return None },
+                    _ = s.shutdown.changed() => return None,
+                    () = tokio::time::sleep_until(s.end) => return None,
+                }
+                // Let a burst of changes settle, then take them all at once.
+                tokio::time::sleep(MIN_INTERVAL).await;
+                while !matches!(
+                    s.rx.try_recv(),
+                    Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)
+                ) {}
+            }
+            s.first = false;
+            let snap = match s.state.team.snapshot(&s.state, &s.tenant, s.id).await {
+                Ok(snap) => snap,
+                Err(err) => {
+                    tracing::warn!(error = %err, "team session stream ends: the state could not be read");
+                    return None;
+                }
+            };
+            let shape = super::shape(&snap.run);
+            let live = askama::Template::render(&super::live_region(s.i, &snap, s.audience, super::now_unix()))
+                .unwrap_or_default()
+                .replace('\r', "");
+            if shape != s.last_shape {
+                s.pending.push_back(Event::default().event("shape").data(&shape));
+                s.last_shape = shape;
+            }
+            if live != s.last_live {
+                s.pending.push_back(Event::default().event("live").data(&live));
+                s.last_live = live;
+            }
+        }
+    });
+    let mut response = Sse::new(events).keep_alive(KeepAlive::default()).into_response();
+    // Proxies must not buffer the stream.
+    response.headers_mut().insert("x-accel-buffering", axum::http::HeaderValue::from_static("no"));
+    response
+}
