@@ -151,20 +151,6 @@ delegate! { Store {
     async fn list_audit(&self, t: &TenantCtx, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
 } }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_scheme_chooses_the_backend() {
-        assert_eq!(Backend::of_url("sqlite://data/meldroute.db"), Ok(Backend::Sqlite));
-        assert_eq!(Backend::of_url("postgres://postgres@127.0.0.1/x"), Ok(Backend::Postgres));
-        assert_eq!(Backend::of_url("postgresql://h/x"), Ok(Backend::Postgres));
-        assert!(Backend::of_url("mysql://h/x").unwrap_err().contains("'mysql' is not supported"));
-        assert!(Backend::of_url("nonsense").unwrap_err().contains("no scheme"));
-    }
-}
-
 impl meldroute_store::bulk::BulkLoad for Database {
     async fn bulk_insert(&self, chunk: &meldroute_store::bulk::BulkChunk) -> StoreResult<()> {
         match self {
@@ -178,5 +164,19 @@ impl meldroute_store::bulk::BulkLoad for Database {
             Database::Sqlite(s) => s.bulk_finish().await,
             Database::Postgres(s) => s.bulk_finish().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheme_chooses_the_backend() {
+        assert_eq!(Backend::of_url("sqlite://data/meldroute.db"), Ok(Backend::Sqlite));
+        assert_eq!(Backend::of_url("postgres://postgres@127.0.0.1/x"), Ok(Backend::Postgres));
+        assert_eq!(Backend::of_url("postgresql://h/x"), Ok(Backend::Postgres));
+        assert!(Backend::of_url("mysql://h/x").unwrap_err().contains("'mysql' is not supported"));
+        assert!(Backend::of_url("nonsense").unwrap_err().contains("no scheme"));
     }
 }

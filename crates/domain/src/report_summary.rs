@@ -250,7 +250,7 @@ pub fn summarize(entries: &[Entry]) -> ReportSummary {
                     text("risk", &w.risk),
                     text("protective-factors", &w.protective_factors),
                     w.veilig_thuis_judgement_asked
-                        .then(|| Field { label: "vt-judgement-asked", value: Value::Bool(true) }),
+                        .then_some(Field { label: "vt-judgement-asked", value: Value::Bool(true) }),
                     opt_text("vt-judgement", &w.veilig_thuis_judgement),
                     opt_text("instrument", &w.instrument),
                     opt_text("approach", &w.approach),

@@ -22,7 +22,7 @@ impl BatchApply for SqliteStore {
         tx.commit().await.map_err(other)?;
         if results.iter().any(|r| matches!(r, Ok(WriteOutcome::DossierErased { .. }))) {
             let mut conn = self.write_pool.acquire().await.map_err(other)?;
-            crate::retention::checkpoint_after_erasure(&mut *conn).await;
+            crate::retention::checkpoint_after_erasure(&mut conn).await;
         }
         Ok(results)
     }

@@ -6,6 +6,9 @@
 //! [`WriteOp::EraseDossier`] through the writer, which checks the same conditions again inside its savepoint
 //! (so a proposal withdrawn or a dossier reopened a moment ago is still refused).
 
+// Handlers answer a refused form with the ready response (a page); it is large, and returned once.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
