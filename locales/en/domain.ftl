@@ -141,6 +141,7 @@ erasure-refusal-no_ground = This dossier is not yet past the retention period an
 erasure-refusal-already_proposed = There already is a proposal to erase this dossier. Confirm or withdraw that proposal.
 erasure-refusal-no_proposal = This proposal no longer exists: it was withdrawn or already dealt with. Nothing was changed; look at the current state.
 erasure-refusal-own_proposal = You made this proposal yourself. A second person has to confirm it.
+erasure-refusal-proposer_without_right = The person who made this proposal no longer has an active account or may no longer erase this dossier, so the proposal does not count as the first of two people. Withdraw it and make a new proposal yourself.
 erasure-refusal-stale_proposal = The dossier changed since the proposal (for example it was reopened or added to). Withdraw the proposal and make a new one if still needed.
 erasure-refusal-reason_required = Give a reason.
 erasure-refusal-not_confirmed = Type the dossier number and tick that you understand erasure cannot be undone.

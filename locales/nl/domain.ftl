@@ -141,6 +141,7 @@ erasure-refusal-no_ground = Dit dossier is nog niet over de bewaartermijn en er 
 erasure-refusal-already_proposed = Er ligt al een voorstel om dit dossier te wissen. Bevestig of trek dat voorstel in.
 erasure-refusal-no_proposal = Dit voorstel bestaat niet meer: het is ingetrokken of al afgehandeld. Er is niets veranderd; bekijk de actuele stand.
 erasure-refusal-own_proposal = U hebt dit voorstel zelf gedaan. Een tweede persoon moet het bevestigen.
+erasure-refusal-proposer_without_right = Wie dit voorstel deed, heeft geen actief account meer of mag dit dossier niet meer wissen. Het voorstel telt daarom niet als eerste van twee personen: trek het in en doe zelf een nieuw voorstel.
 erasure-refusal-stale_proposal = Het dossier is veranderd sinds het voorstel (bijvoorbeeld heropend of aangevuld). Trek het voorstel in en doe zo nodig een nieuw voorstel.
 erasure-refusal-reason_required = Geef een reden op.
 erasure-refusal-not_confirmed = Typ het dossiernummer over en vink aan dat u begrijpt dat wissen niet terug te draaien is.

@@ -144,6 +144,9 @@ coded_enum! {
         NoProposal => "no_proposal",
         /// The proposer cannot confirm her own proposal.
         OwnProposal => "own_proposal",
+        /// The proposer's account is disabled or no longer allowed to erase this dossier: her proposal no
+        /// longer counts as the first of two people.
+        ProposerWithoutRight => "proposer_without_right",
         /// The chronology changed since the proposal.
         StaleProposal => "stale_proposal",
         /// The reason is empty.
@@ -178,6 +181,9 @@ pub struct Proposal {
     pub proposed_by: UserRef,
     /// The dossier's newest entry when the proposal was made.
     pub dossier_seq: i64,
+    /// The proposer's account is still active and still allowed to erase this dossier (checked when the
+    /// second person confirms; otherwise one remaining person could complete a departed colleague's proposal).
+    pub proposer_may_erase: bool,
 }
 
 /// Whether `facts` allow a new proposal (with a non-empty `reason`) while `pending` is the current proposal.
@@ -212,6 +218,9 @@ pub fn may_confirm(
     };
     if proposal.proposed_by == confirmer {
         return Err(ErasureRefusal::OwnProposal);
+    }
+    if !proposal.proposer_may_erase {
+        return Err(ErasureRefusal::ProposerWithoutRight);
     }
     if !facts.closed {
         return Err(ErasureRefusal::NotClosed);
@@ -379,13 +388,13 @@ mod tests {
                 }
             }
         }
-        let p = Proposal { id: 1, proposed_by: AF, dossier_seq: 7 };
+        let p = Proposal { id: 1, proposed_by: AF, dossier_seq: 7, proposer_may_erase: true };
         assert_eq!(may_propose(&facts(true, due(), false), Some(&p), "x"), Err(ErasureRefusal::AlreadyProposed));
     }
 
     #[test]
     fn the_proposer_never_confirms_her_own_proposal() {
-        let p = Proposal { id: 3, proposed_by: AF, dossier_seq: 7 };
+        let p = Proposal { id: 3, proposed_by: AF, dossier_seq: 7, proposer_may_erase: true };
         let f = facts(true, due(), false);
         assert_eq!(may_confirm(&f, Some(&p), 3, AF, true), Err(ErasureRefusal::OwnProposal));
         // Not even when everything else is in order or when she ticks everything.
@@ -394,8 +403,17 @@ mod tests {
     }
 
     #[test]
+    fn a_proposal_of_someone_who_lost_the_right_does_not_count() {
+        let p = Proposal { id: 3, proposed_by: AF, dossier_seq: 7, proposer_may_erase: false };
+        let f = facts(true, due(), false);
+        assert_eq!(may_confirm(&f, Some(&p), 3, DIR, true), Err(ErasureRefusal::ProposerWithoutRight));
+        // It can still be withdrawn.
+        assert_eq!(may_withdraw(Some(&p), 3), Ok(()));
+    }
+
+    #[test]
     fn confirming_refuses_a_gone_other_or_stale_proposal() {
-        let p = Proposal { id: 3, proposed_by: AF, dossier_seq: 7 };
+        let p = Proposal { id: 3, proposed_by: AF, dossier_seq: 7, proposer_may_erase: true };
         let f = facts(true, due(), false);
         assert_eq!(may_confirm(&f, None, 3, DIR, true), Err(ErasureRefusal::NoProposal));
         // The form was made for proposal 2; it was withdrawn and 3 is a new one.
@@ -417,7 +435,7 @@ mod tests {
 
     #[test]
     fn withdrawing_needs_the_pending_proposal() {
-        let p = Proposal { id: 3, proposed_by: AF, dossier_seq: 7 };
+        let p = Proposal { id: 3, proposed_by: AF, dossier_seq: 7, proposer_may_erase: true };
         assert_eq!(may_withdraw(Some(&p), 3), Ok(()));
         assert_eq!(may_withdraw(Some(&p), 4), Err(ErasureRefusal::NoProposal));
         assert_eq!(may_withdraw(None, 3), Err(ErasureRefusal::NoProposal));

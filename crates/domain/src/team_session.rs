@@ -621,7 +621,8 @@ pub fn check_join(phase: Phase) -> Result<(), TeamError> {
 pub struct PollResult {
     /// Per choice, how many chose it (empty for an open question).
     pub counts: Vec<u32>,
-    /// The open answers in the order given.
+    /// The open answers in alphabetical order, not in the order given: in a small team the order would tell
+    /// who wrote what (the one who answered right after sitting down, say).
     pub texts: Vec<String>,
     pub answers: u32,
 }
@@ -644,6 +645,7 @@ pub fn tally(kind: QuestionKind, answers: &[AnswerValue]) -> PollResult {
             AnswerValue::Text(_) => {}
         }
     }
+    result.texts.sort_by_key(|t| t.to_lowercase());
     result
 }
 
@@ -1119,8 +1121,8 @@ mod tests {
         );
         assert_eq!(r.counts, vec![1, 0, 0, 2]);
         assert_eq!(r.answers, 3, "an impossible stored choice is not counted");
-        let r = tally(QuestionKind::Open, &[AnswerValue::Text("a".into()), AnswerValue::Text("b".into())]);
-        assert_eq!(r.texts, vec!["a", "b"]);
+        let r = tally(QuestionKind::Open, &[AnswerValue::Text("b".into()), AnswerValue::Text("A".into())]);
+        assert_eq!(r.texts, vec!["A", "b"], "alphabetical, not in the order given");
         assert!(r.counts.is_empty());
         assert_eq!(tally(QuestionKind::Scale0To5, &[]).counts, vec![0; 6]);
     }

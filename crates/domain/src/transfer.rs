@@ -426,6 +426,7 @@ pub fn check(bytes: &[u8]) -> Result<Checked, Vec<Problem>> {
                             || size == 0
                             || file.media_type != meta.media_type.as_str()
                             || crate::attachment::sniff(&bytes) != Some(meta.media_type)
+                            || !received_file_is_acceptable(&meta.file_name, meta.media_type, &bytes)
                         {
                             problems.push(Problem::new(ProblemCode::AttachmentHash).with("seq", entry.seq));
                         }
@@ -441,6 +442,15 @@ pub fn check(bytes: &[u8]) -> Result<Checked, Vec<Problem>> {
         });
     }
     if problems.is_empty() { Ok(Checked { export, files }) } else { Err(problems) }
+}
+
+/// A received file passes the same checks as an upload here: at most [`crate::attachment::MAX_ATTACHMENT_BYTES`],
+/// a name that is already clean (no path, control or direction characters, not too long) and an extension
+/// that matches the content.
+fn received_file_is_acceptable(name: &str, media_type: crate::MediaType, bytes: &[u8]) -> bool {
+    let max = crate::attachment::MAX_ATTACHMENT_BYTES;
+    crate::attachment::sanitize_file_name(name).as_deref() == Some(name)
+        && crate::attachment::check_upload(name, bytes, max).is_ok_and(|f| f.media_type == media_type)
 }
 
 #[cfg(test)]
@@ -646,6 +656,19 @@ mod tests {
         e.entries[1].attachment = None;
         seal(&mut e).unwrap();
         assert_eq!(codes(&bytes(&e)), vec![ProblemCode::AttachmentMissing]);
+    }
+
+    #[test]
+    fn a_received_file_passes_the_upload_checks() {
+        // A name an upload here would have cleaned (a direction override), or an extension that lies.
+        for name in ["verslag\u{202e}txt.exe.txt", "verslag.pdf", "../../verslag.txt"] {
+            let mut e = sample();
+            if let EntryBody::Attachment(meta) = &mut e.entries[1].body {
+                meta.file_name = name.into();
+            }
+            seal(&mut e).unwrap();
+            assert_eq!(codes(&bytes(&e)), vec![ProblemCode::AttachmentHash], "{name}");
+        }
     }
 
     #[test]

@@ -255,6 +255,18 @@ async fn retention_and_erasure(backend: Backend) {
         assert!(contains(&all, MARKER.as_bytes()), "the marker is stored before the erasure");
     }
 
+    // A proposer whose account was disabled meanwhile no longer counts as the first person.
+    let proposer = db.find_user_by_login("af.po").await.unwrap().unwrap().id;
+    db.set_user_disabled(&t, proposer, true).await.unwrap();
+    let r = post(&mut director, &confirm, &full(&dcsrf));
+    assert!(r.status == 422 || r.status == 409, "{}", r.status);
+    assert!(r.body.contains("Wie dit voorstel deed, heeft geen actief account meer"), "{}", r.body);
+    assert!(db.get_dossier(&t, d).await.is_ok(), "nothing was erased");
+    db.set_user_disabled(&t, proposer, false).await.unwrap();
+    // Disabling ended her sessions: she logs in again.
+    af = Browser::new(&server);
+    af.login("af.po", &secret_of(&server, "af.po"));
+
     // Confirmed deliberately by the second person: gone.
     let r = post(&mut director, &confirm, &full(&dcsrf));
     assert_eq!(r.status, 303, "{}", r.body);

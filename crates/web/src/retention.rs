@@ -370,8 +370,40 @@ async fn facts_of(state: &AppState, me: &CurrentUser, loaded: &Loaded) -> Result
     Ok(Facts { facts, pending, requests })
 }
 
-fn domain_proposal(p: &ErasureProposal) -> Proposal {
-    Proposal { id: p.id, proposed_by: UserRef(p.proposed_by.0), dossier_seq: p.dossier_seq }
+/// The pending proposal as the domain sees it. `proposer_may_erase` matters only when confirming (see
+/// [`proposer_may_erase`]); elsewhere it is taken as true.
+fn domain_proposal(p: &ErasureProposal, proposer_may_erase: bool) -> Proposal {
+    Proposal { id: p.id, proposed_by: UserRef(p.proposed_by.0), dossier_seq: p.dossier_seq, proposer_may_erase }
+}
+
+/// Whether the proposer's account is still active and still holds the right to erase this dossier.
+async fn proposer_may_erase(
+    state: &AppState,
+    me: &CurrentUser,
+    loaded: &Loaded,
+    proposer: meldroute_store::UserId,
+) -> Result<bool, PageError> {
+    let user = match state.db.get_user(&me.tenant, proposer).await {
+        Ok(user) => user,
+        Err(StoreError::NotFound) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    if user.disabled {
+        return Ok(false);
+    }
+    let grants = state.db.roles_of(&me.tenant, proposer).await?;
+    let actor = meldroute_domain::access::Actor {
+        user: proposer.0,
+        grants: grants
+            .iter()
+            .map(|g| meldroute_domain::access::Grant { role: g.role, location: g.location.map(|l| l.0) })
+            .collect(),
+    };
+    let resource = dossier_resource(state, me, loaded).await?;
+    Ok(matches!(
+        meldroute_domain::access::authorize(&actor, Action::EraseDossier, &resource),
+        meldroute_domain::access::Decision::Allow
+    ))
 }
 
 async fn load_for_erasure(state: &AppState, me: &CurrentUser, id: i64) -> Result<Loaded, PageError> {
@@ -486,7 +518,7 @@ pub async fn propose(
     let loaded = load_for_erasure(&state, &me, id).await?;
     let reason = bounded(field(&f, "reason"));
     let facts = facts_of(&state, &me, &loaded).await?;
-    let pending = facts.pending.as_ref().map(domain_proposal);
+    let pending = facts.pending.as_ref().map(|p| domain_proposal(p, true));
     if let Err(r) = may_propose(&facts.facts, pending.as_ref(), &reason) {
         return refused(&state, &me, &addr, &loaded, "dossier.erase.propose", ("reason", r), HashMap::new()).await;
     }
@@ -531,7 +563,7 @@ pub async fn withdraw(
     let loaded = load_for_erasure(&state, &me, id).await?;
     let expected = field(&f, "proposal").parse::<i64>().unwrap_or(-1);
     let facts = facts_of(&state, &me, &loaded).await?;
-    let pending = facts.pending.as_ref().map(domain_proposal);
+    let pending = facts.pending.as_ref().map(|p| domain_proposal(p, true));
     let outcome = match may_withdraw(pending.as_ref(), expected) {
         Ok(()) => match state.db.withdraw_erasure(&me.tenant, loaded.dossier.id, expected).await {
             Ok(()) => Ok(()),
@@ -564,7 +596,11 @@ pub async fn confirm(
     // Deliberate: the dossier number typed and the box ticked.
     let deliberate = field(&f, "confirm_number").trim() == id.to_string() && field(&f, "understood") == "yes";
     let facts = facts_of(&state, &me, &loaded).await?;
-    let pending = facts.pending.as_ref().map(domain_proposal);
+    let proposer_ok = match &facts.pending {
+        Some(p) => proposer_may_erase(&state, &me, &loaded, p.proposed_by).await?,
+        None => true,
+    };
+    let pending = facts.pending.as_ref().map(|p| domain_proposal(p, proposer_ok));
     if let Err(r) = may_confirm(&facts.facts, pending.as_ref(), expected, UserRef(me.user.id.0), deliberate) {
         return refused(&state, &me, &addr, &loaded, "dossier.erase.confirm", ("confirm_number", r), HashMap::new())
             .await;

@@ -86,6 +86,10 @@ struct Source {
     org: Organisation,
     siblings: Vec<Pupil>,
     group: Option<String>,
+    /// The other pupils of the pupil's group: a note may name a classmate.
+    classmates: Vec<Pupil>,
+    /// For a dossier received from another school: the sending school and the original authors.
+    received: Option<meldroute_store::ReceivedDossier>,
     summary: ReportSummary,
 }
 
@@ -125,8 +129,21 @@ async fn prepare(
             .map(|x| x.name),
         None => None,
     };
+    let classmates = match loaded.pupil.group {
+        Some(g) => {
+            let filter = meldroute_store::PupilFilter {
+                location: Some(loaded.pupil.location),
+                group: Some(g),
+                name_contains: None,
+                limit: Some(200),
+            };
+            state.db.list_pupils(&me.tenant, &filter).await?.into_iter().filter(|p| p.id != loaded.pupil.id).collect()
+        }
+        None => Vec::new(),
+    };
+    let received = state.db.received_dossier(&me.tenant, loaded.dossier.id).await?;
     let summary = summarize(&loaded.entries);
-    Ok(Source { loaded, users, locations, org, siblings, group, summary })
+    Ok(Source { loaded, users, locations, org, siblings, group, classmates, received, summary })
 }
 
 impl Source {
@@ -284,6 +301,20 @@ fn known_identifiers(src: &Source, rare: &[String]) -> Vec<Known> {
         known.push(Known::new(KnownKind::School, l.name.clone()));
     }
     known.push(Known::new(KnownKind::School, src.org.name.clone()));
+    for c in &src.classmates {
+        known.push(Known::new(KnownKind::Person, format!("{} {}", c.first_name, c.last_name)));
+    }
+    if let Some(r) = &src.received {
+        known.push(Known::new(KnownKind::School, r.sending_organisation.clone()));
+        known.push(Known::new(KnownKind::School, r.sending_location.clone()));
+        for e in &r.entries {
+            known.push(Known::new(KnownKind::Staff, e.author_name.clone()));
+        }
+    }
+    // The group's name ("Groep 7", "Klas 2b") narrows the pupil down to a handful of children.
+    if let Some(g) = &src.group {
+        known.push(Known::new(KnownKind::RareDetail, g.clone()));
+    }
     if let Some(r) = &p.external_ref {
         known.push(Known::new(KnownKind::Number, r.clone()));
     }

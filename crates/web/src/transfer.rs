@@ -591,6 +591,9 @@ fn problem_text(i: &I18n, p: &Problem) -> String {
     meldroute_i18n::text(i.lang, &p.message_key(), &p.args.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>())
 }
 
+/// Imports being checked at the same time on this node.
+static IMPORT_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Every check of an uploaded document for `location`: the domain's, and the pupil not being here yet.
 async fn check_all(state: &AppState, me: &CurrentUser, bytes: &[u8]) -> Result<transfer::Checked, Vec<Problem>> {
     if bytes.is_empty() {
@@ -602,7 +605,16 @@ async fn check_all(state: &AppState, me: &CurrentUser, bytes: &[u8]) -> Result<t
                 .with("limit", meldroute_domain::attachment::format_limit(MAX_IMPORT_BYTES as u64)),
         ]);
     }
-    let checked = transfer::check(bytes)?;
+    // Checking parses and hashes the whole document (several times its size in memory, CPU-bound): at most
+    // two at a time per node, off the async runtime.
+    let Ok(_permit) = IMPORT_CHECKS.acquire().await else {
+        return Err(vec![Problem::new(ProblemCode::Schema).with("detail", "server busy")]);
+    };
+    let owned = bytes.to_vec();
+    let checked = match tokio::task::spawn_blocking(move || transfer::check(&owned)).await {
+        Ok(result) => result?,
+        Err(_) => return Err(vec![Problem::new(ProblemCode::Schema).with("detail", "check failed")]),
+    };
     match pupil_exists(state, me, &checked.export.pupil).await {
         Ok(false) => Ok(checked),
         Ok(true) => Err(vec![Problem::new(ProblemCode::PupilExists)]),
@@ -680,6 +692,11 @@ pub async fn import_upload(
         return Ok(csrf::FormError::BadToken.into_response());
     }
     let locations = import_locations(&state, &me).await?;
+    if locations.is_empty() {
+        // Not allowed to import anywhere: refused before the file is read.
+        audit_read(&state, &me, &addr, "dossier.import.preview", "denied", None, None).await?;
+        return Err(PageError::NotFound);
+    }
     let up = read_upload(&mut multipart).await;
     let Some(location) = up.location.and_then(|l| locations.iter().find(|x| x.id.0 == l)) else {
         audit_read(&state, &me, &addr, "dossier.import.preview", "denied", None, None).await?;

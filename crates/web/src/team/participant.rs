@@ -57,6 +57,12 @@ impl Limiter {
         entry.1 += 1;
         entry.1 <= limit
     }
+
+    /// Whether `ip` already used up `limit` for `kind` this minute (without counting this call).
+    pub fn exhausted(&self, ip: IpAddr, kind: u8, limit: u32) -> bool {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.get(&(ip, kind)).is_some_and(|(start, n)| start.elapsed() < Duration::from_secs(60) && *n >= limit)
+    }
 }
 
 fn cookie_name(state: &AppState) -> &'static str {
@@ -134,19 +140,23 @@ pub async fn join_form(
     let Some(raw) = q.code.filter(|c| !c.trim().is_empty()) else {
         return join_page(&state, lang, "", None, false, StatusCode::OK);
     };
-    if !state.team.limiter.allow(addr.ip(), 1, WRONG_CODES_PER_MINUTE) {
+    // Only wrong codes count: a whole staff room behind one school address joins at the same minute.
+    if state.team.limiter.exhausted(addr.ip(), 1, WRONG_CODES_PER_MINUTE) {
         return too_many();
     }
     match session_for(&state, &raw).await {
         Ok(s) => Redirect::to(&format!("/t/{}", s.join_code)).into_response(),
-        Err(Ok(e)) => join_page(
-            &state,
-            lang,
-            raw.chars().take(20).collect::<String>().as_str(),
-            Some(e),
-            false,
-            StatusCode::NOT_FOUND,
-        ),
+        Err(Ok(e)) => {
+            let _ = state.team.limiter.allow(addr.ip(), 1, WRONG_CODES_PER_MINUTE);
+            join_page(
+                &state,
+                lang,
+                raw.chars().take(20).collect::<String>().as_str(),
+                Some(e),
+                false,
+                StatusCode::NOT_FOUND,
+            )
+        }
         Err(Err(response)) => response,
     }
 }
@@ -187,8 +197,26 @@ struct Joined {
     participant: Option<(ParticipantId, String)>,
 }
 
-async fn joined(state: &AppState, headers: &HeaderMap, raw: &str) -> Result<Joined, Result<TeamError, Response>> {
-    let session = session_for(state, raw).await?;
+/// Every handler that resolves a code goes through here: an address that typed too many wrong codes this
+/// minute gets 429 before any lookup, and every unknown code counts (so codes cannot be guessed by
+/// trying pages or event streams instead of the join form).
+async fn joined(
+    state: &AppState,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    raw: &str,
+) -> Result<Joined, Result<TeamError, Response>> {
+    if state.team.limiter.exhausted(ip, 1, WRONG_CODES_PER_MINUTE) {
+        return Err(Err(too_many()));
+    }
+    let session = match session_for(state, raw).await {
+        Ok(s) => s,
+        Err(Ok(e)) => {
+            let _ = state.team.limiter.allow(ip, 1, WRONG_CODES_PER_MINUTE);
+            return Err(Ok(e));
+        }
+        Err(e) => return Err(e),
+    };
     let tenant = TenantCtx::new(session.org);
     let participant = match token_of(state, headers) {
         Some(token) => state
@@ -203,9 +231,14 @@ async fn joined(state: &AppState, headers: &HeaderMap, raw: &str) -> Result<Join
 }
 
 /// `GET /t/{code}`: the participant's page (or the join button for someone not yet in).
-pub async fn page(State(state): State<AppState>, headers: HeaderMap, Path(code): Path<String>) -> Response {
+pub async fn page(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Response {
     let lang = accepted_language(&headers);
-    match joined(&state, &headers, &code).await {
+    match joined(&state, addr.ip(), &headers, &code).await {
         Ok(j) => finish(participant_page(&state, lang, &j, None, StatusCode::OK).await),
         Err(Ok(e)) => join_page(&state, lang, "", Some(e), false, StatusCode::NOT_FOUND),
         Err(Err(response)) => response,
@@ -265,12 +298,9 @@ pub async fn join(
     if !state.team.limiter.allow(addr.ip(), 2, REQUESTS_PER_MINUTE) {
         return too_many();
     }
-    let j = match joined(&state, &headers, &code).await {
+    let j = match joined(&state, addr.ip(), &headers, &code).await {
         Ok(j) => j,
-        Err(Ok(e)) => {
-            let _ = state.team.limiter.allow(addr.ip(), 1, WRONG_CODES_PER_MINUTE);
-            return join_page(&state, lang, "", Some(e), false, StatusCode::NOT_FOUND);
-        }
+        Err(Ok(e)) => return join_page(&state, lang, "", Some(e), false, StatusCode::NOT_FOUND),
         Err(Err(response)) => return response,
     };
     let to_page = Redirect::to(&format!("/t/{}", j.session.join_code)).into_response();
@@ -330,7 +360,7 @@ pub async fn answer(
     if !state.team.limiter.allow(addr.ip(), 2, REQUESTS_PER_MINUTE) {
         return too_many();
     }
-    let j = match joined(&state, &headers, &code).await {
+    let j = match joined(&state, addr.ip(), &headers, &code).await {
         Ok(j) => j,
         Err(Ok(e)) => return join_page(&state, lang, "", Some(e), false, StatusCode::NOT_FOUND),
         Err(Err(response)) => return response,
@@ -410,9 +440,14 @@ pub async fn answer(
 
 /// `GET /t/{code}/events`: live updates for participants (the results the facilitator shows, and when the
 /// page must reload because a question opened or the agenda moved on).
-pub async fn events(State(state): State<AppState>, headers: HeaderMap, Path(code): Path<String>) -> Response {
+pub async fn events(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Response {
     let lang = accepted_language(&headers);
-    match joined(&state, &headers, &code).await {
+    match joined(&state, addr.ip(), &headers, &code).await {
         Ok(j) if j.participant.is_some() => {
             if parse_session(j.session.clone()).is_ok_and(|l| l.run.phase == Phase::Closed) {
                 // Nothing will change any more; the page already shows the end.
