@@ -430,6 +430,16 @@ pub const STOPWORDS: &[&str] = &[
     "interne",
     "extern",
     "externe",
+    // Role words ("intern begeleider", "zorgcoördinator") are ordinary words, even when a colleague's
+    // display name happens to contain them.
+    "begeleider",
+    "begeleiders",
+    "aandacht",
+    "aandachtsfunctionaris",
+    "zorgcoördinator",
+    "jeugdarts",
+    "bestuurder",
+    "beheerder",
     "vooral",
     "ongeveer",
     "precies",
