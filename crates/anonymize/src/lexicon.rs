@@ -436,8 +436,6 @@ pub const STOPWORDS: &[&str] = &[
     "begeleiders",
     "aandacht",
     "aandachtsfunctionaris",
-    "zorgcoördinator",
-    "jeugdarts",
     "bestuurder",
     "beheerder",
     "vooral",
