@@ -236,18 +236,37 @@ bench_dataset() {
     record "$backend" "$name" "$what" "$rps" "$p50" "$p99" "$srps $sp50 $sp99 $(stat -c %s "$file")"
   done
 
-  # Durable writes: 64 concurrent appends through the API, against the minimal program's limit.
+  # Durable writes: 64 concurrent appends through the API, against the minimal program's limit. The writers
+  # are spread over the open dossiers of the first schools (each school's aandachtsfunctionaris, with her own
+  # API token, appends to her own school's dossiers), and the two wrk threads start at opposite ends of that
+  # list, so concurrent appends seldom meet on the same chronology (which the service would refuse with 409).
   if [ "$name" = small ]; then
-    local lua=$RUN/append.lua
+    local lua=$RUN/append.lua targets pairs="" target wlogin wids wtoken id
+    targets=$(sed -n 's/^seed.write_targets=//p' "$dir/seed.out")
+    [ -n "$targets" ] || targets="$login:$open_dossiers"
+    for target in $targets; do
+      wlogin=${target%%:*}
+      wids=${target#*:}
+      [ -n "$wids" ] || continue
+      wtoken=$("$MELDROUTE" admin token create "${dbargs[@]}" --login "$wlogin" --name bench-writes | sed -n 's/^  \([^ ].*\)$/\1/p' | head -1)
+      [ -n "$wtoken" ] || die "no API token for $wlogin"
+      for id in ${wids//,/ }; do pairs+="{\"$wtoken\", \"$id\"},"; done
+    done
     cat >"$lua" <<EOF
-local ids = {}
-for id in string.gmatch("$open_dossiers", "%d+") do ids[#ids + 1] = id end
+local targets = { $pairs }
 local body = '{"entry":{"kind":"observation","facts":"Kwam vandaag zonder jas en zonder lunch naar school; at in de pauze niets en was stil in de kring.","interpretation":null,"source":"own_observation","source_detail":null,"categories":["child_physical"],"also_noticed_by":[],"concerns_staff_sexual_misconduct":false}}'
-local n = 0
+local threads = 0
+function setup(thread)
+  thread:set("first", threads)
+  threads = threads + 1
+end
+local n = nil
 request = function()
+  if n == nil then n = math.floor((first or 0) * #targets / $WRK_THREADS) end
   n = n + 1
-  return wrk.format("POST", "/api/v1/dossiers/" .. ids[(n % #ids) + 1] .. "/entries",
-    { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer $token" }, body)
+  local t = targets[(n % #targets) + 1]
+  return wrk.format("POST", "/api/v1/dossiers/" .. t[2] .. "/entries",
+    { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. t[1] }, body)
 end
 EOF
     local text

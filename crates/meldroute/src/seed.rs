@@ -60,9 +60,16 @@ pub struct Summary {
     pub example_dossier: i64,
     /// A last name at school 1 (for a pupil search).
     pub example_last_name: String,
-    /// The open dossiers of school 1 (at most 256; for write benchmarks).
+    /// The open dossiers of school 1 (at most 256).
     pub open_dossiers_school_1: Vec<i64>,
+    /// The open dossiers of the first [`WRITE_SCHOOLS`] schools, by school number: the write benchmark spreads
+    /// its writers over them (each school's aandachtsfunctionaris writes to her own school's dossiers), so
+    /// concurrent appends seldom meet on the same chronology.
+    pub open_dossiers_by_school: Vec<(u32, Vec<i64>)>,
 }
+
+/// Schools whose open dossiers the summary lists for the write benchmark.
+pub const WRITE_SCHOOLS: u32 = 32;
 
 /// SplitMix64: small, fast, and the same on every platform.
 pub struct Rng(u64);
@@ -480,6 +487,14 @@ impl Gen<'_> {
                 let dob = pupil.date_of_birth;
                 let (pupil_id, org_id) = (pupil.id, pupil.org);
                 let made = self.dossier(org_id, location, sector, pupil_id, dob, teacher, &staff);
+                if n <= WRITE_SCHOOLS
+                    && let Some((_, id)) = made
+                {
+                    match self.summary.open_dossiers_by_school.last_mut() {
+                        Some((school, ids)) if *school == n => ids.push(id),
+                        _ => self.summary.open_dossiers_by_school.push((n, vec![id])),
+                    }
+                }
                 if n == 1
                     && let Some((entries, id)) = made
                 {
@@ -922,5 +937,12 @@ pub async fn run(settings: Settings, p: Params) -> Result<(), String> {
     println!("seed.pupil_query={}", s.example_last_name);
     let open: Vec<String> = s.open_dossiers_school_1.iter().map(i64::to_string).collect();
     println!("seed.open_dossiers={}", open.join(","));
+    // "s1.af:12,15 s2.af:40,41 ...": who may append to which open dossiers, for the write benchmark.
+    let targets: Vec<String> = s
+        .open_dossiers_by_school
+        .iter()
+        .map(|(n, ids)| format!("s{n}.af:{}", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")))
+        .collect();
+    println!("seed.write_targets={}", targets.join(" "));
     Ok(())
 }

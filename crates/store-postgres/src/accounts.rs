@@ -59,6 +59,34 @@ async fn insert_session(conn: &mut PgConnection, s: &SessionRecord) -> StoreResu
     Ok(())
 }
 
+/// The session, its user (every column, as `SELECT *` of `users` gives them), the grants and the unread
+/// count; session columns carry an `s_` prefix.
+const SESSION_CONTEXT: &str = "SELECT u.*, s.id_hash AS s_id_hash, s.created_at AS s_created_at, \
+     s.last_seen_at AS s_last_seen_at, s.second_factor_done AS s_second_factor_done, s.csrf_token AS s_csrf_token, \
+     (SELECT count(*) FROM notifications n \
+       WHERE n.org_id = s.org_id AND n.user_id = s.user_id AND n.read_at IS NULL) AS s_unread, \
+     (SELECT string_agg(r.location_id::text || ':' || r.role, ',') FROM role_grants r \
+       WHERE r.org_id = s.org_id AND r.user_id = s.user_id) AS s_grants \
+     FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id WHERE s.id_hash = $1";
+
+fn session_context(row: PgRow) -> Result<SessionContext, sqlx::Error> {
+    let session = SessionRecord {
+        id_hash: row.try_get("s_id_hash")?,
+        org: OrgId(row.try_get("org_id")?),
+        user: UserId(row.try_get("id")?),
+        created_at: row.try_get("s_created_at")?,
+        last_seen_at: row.try_get("s_last_seen_at")?,
+        second_factor_done: row.try_get("s_second_factor_done")?,
+        csrf_token: row.try_get("s_csrf_token")?,
+    };
+    let unread: i64 = row.try_get("s_unread")?;
+    let aggregated: Option<String> = row.try_get("s_grants")?;
+    let grants =
+        SessionContext::parse_grants(session.user, aggregated.as_deref()).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let user = crate::user(row)?;
+    Ok(SessionContext { session, user, grants, unread })
+}
+
 fn one_row(affected: u64) -> StoreResult<()> {
     if affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
@@ -73,6 +101,15 @@ impl AccountStore for PgStore {
         sqlx::query("SELECT * FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
             .try_map(session)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn session_context(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
+        sqlx::query(SESSION_CONTEXT)
+            .bind(id_hash)
+            .try_map(session_context)
             .fetch_optional(&self.pool)
             .await
             .map_err(other)

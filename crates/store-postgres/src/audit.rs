@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use meldroute_store::audit::{AuditKey, ChainHead, ChainRow, ChainVerifier, VerifyError, VerifyReport, next_append};
+use meldroute_store::audit::{
+    AuditKey, ChainHead, ChainRow, ChainVerifier, PendingAudit, VerifyError, VerifyReport, insert_chunks,
+};
 use meldroute_store::*;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
@@ -98,45 +100,65 @@ fn chain_row(row: PgRow) -> Result<ChainRow, sqlx::Error> {
     Ok(ChainRow { entry: audit_event(row)?, prev_hash, hash })
 }
 
-/// Appends one audit row to the chain and moves the head, on the writer's transaction. Fails without a key,
-/// without a head, or when the head is not authentic (extending it would seal tampering with a valid MAC).
-pub(crate) async fn append(conn: &mut PgConnection, key: Option<&AuditKey>, event: &NewAuditEvent) -> StoreResult<i64> {
-    let key = key.ok_or_else(|| {
-        StoreError::Other("no audit key is configured: refusing to write an audit row outside the chain".into())
-    })?;
-    let head = lock_head(conn).await?.ok_or_else(|| {
-        tracing::error!("the audit chain head is missing; audit writes are refused until an operator intervenes");
-        StoreError::Other("the audit chain head is missing".into())
-    })?;
-    let next = next_append(key, &head, event).map_err(|problem| {
-        tracing::error!(%problem, "the audit chain head is not authentic; audit writes are refused");
-        StoreError::Other(format!("audit chain: {problem}"))
-    })?;
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, org_id, actor_id, on_behalf_of, pupil_id, dossier_id, action, outcome, source, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(next.seq)
-    .bind(next.at)
-    .bind(event.org.map(|o| o.0))
-    .bind(event.actor.map(|a| a.0))
-    .bind(event.on_behalf_of.map(|a| a.0))
-    .bind(event.pupil.map(|p| p.0))
-    .bind(event.dossier.map(|d| d.0))
-    .bind(&event.action)
-    .bind(&event.outcome)
-    .bind(&event.source)
-    .bind(next.prev_hash.to_vec())
-    .bind(next.hash.to_vec())
-    .execute(&mut *conn)
-    .await
-    .map_err(other)?;
+/// Chains one audit row onto `pending` (the writer's transaction): the first time, reads and locks the head
+/// and checks it. Fails without a key, without a head, or when the head is not authentic (extending it would
+/// seal tampering with a valid MAC). The row is written by [`flush`] before the transaction commits.
+pub(crate) async fn append(
+    conn: &mut PgConnection,
+    pending: &mut PendingAudit<'_>,
+    event: &NewAuditEvent,
+) -> StoreResult<i64> {
+    pending.key().map_err(StoreError::Other)?;
+    if pending.needs_head() {
+        let head = lock_head(conn).await?.ok_or_else(|| {
+            tracing::error!("the audit chain head is missing; audit writes are refused until an operator intervenes");
+            StoreError::Other("the audit chain head is missing".into())
+        })?;
+        pending.start(&head).map_err(|problem| {
+            tracing::error!(%problem, "the audit chain head is not authentic; audit writes are refused");
+            StoreError::Other(format!("audit chain: {problem}"))
+        })?;
+    }
+    pending.push(event).map_err(|problem| StoreError::Other(format!("audit chain: {problem}")))
+}
+
+/// Rows per multi-row insert at most (12 parameters each).
+const INSERT_CHUNK: usize = 64;
+
+/// Writes the rows chained on `pending` and moves the head, at the end of the writer's transaction: one
+/// multi-row insert per chunk and one update.
+pub(crate) async fn flush(conn: &mut PgConnection, pending: &PendingAudit<'_>) -> StoreResult<()> {
+    let Some((last_seq, last_hash, mac)) = pending.new_head() else { return Ok(()) };
+    let mut rows = pending.rows();
+    for size in insert_chunks(rows.len(), INSERT_CHUNK) {
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+            "INSERT INTO audit_log (seq, at, org_id, actor_id, on_behalf_of, pupil_id, dossier_id, action, outcome, source, prev_hash, hash) ",
+        );
+        insert.push_values(chunk, |mut b, row| {
+            let e = &row.event;
+            b.push_bind(row.seq)
+                .push_bind(e.at)
+                .push_bind(e.org.map(|o| o.0))
+                .push_bind(e.actor.map(|a| a.0))
+                .push_bind(e.on_behalf_of.map(|a| a.0))
+                .push_bind(e.pupil.map(|p| p.0))
+                .push_bind(e.dossier.map(|d| d.0))
+                .push_bind(e.action.clone())
+                .push_bind(e.outcome.clone())
+                .push_bind(e.source.clone())
+                .push_bind(row.prev_hash.to_vec())
+                .push_bind(row.hash.to_vec());
+        });
+        insert.build().persistent(true).execute(&mut *conn).await.map_err(other)?;
+    }
     sqlx::query("UPDATE audit_chain_head SET last_seq = $1, last_hash = $2, mac = $3 WHERE id = 1")
-        .bind(next.seq)
-        .bind(next.hash.to_vec())
-        .bind(next.head_mac.to_vec())
+        .bind(last_seq)
+        .bind(last_hash.to_vec())
+        .bind(mac.to_vec())
         .execute(&mut *conn)
         .await
         .map_err(other)?;
-    Ok(next.seq)
+    Ok(())
 }

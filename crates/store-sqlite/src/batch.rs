@@ -1,6 +1,7 @@
 //! The group-commit side of the SQLite backend: a batch of operations in one `BEGIN IMMEDIATE`
 //! transaction, each in its own savepoint.
 
+use meldroute_store::audit::PendingAudit;
 use meldroute_store::*;
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
@@ -10,15 +11,28 @@ impl BatchApply for SqliteStore {
     async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<StoreResult<WriteOutcome>>> {
         let mut tx: Transaction<'_, Sqlite> = self.write_pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
         let mut results = Vec::with_capacity(ops.len());
+        let mut audit = PendingAudit::new(self.audit_key.as_deref());
         for op in ops {
+            if let WriteOp::Audit(event) = op
+                && !audit.needs_head()
+            {
+                // Chained in memory only (the head is already read): nothing to roll back, so no savepoint.
+                let seq = audit.push(event).map_err(|problem| StoreError::Other(format!("audit chain: {problem}")));
+                results.push(seq.map(|seq| WriteOutcome::Audited { seq }));
+                continue;
+            }
             sqlx::query("SAVEPOINT op").execute(&mut *tx).await.map_err(other)?;
-            let result = apply_one(&mut tx, op, self.audit_key.as_deref()).await;
+            let mark = audit.mark();
+            let result = apply_one(&mut tx, op, &mut audit).await;
             if result.is_err() {
                 sqlx::query("ROLLBACK TO SAVEPOINT op").execute(&mut *tx).await.map_err(other)?;
+                audit.rollback_to(mark);
             }
             sqlx::query("RELEASE SAVEPOINT op").execute(&mut *tx).await.map_err(other)?;
             results.push(result);
         }
+        // The batch's audit rows and the new head, in the same transaction as the writes they record.
+        crate::audit::flush(&mut tx, &audit).await?;
         tx.commit().await.map_err(other)?;
         if results.iter().any(|r| matches!(r, Ok(WriteOutcome::DossierErased { .. }))) {
             let mut conn = self.write_pool.acquire().await.map_err(other)?;
@@ -32,22 +46,22 @@ impl BatchApply for SqliteStore {
 async fn apply_one(
     conn: &mut SqliteConnection,
     op: &WriteOp,
-    audit_key: Option<&meldroute_store::audit::AuditKey>,
+    pending: &mut PendingAudit<'_>,
 ) -> StoreResult<WriteOutcome> {
     match op {
         WriteOp::Audited { op, audit } => {
-            let outcome = apply_plain(conn, op, audit_key).await?;
-            crate::audit::append(conn, audit_key, audit).await?;
+            let outcome = apply_plain(conn, op, pending).await?;
+            crate::audit::append(conn, pending, audit).await?;
             Ok(outcome)
         }
-        other => apply_plain(conn, other, audit_key).await,
+        other => apply_plain(conn, other, pending).await,
     }
 }
 
 async fn apply_plain(
     conn: &mut SqliteConnection,
     op: &WriteOp,
-    audit_key: Option<&meldroute_store::audit::AuditKey>,
+    pending: &mut PendingAudit<'_>,
 ) -> StoreResult<WriteOutcome> {
     match op {
         WriteOp::OpenDossier { tenant, location, pupil, opened_by, opened_at, first_entry, projection } => {
@@ -94,13 +108,13 @@ async fn apply_plain(
             Ok(WriteOutcome::EntryAppended { entry: id, seq })
         }
         WriteOp::EraseDossier { tenant, dossier, proposal, confirmed_by, at, source } => {
-            crate::retention::erase(conn, audit_key, tenant, *dossier, *proposal, *confirmed_by, *at, source).await
+            crate::retention::erase(conn, pending, tenant, *dossier, *proposal, *confirmed_by, *at, source).await
         }
         WriteOp::ImportDossier { tenant, dossier } => crate::transfers::import(conn, tenant, dossier).await,
         WriteOp::Audited { .. } => Err(StoreError::Other("an audited write cannot hold another audited write".into())),
         WriteOp::Audit(event) => {
             // Chained inside this transaction; fails (and so fails the request) without a key.
-            let seq = crate::audit::append(conn, audit_key, event).await?;
+            let seq = crate::audit::append(conn, pending, event).await?;
             Ok(WriteOutcome::Audited { seq })
         }
         WriteOp::TeamAnswer { tenant, session, participant, question, value } => {

@@ -175,7 +175,7 @@ impl RetentionStore for SqliteStore {
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn erase(
     conn: &mut SqliteConnection,
-    audit_key: Option<&meldroute_store::audit::AuditKey>,
+    audit_rows: &mut meldroute_store::audit::PendingAudit<'_>,
     tenant: &TenantCtx,
     dossier: DossierId,
     proposal_id: i64,
@@ -251,7 +251,7 @@ pub(crate) async fn erase(
             outcome: if pupil_erased { "erased_with_pupil".into() } else { "erased".into() },
             source: source.into(),
         };
-        crate::audit::append(conn, audit_key, &event).await?;
+        crate::audit::append(conn, audit_rows, &event).await?;
     }
     Ok(WriteOutcome::DossierErased { pupil_erased })
 }

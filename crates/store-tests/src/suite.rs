@@ -1134,3 +1134,59 @@ pub async fn audited_writes_land_with_their_audit_row<S: Store + BatchApply>(s: 
         .collect();
     assert_eq!(actions, vec!["append.ok".to_string()]);
 }
+
+/// The one-query session lookup every authenticated request makes gives exactly what the separate reads give:
+/// the session, its user, the user's grants (none, one organisation-wide, several) and the unread count; and
+/// nothing for an unknown token or a session that was ended.
+pub async fn session_context_matches_the_separate_reads<S: Store + AccountStore + NotificationStore + BatchApply>(
+    s: &S,
+) {
+    let f = fixture(s, "Alpha").await;
+    let b = fixture(s, "Beta").await;
+    s.replace_roles(&f.tenant, f.user.id, &[]).await.unwrap();
+    let record = SessionRecord { second_factor_done: true, ..session_record(&f, 1, T0) };
+    s.create_session(&record).await.unwrap();
+    let ctx = s.session_context(&record.id_hash).await.unwrap().unwrap();
+    assert_eq!(ctx.session, record);
+    assert_eq!(ctx.user, s.get_user(&f.tenant, f.user.id).await.unwrap());
+    assert!(ctx.grants.is_empty());
+    assert_eq!(ctx.unread, 0);
+
+    // Grants change (which ends sessions), so a new session sees them.
+    let grants = vec![
+        RoleGrant { user: f.user.id, location: Some(f.location.id), role: Role::InternBegeleider },
+        RoleGrant { user: f.user.id, location: None, role: Role::Directeur },
+        RoleGrant { user: f.user.id, location: Some(f.location.id), role: Role::Aandachtsfunctionaris },
+    ];
+    s.replace_roles(&f.tenant, f.user.id, &grants).await.unwrap();
+    assert_eq!(s.session_context(&record.id_hash).await.unwrap(), None, "changing roles ended the session");
+    s.create_session(&record).await.unwrap();
+    let d = open_dossier(s, &f).await;
+    let note = || NewNotification {
+        user: f.user.id,
+        dossier: d,
+        kind: "dossier_opened".into(),
+        urgent: false,
+        created_at: T0,
+    };
+    s.notify(&f.tenant, &[note(), note()]).await.unwrap();
+    let ctx = s.session_context(&record.id_hash).await.unwrap().unwrap();
+    assert_eq!(ctx.grants, s.roles_of(&f.tenant, f.user.id).await.unwrap());
+    assert_eq!(ctx.grants.len(), 3);
+    assert_eq!(ctx.unread, s.unread_count(&f.tenant, f.user.id).await.unwrap());
+    assert_eq!(ctx.unread, 2);
+    s.mark_all_read(&f.tenant, f.user.id, T0).await.unwrap();
+    assert_eq!(s.session_context(&record.id_hash).await.unwrap().unwrap().unread, 0);
+
+    // Another tenant's session sees only its own user and grants.
+    let theirs = SessionRecord { id_hash: vec![2; 32], ..session_record(&b, 2, T0) };
+    s.create_session(&theirs).await.unwrap();
+    let ctx = s.session_context(&theirs.id_hash).await.unwrap().unwrap();
+    assert_eq!(ctx.user.id, b.user.id);
+    assert_eq!(ctx.grants, s.roles_of(&b.tenant, b.user.id).await.unwrap());
+    assert_eq!(ctx.unread, 0);
+
+    assert_eq!(s.session_context(&[9; 32]).await.unwrap(), None, "unknown token");
+    s.delete_session(&record.id_hash).await.unwrap();
+    assert_eq!(s.session_context(&record.id_hash).await.unwrap(), None, "ended session");
+}

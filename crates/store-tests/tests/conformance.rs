@@ -53,4 +53,5 @@ conformance!(
     an_imported_dossier_lands_whole,
     a_refused_import_writes_nothing,
     audited_writes_land_with_their_audit_row,
+    session_context_matches_the_separate_reads,
 );

@@ -7,7 +7,7 @@ use time::{Date, OffsetDateTime};
 use crate::TenantCtx;
 use crate::error::StoreResult;
 use crate::ids::*;
-use crate::types::RoleGrant;
+use crate::types::{Role, RoleGrant, User};
 
 /// A logged-in (or half logged-in: password done, second factor pending) browser session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,37 @@ pub struct SessionRecord {
     pub second_factor_done: bool,
     /// The per-session token every form must carry.
     pub csrf_token: String,
+}
+
+/// What every authenticated request needs to know about its session, read in one query
+/// ([`AccountStore::session_context`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionContext {
+    pub session: SessionRecord,
+    pub user: User,
+    /// The user's role grants, ordered by location (organisation-wide first) and role, as
+    /// [`crate::Store::roles_of`] gives them.
+    pub grants: Vec<RoleGrant>,
+    /// Unread in-app notifications.
+    pub unread: i64,
+}
+
+impl SessionContext {
+    /// Parses the grants as the backends aggregate them: `location:role` pairs separated by commas, location
+    /// 0 for an organisation-wide grant.
+    pub fn parse_grants(user: UserId, aggregated: Option<&str>) -> Result<Vec<RoleGrant>, String> {
+        let mut grants = Vec::new();
+        for pair in aggregated.unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
+            let (location, code) = pair.split_once(':').ok_or_else(|| format!("malformed role grant {pair:?}"))?;
+            let location: i64 = location.parse().map_err(|_| format!("malformed role grant {pair:?}"))?;
+            let role = Role::from_code(code).ok_or_else(|| format!("unknown role code {code}"))?;
+            grants.push(RoleGrant { user, location: (location != 0).then_some(LocationId(location)), role });
+        }
+        grants.sort_by(|a, b| {
+            (a.location.map_or(0, |l| l.0), a.role.code()).cmp(&(b.location.map_or(0, |l| l.0), b.role.code()))
+        });
+        Ok(grants)
+    }
 }
 
 /// Failed attempts for one throttling key in the current window.
@@ -86,6 +117,10 @@ pub trait AccountStore: Clone + Send + Sync + 'static {
     // Sessions.
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
     async fn get_session(&self, id_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
+    /// The session with this token hash together with its user, the user's role grants and the number of
+    /// unread notifications, in one query: every authenticated request needs all four. `None` for an unknown
+    /// token.
+    async fn session_context(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>>;
     async fn touch_session(&self, id_hash: &[u8], at: OffsetDateTime) -> StoreResult<()>;
     /// Replaces one session by another in one transaction (id rotation after the second factor).
     async fn rotate_session(&self, old_hash: &[u8], new: &SessionRecord) -> StoreResult<()>;

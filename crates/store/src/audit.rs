@@ -479,6 +479,119 @@ pub fn next_append(key: &AuditKey, head: &ChainHead, event: &NewAuditEvent) -> R
     Ok(Append { seq, at: normalized.at, prev_hash, hash, head_mac: head_mac(key, seq, &hash) })
 }
 
+/// One computed row of a [`PendingAudit`], ready to insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRow {
+    pub seq: i64,
+    /// The event, its time normalised as it is hashed.
+    pub event: NewAuditEvent,
+    pub prev_hash: [u8; HASH_LEN],
+    pub hash: [u8; HASH_LEN],
+}
+
+/// The audit rows of one write transaction (one group-commit batch), chained in memory.
+///
+/// Appending a row used to cost four statements (read the head, insert the row, move the head, and the
+/// savepoint around it); a busy server writes one audit row for every page it shows, so that was most of the
+/// writer's work. Now the backend reads (on PostgreSQL: locks) and checks the head once, the first time a row
+/// is needed, every row of the batch is chained here, and [`PendingAudit::rows`] and
+/// [`PendingAudit::new_head`] are written at the end of the transaction: one multi-row insert and one update.
+/// The rows land in the same transaction as the writes they record, so they still commit together or not at
+/// all. A savepoint that is rolled back takes its rows back out with [`PendingAudit::rollback_to`].
+#[derive(Debug)]
+pub struct PendingAudit<'k> {
+    key: Option<&'k AuditKey>,
+    /// The end of the chain so far: the stored head's, then the last pending row's. `None` until the head is
+    /// read.
+    end: Option<(i64, [u8; HASH_LEN])>,
+    rows: Vec<PendingRow>,
+}
+
+/// A position to return to when a savepoint is rolled back (see [`PendingAudit::mark`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PendingMark {
+    rows: usize,
+    end: Option<(i64, [u8; HASH_LEN])>,
+}
+
+impl<'k> PendingAudit<'k> {
+    pub fn new(key: Option<&'k AuditKey>) -> Self {
+        PendingAudit { key, end: None, rows: Vec::new() }
+    }
+
+    /// The key, or the refusal to write an unchained row.
+    pub fn key(&self) -> Result<&'k AuditKey, String> {
+        self.key.ok_or_else(|| "no audit key is configured: refusing to write an audit row outside the chain".into())
+    }
+
+    /// Whether the backend still has to read the head (and pass it to [`PendingAudit::start`]).
+    pub fn needs_head(&self) -> bool {
+        self.end.is_none()
+    }
+
+    /// Starts the chain at the stored head, after checking that the head is authentic: extending a tampered
+    /// head would seal it with a fresh, valid MAC.
+    pub fn start(&mut self, head: &ChainHead) -> Result<(), String> {
+        let key = self.key()?;
+        head.check(key)?;
+        self.end = Some((head.last_seq, head.last_hash_array()?));
+        Ok(())
+    }
+
+    /// Chains `event` after the rows so far and returns its sequence number. Needs [`PendingAudit::start`].
+    pub fn push(&mut self, event: &NewAuditEvent) -> Result<i64, String> {
+        let key = self.key()?;
+        let (last_seq, prev_hash) = self.end.ok_or("the audit chain head was not read")?;
+        let seq = last_seq.checked_add(1).ok_or("the audit sequence number overflowed")?;
+        let mut event = event.clone();
+        event.at = normalize_at(event.at);
+        let hash = chain_hash(key, &prev_hash, seq, &event);
+        self.rows.push(PendingRow { seq, event, prev_hash, hash });
+        self.end = Some((seq, hash));
+        Ok(seq)
+    }
+
+    pub fn mark(&self) -> PendingMark {
+        PendingMark { rows: self.rows.len(), end: self.end }
+    }
+
+    /// Forgets the rows pushed since `mark` (their savepoint was rolled back). When the head was read after
+    /// the mark, it is read again: on PostgreSQL the rollback also released its lock.
+    pub fn rollback_to(&mut self, mark: PendingMark) {
+        self.rows.truncate(mark.rows);
+        self.end = mark.end;
+    }
+
+    pub fn rows(&self) -> &[PendingRow] {
+        &self.rows
+    }
+
+    /// The head to store after the rows (sequence number, hash, MAC), or `None` when no row was added.
+    pub fn new_head(&self) -> Option<(i64, [u8; HASH_LEN], [u8; HASH_LEN])> {
+        let key = self.key.as_ref()?;
+        let last = self.rows.last()?;
+        Some((last.seq, last.hash, head_mac(key, last.seq, &last.hash)))
+    }
+}
+
+/// Splits `n` rows into chunks of at most `max` rows whose sizes are powers of two, largest first, so a
+/// backend that inserts each chunk with one multi-row statement prepares at most a handful of distinct
+/// statements (one per size) however the batches vary.
+pub fn insert_chunks(n: usize, max: usize) -> Vec<usize> {
+    let max = if max == 0 { 1 } else { 1 << (usize::BITS - 1 - max.leading_zeros()) };
+    let mut left = n;
+    let mut chunks = Vec::new();
+    let mut size = max;
+    while left > 0 {
+        while size > left {
+            size /= 2;
+        }
+        chunks.push(size);
+        left -= size;
+    }
+    chunks
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -663,6 +776,95 @@ mod tests {
         rows.swap(1, 3);
         let (seq, _) = broken_at(&rows, &head);
         assert_eq!(seq, 2);
+    }
+
+    fn rows_of(pending: &PendingAudit<'_>) -> (Vec<ChainRow>, ChainHead) {
+        let rows = pending
+            .rows()
+            .iter()
+            .map(|r| ChainRow {
+                entry: AuditEvent { seq: r.seq, event: r.event.clone() },
+                prev_hash: Some(r.prev_hash.to_vec()),
+                hash: Some(r.hash.to_vec()),
+            })
+            .collect();
+        let (seq, hash, mac) = pending.new_head().unwrap();
+        (rows, ChainHead { last_seq: seq, last_hash: hash.to_vec(), mac: Some(mac.to_vec()) })
+    }
+
+    #[test]
+    fn a_pending_batch_chains_exactly_like_single_appends() {
+        let k = key();
+        let (single_rows, single_head) = chain(5);
+        let mut pending = PendingAudit::new(Some(&k));
+        assert!(pending.needs_head());
+        pending.start(&ChainHead { last_seq: 0, last_hash: GENESIS.to_vec(), mac: None }).unwrap();
+        for i in 1..=5 {
+            assert_eq!(pending.push(&event(i)).unwrap(), i);
+        }
+        let (rows, head) = rows_of(&pending);
+        assert_eq!(rows, single_rows);
+        assert_eq!(head, single_head);
+        verify_chain(&k, &rows, Some(&head)).unwrap();
+    }
+
+    #[test]
+    fn a_pending_batch_continues_a_stored_chain() {
+        let k = key();
+        let (mut stored, head) = chain(3);
+        let mut pending = PendingAudit::new(Some(&k));
+        pending.start(&head).unwrap();
+        assert_eq!(pending.push(&event(4)).unwrap(), 4);
+        let (more, new_head) = rows_of(&pending);
+        stored.extend(more);
+        verify_chain(&k, &stored, Some(&new_head)).unwrap();
+    }
+
+    #[test]
+    fn rolling_back_to_a_mark_forgets_the_rows_and_the_head_read_after_it() {
+        let k = key();
+        let (_, head) = chain(2);
+        let mut pending = PendingAudit::new(Some(&k));
+        let before_head = pending.mark();
+        pending.start(&head).unwrap();
+        pending.push(&event(3)).unwrap();
+        let after_first = pending.mark();
+        pending.push(&event(4)).unwrap();
+        pending.rollback_to(after_first);
+        assert_eq!(pending.rows().len(), 1);
+        assert_eq!(pending.push(&event(9)).unwrap(), 4, "the rolled-back row's number is given again");
+        pending.rollback_to(before_head);
+        assert!(pending.rows().is_empty());
+        assert!(pending.needs_head(), "the head is read (and locked) again after its savepoint was rolled back");
+        assert_eq!(pending.new_head(), None);
+    }
+
+    #[test]
+    fn a_pending_batch_refuses_a_tampered_head_and_a_missing_key() {
+        let k = key();
+        let (_, mut head) = chain(2);
+        head.last_seq = 1;
+        let mut pending = PendingAudit::new(Some(&k));
+        assert!(pending.start(&head).is_err());
+        assert!(pending.push(&event(1)).is_err(), "nothing is chained before an authentic head");
+        let mut keyless = PendingAudit::new(None);
+        assert!(keyless.start(&ChainHead { last_seq: 0, last_hash: GENESIS.to_vec(), mac: None }).is_err());
+        assert!(keyless.push(&event(1)).is_err());
+    }
+
+    #[test]
+    fn insert_chunks_are_powers_of_two_that_add_up() {
+        assert_eq!(insert_chunks(0, 64), Vec::<usize>::new());
+        assert_eq!(insert_chunks(1, 64), vec![1]);
+        assert_eq!(insert_chunks(7, 64), vec![4, 2, 1]);
+        assert_eq!(insert_chunks(64, 64), vec![64]);
+        assert_eq!(insert_chunks(200, 64), vec![64, 64, 64, 8]);
+        assert_eq!(insert_chunks(5, 3), vec![2, 2, 1], "a maximum that is no power of two is rounded down");
+        for n in 0..600 {
+            let chunks = insert_chunks(n, 100);
+            assert_eq!(chunks.iter().sum::<usize>(), n);
+            assert!(chunks.iter().all(|c| c.is_power_of_two() && *c <= 64));
+        }
     }
 
     #[test]

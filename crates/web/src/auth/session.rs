@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use meldroute_i18n::Lang;
-use meldroute_store::{AccountStore, NotificationStore, RoleGrant, SessionRecord, Store, TenantCtx, User};
+use meldroute_store::{AccountStore, RoleGrant, SessionRecord, TenantCtx, User};
 use time::OffsetDateTime;
 
 use crate::auth::{new_token, token_hash};
@@ -122,6 +122,9 @@ impl IntoResponse for NoSession {
 pub struct Found {
     pub record: SessionRecord,
     pub user: User,
+    /// The user's role grants and unread notifications, read with the session in the same query.
+    pub grants: Vec<RoleGrant>,
+    pub unread: i64,
 }
 
 fn idle_timeout(state: &AppState) -> time::Duration {
@@ -134,26 +137,26 @@ fn expired(state: &AppState, record: &SessionRecord, now: OffsetDateTime) -> boo
     now - record.last_seen_at > idle || now - record.created_at > absolute
 }
 
-/// Looks up the request's session (half or full).
+/// Looks up the request's session (half or full): one query for the session, its user, the user's grants
+/// and unread notifications.
 pub async fn find(state: &AppState, headers: &HeaderMap) -> Result<Found, NoSession> {
     let token = token_from(headers, cookie_name(state)).ok_or(NoSession::Login)?;
     let hash = token_hash(&token);
-    let record = state.db.get_session(&hash).await.map_err(|_| NoSession::Unavailable)?.ok_or(NoSession::Login)?;
+    let context = state.db.session_context(&hash).await.map_err(|_| NoSession::Unavailable)?.ok_or(NoSession::Login)?;
+    let record = context.session;
     let now = clock::now_utc();
     if expired(state, &record, now) {
         let _ = state.db.delete_session(&hash).await;
         return Err(NoSession::Login);
     }
-    let tenant = TenantCtx::new(record.org);
-    let user = state.db.get_user(&tenant, record.user).await.map_err(|_| NoSession::Login)?;
-    if user.disabled {
+    if context.user.disabled {
         let _ = state.db.delete_session(&hash).await;
         return Err(NoSession::Login);
     }
     if needs_touch(record.last_seen_at, now, idle_timeout(state)) {
         let _ = state.db.touch_session(&hash, now).await;
     }
-    Ok(Found { record, user })
+    Ok(Found { record, user: context.user, grants: context.grants, unread: context.unread })
 }
 
 /// A fully logged-in user (password and second factor), for every protected page.
@@ -176,10 +179,15 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Err(NoSession::SecondFactor);
         }
         let tenant = TenantCtx::new(found.user.org);
-        let grants = state.db.roles_of(&tenant, found.user.id).await.map_err(|_| NoSession::Unavailable)?;
         let lang = Lang::from_code(&found.user.lang).unwrap_or_default();
-        let unread = state.db.unread_count(&tenant, found.user.id).await.map_err(|_| NoSession::Unavailable)?;
-        Ok(CurrentUser { session: found.record, user: found.user, tenant, grants, lang, unread })
+        Ok(CurrentUser {
+            session: found.record,
+            user: found.user,
+            tenant,
+            grants: found.grants,
+            lang,
+            unread: found.unread,
+        })
     }
 }
 
