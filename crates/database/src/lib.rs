@@ -136,6 +136,7 @@ delegate! { Store {
     async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
     async fn get_user(&self, t: &TenantCtx, id: UserId) -> StoreResult<User>;
     async fn list_users(&self, t: &TenantCtx) -> StoreResult<Vec<User>>;
+    async fn user_names(&self, t: &TenantCtx, ids: &[UserId]) -> StoreResult<Vec<(UserId, String)>>;
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()>;
     async fn roles_of(&self, t: &TenantCtx, user: UserId) -> StoreResult<Vec<RoleGrant>>;
     async fn list_role_grants(&self, t: &TenantCtx) -> StoreResult<Vec<RoleGrant>>;

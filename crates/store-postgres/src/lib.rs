@@ -398,6 +398,20 @@ impl Store for PgStore {
             .map_err(other)
     }
 
+    async fn user_names(&self, t: &TenantCtx, ids: &[UserId]) -> StoreResult<Vec<(UserId, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, display_name FROM users WHERE org_id = $1 AND id = ANY($2)")
+                .bind(t.org.0)
+                .bind(ids.iter().map(|u| u.0).collect::<Vec<i64>>())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(other)?;
+        Ok(rows.into_iter().map(|(id, name)| (UserId(id), name)).collect())
+    }
+
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
         // The location must belong to the tenant too (0 = organisation-wide).
         if let Some(loc) = grant.location {

@@ -422,6 +422,24 @@ impl Store for SqliteStore {
             .map_err(other)
     }
 
+    async fn user_names(&self, t: &TenantCtx, ids: &[UserId]) -> StoreResult<Vec<(UserId, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, display_name FROM users WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(t.org.0)
+        .bind(
+            serde_json::to_string(&ids.iter().map(|u| u.0).collect::<Vec<i64>>())
+                .map_err(|e| StoreError::Other(e.to_string()))?,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)?;
+        Ok(rows.into_iter().map(|(id, name)| (UserId(id), name)).collect())
+    }
+
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
         // The location must belong to the tenant too (0 = organisation-wide).
         if let Some(loc) = grant.location {

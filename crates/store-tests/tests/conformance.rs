@@ -54,4 +54,5 @@ conformance!(
     a_refused_import_writes_nothing,
     audited_writes_land_with_their_audit_row,
     session_context_matches_the_separate_reads,
+    user_names_are_tenant_scoped,
 );

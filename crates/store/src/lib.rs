@@ -77,6 +77,9 @@ pub trait Store: Clone + Send + Sync + 'static {
     async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
     async fn get_user(&self, t: &TenantCtx, id: UserId) -> StoreResult<User>;
     async fn list_users(&self, t: &TenantCtx) -> StoreResult<Vec<User>>;
+    /// The display names of these accounts of the tenant (others' and unknown ids are left out), for pages
+    /// that name the authors of a few entries without reading every account of the organisation.
+    async fn user_names(&self, t: &TenantCtx, ids: &[UserId]) -> StoreResult<Vec<(UserId, String)>>;
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()>;
     async fn roles_of(&self, t: &TenantCtx, user: UserId) -> StoreResult<Vec<RoleGrant>>;
     /// Every role grant of the organisation, ordered by user (one query instead of one per account).

@@ -474,11 +474,15 @@ pub async fn dossier(
     let limited = !matches!(filter, EntryKindFilter::All);
     let layout = Layout::for_user(&state, &me, "dossier-title");
     let i = layout.i;
-    let users = state.db.list_users(&me.tenant).await?;
-    let name_of =
-        |u: i64| users.iter().find(|x| x.id.0 == u).map_or_else(|| format!("#{u}"), |x| x.display_name.clone());
-    let wanted = query.kind.as_deref().and_then(EntryKind::from_code);
     let received = state.db.received_dossier(&me.tenant, loaded.dossier.id).await?;
+    // Only the accounts this page names: the authors and whoever took in a received dossier.
+    let mut named: Vec<UserId> = loaded.entries.iter().map(|e| UserId(e.author.0)).collect();
+    named.extend(received.as_ref().map(|r| r.received_by));
+    named.sort_by_key(|u| u.0);
+    named.dedup();
+    let users = state.db.user_names(&me.tenant, &named).await?;
+    let name_of = |u: i64| users.iter().find(|(id, _)| id.0 == u).map_or_else(|| format!("#{u}"), |(_, n)| n.clone());
+    let wanted = query.kind.as_deref().and_then(EntryKind::from_code);
     let original =
         |id: meldroute_domain::EntryId| received.as_ref().and_then(|r| r.entries.iter().find(|x| x.entry.0 == id.0));
     let corrected: Vec<_> = loaded.state.corrected.clone();
@@ -602,12 +606,10 @@ struct RoutePanel {
 /// for each step reached the version of the route map that applied when it was reached.
 async fn route_panel(state: &AppState, me: &CurrentUser, loaded: &Loaded, i: &I18n) -> Result<RoutePanel, PageError> {
     use meldroute_domain::route_map::{STEPS, version_at};
-    let Some(location) =
-        state.db.list_locations(&me.tenant).await?.into_iter().find(|l| l.id == loaded.dossier.location)
-    else {
-        return Err(PageError::NotFound);
-    };
-    let current = crate::route_map::current(state, &me.tenant, &location).await?;
+    // Newest version first: the one in force, and every version's date for the steps already taken.
+    let history = state.db.route_map_history(&me.tenant, loaded.location.id).await?;
+    let versions: Vec<(i64, time::OffsetDateTime)> = history.iter().map(|v| (v.version, v.created_at)).collect();
+    let current = crate::route_map::current_of(&loaded.location, history.into_iter().next());
     let step = loaded.state.step;
     let mut who = Vec::new();
     if !loaded.state.closed {
@@ -619,8 +621,6 @@ async fn route_panel(state: &AppState, me: &CurrentUser, loaded: &Loaded, i: &I1
             }
         }
     }
-    let versions: Vec<(i64, time::OffsetDateTime)> =
-        state.db.route_map_history(&me.tenant, location.id).await?.iter().map(|v| (v.version, v.created_at)).collect();
     let mut reached: Vec<(meldroute_domain::Step, time::OffsetDateTime)> = Vec::new();
     for e in &loaded.entries {
         if let Some(s) = meldroute_domain::step_of(&e.body)

@@ -94,6 +94,8 @@ pub fn age_on(dob: Date, on: Date) -> u8 {
 pub struct Loaded {
     pub dossier: Dossier,
     pub pupil: Pupil,
+    /// The location the dossier belongs to.
+    pub location: Location,
     pub ctx: FoldContext,
     pub entries: Vec<Entry>,
     pub state: DossierState,
@@ -101,11 +103,8 @@ pub struct Loaded {
 
 pub async fn load(db: &Database, t: &TenantCtx, id: DossierId) -> Result<Loaded, DossierError> {
     let dossier = db.get_dossier(t, id).await?;
-    let pupil = db.get_pupil(t, dossier.pupil).await?;
-    let ctx = context(db, t, &pupil).await?;
-    let entries = db.list_entries(t, id).await?.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-    let state = fold(&ctx, &entries);
-    Ok(Loaded { dossier, pupil, ctx, entries, state })
+    let locations = db.list_locations(t).await?;
+    load_listed(db, t, dossier, &locations).await
 }
 
 /// [`load`] for a dossier already read from a listing, with the organisation's locations already at hand
@@ -117,12 +116,13 @@ pub async fn load_listed(
     locations: &[Location],
 ) -> Result<Loaded, DossierError> {
     let pupil = db.get_pupil(t, dossier.pupil).await?;
-    let location = locations.iter().find(|l| l.id == pupil.location).ok_or(DossierError::NotFound)?;
+    let find = |id: LocationId| locations.iter().find(|l| l.id == id).cloned().ok_or(DossierError::NotFound);
+    let location = find(dossier.location)?;
     let pupil_age = pupil.date_of_birth.map(|dob| age_on(dob, clock::today_nl()));
-    let ctx = FoldContext { sector: location.sector, pupil_age, calendar: Calendar::new() };
+    let ctx = FoldContext { sector: find(pupil.location)?.sector, pupil_age, calendar: Calendar::new() };
     let entries = db.list_entries(t, dossier.id).await?.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
     let state = fold(&ctx, &entries);
-    Ok(Loaded { dossier, pupil, ctx, entries, state })
+    Ok(Loaded { dossier, pupil, location, ctx, entries, state })
 }
 
 /// A new entry as a user submits it.

@@ -46,8 +46,13 @@ pub struct Current {
 /// The current route map of a location. A stored version that no longer parses (it never should) counts as
 /// absent rather than failing the page that asked.
 pub async fn current(state: &AppState, tenant: &TenantCtx, location: &Location) -> StoreResult<Current> {
-    let stored = state.db.current_route_map(tenant, location.id).await?;
-    Ok(match stored.as_ref().map(|v| serde_json::from_str::<RouteMap>(&v.content)) {
+    Ok(current_of(location, state.db.current_route_map(tenant, location.id).await?))
+}
+
+/// The route map in force at `location` given its newest stored version: that version, or the sector's
+/// default when none is stored (or, logged, when it does not parse).
+pub fn current_of(location: &Location, stored: Option<RouteMapVersion>) -> Current {
+    match stored.as_ref().map(|v| serde_json::from_str::<RouteMap>(&v.content)) {
         Some(Ok(map)) => Current { map, version: stored },
         Some(Err(err)) => {
             // Only where in the JSON: serde's message could quote a stored name.
@@ -55,7 +60,7 @@ pub async fn current(state: &AppState, tenant: &TenantCtx, location: &Location) 
             Current { map: RouteMap::default_for(location.sector), version: None }
         }
         None => Current { map: RouteMap::default_for(location.sector), version: None },
-    })
+    }
 }
 
 /// Who acts in a step, as text for the "next step" panel: the roles, then the named people.
