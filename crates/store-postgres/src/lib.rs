@@ -52,8 +52,14 @@ impl PgStore {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?
             .application_name("meldroute");
+        // No ping before handing out a connection (sqlx's default pings every time: one extra network round trip
+        // per query, doubling what a page waits for). A connection the server dropped (a restart) fails the one
+        // query that meets it, with "unavailable", and is then discarded; connections are also retired after
+        // 30 idle minutes. docs/performance.md.
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .test_before_acquire(false)
+            .idle_timeout(Duration::from_secs(30 * 60))
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await

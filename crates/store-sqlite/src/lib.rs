@@ -66,14 +66,19 @@ impl SqliteStore {
             // erased dossier does not linger in the file (issue 7 part 4; see `retention.rs`).
             .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
+        // No ping before handing out a connection (sqlx's default): an embedded database has no other end that
+        // could hang up, and each ping is one more round trip to the connection's worker thread, as costly as
+        // a query (docs/performance.md).
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .map_err(|e| StoreError::Other(format!("cannot open SQLite database: {e}")))?;
         let write_pool = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Other(format!("cannot open SQLite database: {e}")))?;
