@@ -98,20 +98,20 @@ test('a team learning session with presenter, participants, case work, dots, an 
   const [one, two, three] = phones;
   await waitFor(one, 'main', 'Casuswerk in groepjes');
   await one.getByLabel('Naam van de groep').fill('Groep Noord');
-  await one.getByLabel('Casus').selectOption({ index: 0 });
+  await one.getByLabel('Casus', { exact: true }).selectOption({ index: 0 });
   await L.submit(one, one.getByRole('button', { name: 'Groep maken' }), /\/t\/[A-Z0-9]{6}/);
   await waitFor(one, 'main', 'Jouw groep: Groep Noord');
   await waitFor(two, 'main', 'Groep Noord');
   await L.submit(two, two.getByRole('button', { name: 'Bij deze groep: Groep Noord' }), /\/t\/[A-Z0-9]{6}/);
   await waitFor(two, 'main', 'Jouw groep: Groep Noord');
   const step = one.locator('form.team-worksheet-step').first();
-  await step.getByLabel('Wat gaat goed').fill('Signalen worden meteen genoteerd');
+  await step.getByLabel('Wat gaat goed', { exact: true }).fill('Signalen worden meteen genoteerd');
   await step.getByLabel('Sleutelpersonen (één per regel)').fill('Jeugdarts');
   await L.submit(one, step.getByRole('button', { name: 'Stap opslaan' }), /\/t\/[A-Z0-9]{6}/);
   await L.visited(one, 'team-participant-casework');
   // The second member sees it after a reload, and the plenary sees the draft route map live.
   await two.reload();
-  assert.equal(await two.locator('form.team-worksheet-step').first().getByLabel('Wat gaat goed').inputValue(), 'Signalen worden meteen genoteerd');
+  assert.equal(await two.locator('form.team-worksheet-step').first().getByLabel('Wat gaat goed', { exact: true }).inputValue(), 'Signalen worden meteen genoteerd');
   await L.assertVisibleText(fac, '#team-live', 'Signalen worden meteen genoteerd', { timeout: 10_000 });
   await L.assertVisibleText(presenter, '#team-live', 'Concept-routekaart', { timeout: 10_000 });
 
@@ -125,7 +125,7 @@ test('a team learning session with presenter, participants, case work, dots, an 
   for (const [phone, text, level] of points) {
     await waitFor(phone, 'main', 'Actiepunt plaatsen');
     await phone.getByLabel('Actiepunt', { exact: true }).fill(text);
-    await phone.getByLabel(level).check();
+    await phone.getByLabel(level, { exact: true }).check();
     await L.submit(phone, phone.getByRole('button', { name: 'Actiepunt plaatsen' }), /\/t\/[A-Z0-9]{6}/);
   }
   for (const phone of phones) {
