@@ -14,4 +14,13 @@ delegate! { TeamSessionStore {
     async fn find_team_participant(&self, t: &TenantCtx, session: TeamSessionId, token_hash: &str) -> StoreResult<Option<ParticipantId>>;
     async fn count_team_participants(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<i64>;
     async fn list_team_answers(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamAnswer>>;
+    async fn list_team_points(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamPoint>>;
+    async fn list_team_dots(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamDot>>;
+    async fn list_team_actions(&self, t: &TenantCtx, location: LocationId) -> StoreResult<Vec<TeamAction>>;
+    async fn list_session_team_actions(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamAction>>;
+    async fn list_owned_team_actions(&self, t: &TenantCtx, owner: UserId) -> StoreResult<Vec<TeamAction>>;
+    async fn get_team_action(&self, t: &TenantCtx, id: i64) -> StoreResult<TeamAction>;
+    async fn list_team_groups(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamGroup>>;
+    async fn list_team_group_members(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamGroupMember>>;
+    async fn list_team_group_fields(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamGroupField>>;
 } }

@@ -224,6 +224,9 @@ pub enum Action {
     EditRouteMap,
     /// Prepare and run a team session (ondersteuningsteam, MDO).
     ManageTeamSession,
+    /// See the school action list (the actions agreed in team sessions) of a location; an action's owner
+    /// may also mark it done (the handler checks ownership; a facilitator needs [`Action::ManageTeamSession`]).
+    ViewTeamActions,
     /// Personal API tokens (on [`Resource::OwnAccount`]).
     ManageApiTokens,
 }
@@ -259,6 +262,7 @@ impl Action {
             Action::ViewRouteMap => "route_map.view",
             Action::EditRouteMap => "route_map.edit",
             Action::ManageTeamSession => "team_session.manage",
+            Action::ViewTeamActions => "team_action.view",
             Action::ManageApiTokens => "api_token.manage",
         }
     }
@@ -302,6 +306,7 @@ impl Action {
             Action::ViewRouteMap,
             Action::EditRouteMap,
             Action::ManageTeamSession,
+            Action::ViewTeamActions,
             Action::ManageApiTokens,
         ]);
         all
@@ -344,6 +349,7 @@ impl Action {
             | Action::ViewRouteMap
             | Action::EditRouteMap
             | Action::ManageTeamSession
+            | Action::ViewTeamActions
             | Action::ReviewRetention
             | Action::ImportDossier => matches!(resource, R::Organisation | R::Location { .. }),
             Action::ManageRetention => matches!(resource, R::Organisation),
@@ -569,6 +575,8 @@ pub const POLICY: &[Rule] = &[
     rule(A::AnonymousSummary, Scope::Location, CARE),
     // ---- the school's way of working ----
     rule(A::ManageTeamSession, Scope::Location, CARE),
+    // Every staff member may own an action agreed in a team session, so every staff member sees the list.
+    rule(A::ViewTeamActions, Scope::Location, STAFF),
     rule(A::ViewRouteMap, Scope::Location, PUPIL_LISTERS),
     rule(A::EditRouteMap, Scope::Location, &[R::Aandachtsfunctionaris, R::Beheerder]),
     // ---- administration: users and settings, never dossier content ----
@@ -815,6 +823,7 @@ mod tests {
         dossier.report_summary          dossier      -   loc loc loc -   -   -
         dossier.anonymous_summary       dossier      inv loc loc loc -   -   -
         team_session.manage             place        -   loc loc loc -   -   -
+        team_action.view                place        loc loc loc loc -   -   -
         route_map.view                  place        loc loc loc loc -   loc -
         route_map.edit                  place        -   -   loc -   -   loc -
         user.manage                     place        -   -   -   -   -   loc -

@@ -51,6 +51,7 @@ pub mod retention;
 pub mod route_map;
 pub mod rules;
 pub mod sector;
+pub mod team_casework;
 pub mod team_session;
 pub mod transfer;
 pub mod working_days;

@@ -230,6 +230,7 @@ pub fn message_keys() -> Vec<String> {
     keys.push("team-case-own-text".into());
     keys.extend(Level::ALL.iter().map(|l| format!("team-level-{}", l.as_str())));
     keys.extend(TeamError::ALL.iter().map(|e| e.message_key()));
+    keys.extend(crate::team_casework::CaseField::ALL.iter().map(|f| f.message_key()));
     keys
 }
 
@@ -710,6 +711,72 @@ pub fn rank(mut points: Vec<RankedPoint>) -> Vec<RankedPoint> {
     points
 }
 
+/// How many dots a participant has left (never below zero, also when the facilitator lowered the number).
+pub fn dots_left(dots_per_participant: u8, dots_used: u32) -> u32 {
+    u32::from(dots_per_participant).saturating_sub(dots_used)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Actions: the top action points, turned into work with an owner and a planned date
+// ---------------------------------------------------------------------------------------------------------
+
+/// Whether an action is still to be done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionState {
+    Open,
+    Done,
+}
+
+impl ActionState {
+    pub const ALL: [ActionState; 2] = [ActionState::Open, ActionState::Done];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionState::Open => "open",
+            ActionState::Done => "done",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActionState> {
+        ActionState::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// The state after marking the action done; an action is done once.
+    pub fn mark_done(self) -> Result<ActionState, TeamError> {
+        match self {
+            ActionState::Open => Ok(ActionState::Done),
+            ActionState::Done => Err(TeamError::ActionAlreadyDone),
+        }
+    }
+}
+
+/// Checks a new action: its text (as for an action point), that the owner is a staff member of the
+/// location (`owner_is_staff`, which the caller looks up), and the planned date (`planned`: what was typed,
+/// `YYYY-MM-DD` as a date field sends it; not before `today`). Returns the trimmed text and the date.
+pub fn validate_action(
+    text: &str,
+    owner_is_staff: bool,
+    planned: &str,
+    today: time::Date,
+) -> Result<(String, time::Date), TeamError> {
+    let text = text.trim();
+    match text.chars().count() {
+        0 => return Err(TeamError::AnswerEmpty),
+        n if n > MAX_ACTION_POINT_CHARS => return Err(TeamError::AnswerTooLong),
+        _ => {}
+    }
+    if !owner_is_staff {
+        return Err(TeamError::OwnerNotStaff);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(planned.trim(), &format).map_err(|_| TeamError::DateInvalid)?;
+    if date < today {
+        return Err(TeamError::PlannedInPast);
+    }
+    Ok((text.to_string(), date))
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Join codes
 // ---------------------------------------------------------------------------------------------------------
@@ -786,10 +853,31 @@ pub enum TeamError {
     NoPreviousItem,
     DotsOutOfRange,
     NoSuchQuestion,
+    NoSuchPoint,
+    PointAlreadyPosted,
+    PointAlreadyAction,
+    OwnerNotStaff,
+    DateInvalid,
+    PlannedInPast,
+    ActionAlreadyDone,
+    GroupNameInvalid,
+    NoSuchCase,
+    NoSuchGroup,
+    GroupFull,
+    AlreadyInGroup,
+    NotInGroup,
+    NoSuchStep,
+    FieldChanged,
+    TooManyGroups,
+    DraftEmpty,
+    NotConfirmed,
+    RouteMapChanged,
+    RouteMapInvalid,
+    DraftAlreadyApplied,
 }
 
 impl TeamError {
-    pub const ALL: [TeamError; 24] = [
+    pub const ALL: [TeamError; 45] = [
         TeamError::WrongCode,
         TeamError::SessionClosed,
         TeamError::SessionNotRunning,
@@ -814,6 +902,27 @@ impl TeamError {
         TeamError::NoPreviousItem,
         TeamError::DotsOutOfRange,
         TeamError::NoSuchQuestion,
+        TeamError::NoSuchPoint,
+        TeamError::PointAlreadyPosted,
+        TeamError::PointAlreadyAction,
+        TeamError::OwnerNotStaff,
+        TeamError::DateInvalid,
+        TeamError::PlannedInPast,
+        TeamError::ActionAlreadyDone,
+        TeamError::GroupNameInvalid,
+        TeamError::NoSuchCase,
+        TeamError::NoSuchGroup,
+        TeamError::GroupFull,
+        TeamError::AlreadyInGroup,
+        TeamError::NotInGroup,
+        TeamError::NoSuchStep,
+        TeamError::FieldChanged,
+        TeamError::TooManyGroups,
+        TeamError::DraftEmpty,
+        TeamError::NotConfirmed,
+        TeamError::RouteMapChanged,
+        TeamError::RouteMapInvalid,
+        TeamError::DraftAlreadyApplied,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -842,6 +951,27 @@ impl TeamError {
             TeamError::NoPreviousItem => "no-previous-item",
             TeamError::DotsOutOfRange => "dots-out-of-range",
             TeamError::NoSuchQuestion => "no-such-question",
+            TeamError::NoSuchPoint => "no-such-point",
+            TeamError::PointAlreadyPosted => "point-already-posted",
+            TeamError::PointAlreadyAction => "point-already-action",
+            TeamError::OwnerNotStaff => "owner-not-staff",
+            TeamError::DateInvalid => "date-invalid",
+            TeamError::PlannedInPast => "planned-in-past",
+            TeamError::ActionAlreadyDone => "action-already-done",
+            TeamError::GroupNameInvalid => "group-name-invalid",
+            TeamError::NoSuchCase => "no-such-case",
+            TeamError::NoSuchGroup => "no-such-group",
+            TeamError::GroupFull => "group-full",
+            TeamError::AlreadyInGroup => "already-in-group",
+            TeamError::NotInGroup => "not-in-group",
+            TeamError::NoSuchStep => "no-such-step",
+            TeamError::FieldChanged => "field-changed",
+            TeamError::TooManyGroups => "too-many-groups",
+            TeamError::DraftEmpty => "draft-empty",
+            TeamError::NotConfirmed => "not-confirmed",
+            TeamError::RouteMapChanged => "route-map-changed",
+            TeamError::RouteMapInvalid => "route-map-invalid",
+            TeamError::DraftAlreadyApplied => "draft-already-applied",
         }
     }
 
@@ -1147,6 +1277,43 @@ mod tests {
             assert_eq!(Level::parse(level.as_str()), Some(level));
         }
         assert_eq!(Level::parse("school"), None);
+    }
+
+    #[test]
+    fn dots_left_never_goes_below_zero() {
+        assert_eq!(dots_left(3, 0), 3);
+        assert_eq!(dots_left(3, 2), 1);
+        assert_eq!(dots_left(3, 3), 0);
+        assert_eq!(dots_left(2, 3), 0, "the facilitator lowered the number after voting began");
+    }
+
+    #[test]
+    fn actions_have_a_text_a_staff_owner_and_a_date_from_today() {
+        use time::macros::date;
+        let today = date!(2026 - 11 - 22);
+        assert_eq!(
+            validate_action("  Vaste bespreking  ", true, "2026-12-01", today),
+            Ok(("Vaste bespreking".to_string(), date!(2026 - 12 - 01)))
+        );
+        assert_eq!(validate_action("x", true, " 2026-11-22 ", today).map(|a| a.1), Ok(today), "today is fine");
+        assert_eq!(validate_action("x", true, "2026-11-21", today), Err(TeamError::PlannedInPast));
+        for bad in ["", "22-11-2026", "2026-13-01", "2026-02-30", "morgen"] {
+            assert_eq!(validate_action("x", true, bad, today), Err(TeamError::DateInvalid), "{bad}");
+        }
+        assert_eq!(validate_action("x", false, "2026-12-01", today), Err(TeamError::OwnerNotStaff));
+        assert_eq!(validate_action(" ", true, "2026-12-01", today), Err(TeamError::AnswerEmpty));
+        assert_eq!(validate_action(&"é".repeat(200), true, "2026-12-01", today).map(|a| a.0.chars().count()), Ok(200));
+        assert_eq!(validate_action(&"é".repeat(201), true, "2026-12-01", today), Err(TeamError::AnswerTooLong));
+    }
+
+    #[test]
+    fn an_action_is_done_once() {
+        assert_eq!(ActionState::Open.mark_done(), Ok(ActionState::Done));
+        assert_eq!(ActionState::Done.mark_done(), Err(TeamError::ActionAlreadyDone));
+        for state in ActionState::ALL {
+            assert_eq!(ActionState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(ActionState::parse("busy"), None);
     }
 
     #[test]

@@ -135,6 +135,20 @@ pub enum Block {
         /// The pairs.
         fields: Vec<Field>,
     },
+    /// A horizontal bar chart of counts, e.g. the results of a poll question (the longest bar is the
+    /// largest count).
+    Bars {
+        /// One bar per row, in order.
+        rows: Vec<Bar>,
+    },
+}
+
+/// One bar of [`Block::Bars`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bar {
+    /// What was counted, e.g. a choice of a poll question.
+    pub label: String,
+    pub count: u32,
 }
 
 impl Block {

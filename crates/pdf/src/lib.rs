@@ -45,8 +45,8 @@ pub mod sample;
 mod world;
 
 pub use content::{
-    Actor, Answer, Assessment, AssessmentQuestion, Block, Chapter, Contact, Field, ImportantNumber, Inline, Labels,
-    Lang, Outcome, RouteStep,
+    Actor, Answer, Assessment, AssessmentQuestion, Bar, Block, Chapter, Contact, Field, ImportantNumber, Inline,
+    Labels, Lang, Outcome, RouteStep,
 };
 pub use document::{Document, Protocol, Report, ReportSection, RouteCard};
 pub use render::{PdfError, PdfRenderer, embedded_font_count, render_blocking, warm_up};

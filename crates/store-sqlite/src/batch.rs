@@ -120,6 +120,33 @@ async fn apply_plain(
         WriteOp::TeamAnswer { tenant, session, participant, question, value } => {
             crate::team_sessions::insert_answer(conn, tenant, *session, *participant, *question, value).await
         }
+        WriteOp::TeamPoint { tenant, session, participant, seq, level, text } => {
+            crate::team_sessions::insert_point(conn, tenant, *session, *participant, *seq, level, text).await
+        }
+        WriteOp::TeamDot { tenant, session, participant, point, slot } => {
+            crate::team_sessions::insert_dot(conn, tenant, *session, *participant, *point, *slot).await
+        }
+        WriteOp::TeamActionCreate { tenant, action } => crate::team_sessions::insert_action(conn, tenant, action).await,
+        WriteOp::TeamActionDone { tenant, action, by, at } => {
+            crate::team_sessions::mark_action_done(conn, tenant, *action, *by, *at).await
+        }
+        WriteOp::TeamGroupCreate { tenant, session, participant, name, case_index } => {
+            crate::team_sessions::insert_group(conn, tenant, *session, *participant, name, *case_index).await
+        }
+        WriteOp::TeamGroupJoin { tenant, session, group, participant, seat } => {
+            crate::team_sessions::insert_member(conn, tenant, *session, *group, *participant, *seat).await
+        }
+        WriteOp::TeamGroupField { tenant, session, group, participant, step, field, text, expected_version } => {
+            crate::team_sessions::save_field(
+                conn,
+                tenant,
+                (*session, *group, *participant),
+                (*step, field),
+                text,
+                *expected_version,
+            )
+            .await
+        }
     }
 }
 

@@ -204,7 +204,7 @@ fn audit_event(row: SqliteRow) -> Result<AuditEvent, sqlx::Error> {
 }
 
 /// Tables in dependency order (parents first), as used by counts, backups and restores.
-pub const TABLES: [&str; 27] = [
+pub const TABLES: [&str; 33] = [
     "organisations",
     "locations",
     "groups",
@@ -232,6 +232,12 @@ pub const TABLES: [&str; 27] = [
     "team_sessions",
     "team_participants",
     "team_answers",
+    "team_points",
+    "team_dots",
+    "team_actions",
+    "team_groups",
+    "team_group_members",
+    "team_group_fields",
 ];
 
 fn limit(l: Option<i64>) -> i64 {

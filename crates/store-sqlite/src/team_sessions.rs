@@ -166,6 +166,141 @@ impl TeamSessionStore for SqliteStore {
         .await
         .map_err(other)
     }
+
+    async fn list_team_points(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamPoint>> {
+        sqlx::query(
+            "SELECT id, participant_id, level, text FROM team_points WHERE org_id = ? AND session_id = ? ORDER BY id",
+        )
+        .bind(t.org.0)
+        .bind(session.0)
+        .try_map(|row: SqliteRow| {
+            Ok(TeamPoint {
+                id: row.try_get("id")?,
+                participant: ParticipantId(row.try_get("participant_id")?),
+                level: row.try_get("level")?,
+                text: row.try_get("text")?,
+            })
+        })
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)
+    }
+
+    async fn list_team_dots(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamDot>> {
+        sqlx::query("SELECT participant_id, point_id FROM team_dots WHERE org_id = ? AND session_id = ? ORDER BY id")
+            .bind(t.org.0)
+            .bind(session.0)
+            .try_map(|row: SqliteRow| {
+                Ok(TeamDot {
+                    participant: ParticipantId(row.try_get("participant_id")?),
+                    point: row.try_get("point_id")?,
+                })
+            })
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn list_team_actions(&self, t: &TenantCtx, location: LocationId) -> StoreResult<Vec<TeamAction>> {
+        sqlx::query(
+            "SELECT * FROM team_actions WHERE org_id = ? AND location_id = ? ORDER BY planned_on, id LIMIT 1000",
+        )
+        .bind(t.org.0)
+        .bind(location.0)
+        .try_map(action)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)
+    }
+
+    async fn list_session_team_actions(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamAction>> {
+        sqlx::query("SELECT * FROM team_actions WHERE org_id = ? AND session_id = ? ORDER BY id")
+            .bind(t.org.0)
+            .bind(session.0)
+            .try_map(action)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn list_owned_team_actions(&self, t: &TenantCtx, owner: UserId) -> StoreResult<Vec<TeamAction>> {
+        sqlx::query("SELECT * FROM team_actions WHERE org_id = ? AND owner_id = ? ORDER BY planned_on, id LIMIT 1000")
+            .bind(t.org.0)
+            .bind(owner.0)
+            .try_map(action)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn get_team_action(&self, t: &TenantCtx, id: i64) -> StoreResult<TeamAction> {
+        sqlx::query("SELECT * FROM team_actions WHERE org_id = ? AND id = ?")
+            .bind(t.org.0)
+            .bind(id)
+            .try_map(action)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(other)?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn list_team_groups(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamGroup>> {
+        sqlx::query("SELECT id, name, case_index FROM team_groups WHERE org_id = ? AND session_id = ? ORDER BY id")
+            .bind(t.org.0)
+            .bind(session.0)
+            .try_map(|row: SqliteRow| {
+                Ok(TeamGroup {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    case_index: row.try_get("case_index")?,
+                })
+            })
+            .fetch_all(&self.pool)
+            .await
+            .map_err(other)
+    }
+
+    async fn list_team_group_members(
+        &self,
+        t: &TenantCtx,
+        session: TeamSessionId,
+    ) -> StoreResult<Vec<TeamGroupMember>> {
+        sqlx::query(
+            "SELECT group_id, participant_id FROM team_group_members WHERE org_id = ? AND session_id = ? ORDER BY id",
+        )
+        .bind(t.org.0)
+        .bind(session.0)
+        .try_map(|row: SqliteRow| {
+            Ok(TeamGroupMember {
+                group: row.try_get("group_id")?,
+                participant: ParticipantId(row.try_get("participant_id")?),
+            })
+        })
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)
+    }
+
+    async fn list_team_group_fields(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamGroupField>> {
+        sqlx::query(
+            "SELECT group_id, step, field, text, version FROM team_group_fields WHERE org_id = ? AND session_id = ? \
+             ORDER BY group_id, step, field",
+        )
+        .bind(t.org.0)
+        .bind(session.0)
+        .try_map(|row: SqliteRow| {
+            Ok(TeamGroupField {
+                group: row.try_get("group_id")?,
+                step: row.try_get("step")?,
+                field: row.try_get("field")?,
+                text: row.try_get("text")?,
+                version: row.try_get("version")?,
+            })
+        })
+        .fetch_all(&self.pool)
+        .await
+        .map_err(other)
+    }
 }
 
 /// The writer's half: one answer, inside the batch's transaction.
@@ -189,4 +324,229 @@ pub(crate) async fn insert_answer(
     .await
     .map_err(fk_as_not_found)?;
     Ok(WriteOutcome::TeamAnswered)
+}
+
+fn action(row: SqliteRow) -> Result<TeamAction, sqlx::Error> {
+    Ok(TeamAction {
+        id: row.try_get("id")?,
+        location: LocationId(row.try_get("location_id")?),
+        session: TeamSessionId(row.try_get("session_id")?),
+        point: row.try_get("point_id")?,
+        text: row.try_get("text")?,
+        level: row.try_get("level")?,
+        owner: UserId(row.try_get("owner_id")?),
+        planned_on: row.try_get("planned_on")?,
+        state: row.try_get("state")?,
+        done_at: row.try_get("done_at")?,
+        done_by: row.try_get::<Option<i64>, _>("done_by")?.map(UserId),
+        created_by: UserId(row.try_get("created_by")?),
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// The writer's half: one action point, inside the batch's transaction.
+pub(crate) async fn insert_point(
+    conn: &mut SqliteConnection,
+    tenant: &TenantCtx,
+    session: TeamSessionId,
+    participant: ParticipantId,
+    seq: i64,
+    level: &str,
+    text: &str,
+) -> StoreResult<WriteOutcome> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO team_points (org_id, session_id, participant_id, seq, level, text) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(tenant.org.0)
+    .bind(session.0)
+    .bind(participant.0)
+    .bind(seq)
+    .bind(level)
+    .bind(text)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(fk_as_not_found)?;
+    Ok(WriteOutcome::TeamPointPosted { id })
+}
+
+/// The writer's half: one dot, inside the batch's transaction.
+pub(crate) async fn insert_dot(
+    conn: &mut SqliteConnection,
+    tenant: &TenantCtx,
+    session: TeamSessionId,
+    participant: ParticipantId,
+    point: i64,
+    slot: i64,
+) -> StoreResult<WriteOutcome> {
+    sqlx::query("INSERT INTO team_dots (org_id, session_id, participant_id, point_id, slot) VALUES (?, ?, ?, ?, ?)")
+        .bind(tenant.org.0)
+        .bind(session.0)
+        .bind(participant.0)
+        .bind(point)
+        .bind(slot)
+        .execute(&mut *conn)
+        .await
+        .map_err(fk_as_not_found)?;
+    Ok(WriteOutcome::TeamDotPlaced)
+}
+
+/// The writer's half: a new action at the session's location.
+pub(crate) async fn insert_action(
+    conn: &mut SqliteConnection,
+    tenant: &TenantCtx,
+    new: &NewTeamAction,
+) -> StoreResult<WriteOutcome> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO team_actions (org_id, location_id, session_id, point_id, text, level, owner_id, planned_on, created_by, created_at) \
+         SELECT org_id, location_id, id, ?, ?, ?, ?, ?, ?, ? FROM team_sessions WHERE org_id = ? AND id = ? RETURNING id",
+    )
+    .bind(new.point)
+    .bind(&new.text)
+    .bind(&new.level)
+    .bind(new.owner.0)
+    .bind(new.planned_on)
+    .bind(new.created_by.0)
+    .bind(new.created_at)
+    .bind(tenant.org.0)
+    .bind(new.session.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(fk_as_not_found)?;
+    id.map(|id| WriteOutcome::TeamActionCreated { id }).ok_or(StoreError::NotFound)
+}
+
+/// The writer's half: an open action marked done.
+pub(crate) async fn mark_action_done(
+    conn: &mut SqliteConnection,
+    tenant: &TenantCtx,
+    action: i64,
+    by: UserId,
+    at: time::OffsetDateTime,
+) -> StoreResult<WriteOutcome> {
+    let done = sqlx::query(
+        "UPDATE team_actions SET state = 'done', done_at = ?, done_by = ? WHERE org_id = ? AND id = ? AND state = 'open'",
+    )
+    .bind(at)
+    .bind(by.0)
+    .bind(tenant.org.0)
+    .bind(action)
+    .execute(&mut *conn)
+    .await
+    .map_err(fk_as_not_found)?;
+    if done.rows_affected() == 1 {
+        return Ok(WriteOutcome::TeamActionDone);
+    }
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM team_actions WHERE org_id = ? AND id = ?")
+        .bind(tenant.org.0)
+        .bind(action)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(other)?;
+    match exists {
+        Some(_) => Err(StoreError::Conflict("the action is done already".into())),
+        None => Err(StoreError::NotFound),
+    }
+}
+
+/// The writer's half: a group and its maker's seat, in one savepoint.
+pub(crate) async fn insert_group(
+    conn: &mut SqliteConnection,
+    tenant: &TenantCtx,
+    session: TeamSessionId,
+    participant: ParticipantId,
+    name: &str,
+    case_index: i64,
+) -> StoreResult<WriteOutcome> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO team_groups (org_id, session_id, name, case_index) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(tenant.org.0)
+    .bind(session.0)
+    .bind(name)
+    .bind(case_index)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(fk_as_not_found)?;
+    insert_member(conn, tenant, session, id, participant, 0).await?;
+    Ok(WriteOutcome::TeamGroupCreated { id })
+}
+
+/// The writer's half: one seat in a group.
+pub(crate) async fn insert_member(
+    conn: &mut SqliteConnection,
+    tenant: &TenantCtx,
+    session: TeamSessionId,
+    group: i64,
+    participant: ParticipantId,
+    seat: i64,
+) -> StoreResult<WriteOutcome> {
+    sqlx::query(
+        "INSERT INTO team_group_members (org_id, session_id, group_id, participant_id, seat) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(tenant.org.0)
+    .bind(session.0)
+    .bind(group)
+    .bind(participant.0)
+    .bind(seat)
+    .execute(&mut *conn)
+    .await
+    .map_err(fk_as_not_found)?;
+    Ok(WriteOutcome::TeamGroupJoined)
+}
+
+/// The writer's half: one worksheet field, by a member of the group, at the version the member edited.
+pub(crate) async fn save_field(
+    conn: &mut SqliteConnection,
+    tenant: &TenantCtx,
+    (session, group, participant): (TeamSessionId, i64, ParticipantId),
+    (step, field): (i64, &str),
+    text: &str,
+    expected_version: i64,
+) -> StoreResult<WriteOutcome> {
+    let member: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM team_group_members WHERE org_id = ? AND session_id = ? AND group_id = ? AND participant_id = ?",
+    )
+    .bind(tenant.org.0)
+    .bind(session.0)
+    .bind(group)
+    .bind(participant.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(other)?;
+    if member.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    if expected_version == 0 {
+        sqlx::query(
+            "INSERT INTO team_group_fields (org_id, session_id, group_id, step, field, text, version) VALUES (?, ?, ?, ?, ?, ?, 1)",
+        )
+        .bind(tenant.org.0)
+        .bind(session.0)
+        .bind(group)
+        .bind(step)
+        .bind(field)
+        .bind(text)
+        .execute(&mut *conn)
+        .await
+        .map_err(fk_as_not_found)?;
+        return Ok(WriteOutcome::TeamFieldSaved { version: 1 });
+    }
+    let done = sqlx::query(
+        "UPDATE team_group_fields SET text = ?, version = version + 1 \
+         WHERE org_id = ? AND group_id = ? AND step = ? AND field = ? AND version = ?",
+    )
+    .bind(text)
+    .bind(tenant.org.0)
+    .bind(group)
+    .bind(step)
+    .bind(field)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await
+    .map_err(other)?;
+    if done.rows_affected() == 1 {
+        Ok(WriteOutcome::TeamFieldSaved { version: expected_version + 1 })
+    } else {
+        Err(StoreError::Conflict("the field changed in the meantime".into()))
+    }
 }

@@ -28,7 +28,10 @@ pub use retention::{
     RetentionStore,
 };
 pub use route_maps::{NewRouteMapVersion, RouteMapStore, RouteMapVersion};
-pub use team_sessions::{NewTeamSession, TeamAnswer, TeamSession, TeamSessionStore, TeamSessionUpdate};
+pub use team_sessions::{
+    NewTeamAction, NewTeamSession, TeamAction, TeamAnswer, TeamDot, TeamGroup, TeamGroupField, TeamGroupMember,
+    TeamPoint, TeamSession, TeamSessionStore, TeamSessionUpdate,
+};
 pub use transfers::{ImportedDossier, ImportedEntry, ReceivedDossier, ReceivedEntry, TransferStore};
 pub use types::*;
 pub use writer::{BatchApply, WriteOp, WriteOutcome, Writer};

@@ -8,7 +8,7 @@
 //! double vote is refused with `Conflict` whatever the timing.
 
 use serde::Serialize;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::TenantCtx;
 use crate::error::StoreResult;
@@ -62,6 +62,86 @@ pub struct TeamAnswer {
     pub value: String,
 }
 
+/// One action point (a typed post-it). Anonymous like an answer: the participant id only serves the limits
+/// (points and dots per participant) and shows a participant which points are their own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamPoint {
+    pub id: i64,
+    pub participant: ParticipantId,
+    /// The domain's `Level` code.
+    pub level: String,
+    pub text: String,
+}
+
+/// One dot a participant put on an action point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TeamDot {
+    pub participant: ParticipantId,
+    pub point: i64,
+}
+
+/// An action agreed in a session: owned by a staff member of the location, with a planned date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamAction {
+    pub id: i64,
+    pub location: LocationId,
+    pub session: TeamSessionId,
+    /// The action point it came from, if any.
+    pub point: Option<i64>,
+    pub text: String,
+    /// The domain's `Level` code.
+    pub level: String,
+    pub owner: UserId,
+    pub planned_on: Date,
+    /// The domain's `ActionState` code (`open`, `done`).
+    pub state: String,
+    pub done_at: Option<OffsetDateTime>,
+    pub done_by: Option<UserId>,
+    pub created_by: UserId,
+    pub created_at: OffsetDateTime,
+}
+
+/// A new action (through [`crate::WriteOp::TeamActionCreate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTeamAction {
+    pub session: TeamSessionId,
+    pub point: Option<i64>,
+    pub text: String,
+    pub level: String,
+    pub owner: UserId,
+    pub planned_on: Date,
+    pub created_by: UserId,
+    pub created_at: OffsetDateTime,
+}
+
+/// A case work group of a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamGroup {
+    pub id: i64,
+    pub name: String,
+    /// Index into the plan's cases.
+    pub case_index: i64,
+}
+
+/// A participant's seat in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TeamGroupMember {
+    pub group: i64,
+    pub participant: ParticipantId,
+}
+
+/// One worksheet field of one group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamGroupField {
+    pub group: i64,
+    pub step: i64,
+    /// The domain's `CaseField` code.
+    pub field: String,
+    pub text: String,
+    /// 1 for the first save, one up with every save.
+    pub version: i64,
+}
+
 #[allow(async_fn_in_trait)]
 pub trait TeamSessionStore: Clone + Send + Sync + 'static {
     /// Creates a session; `Conflict` when the join code is taken (the caller draws another).
@@ -97,4 +177,23 @@ pub trait TeamSessionStore: Clone + Send + Sync + 'static {
     async fn count_team_participants(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<i64>;
     /// Every answer of a session, in the order given.
     async fn list_team_answers(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamAnswer>>;
+    /// Every action point of a session, in the order posted.
+    async fn list_team_points(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamPoint>>;
+    /// Every dot of a session.
+    async fn list_team_dots(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamDot>>;
+    /// The actions of a location from all its sessions, by planned date.
+    async fn list_team_actions(&self, t: &TenantCtx, location: LocationId) -> StoreResult<Vec<TeamAction>>;
+    /// The actions agreed in one session, in the order made.
+    async fn list_session_team_actions(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamAction>>;
+    /// The actions one person owns, at any location, by planned date.
+    async fn list_owned_team_actions(&self, t: &TenantCtx, owner: UserId) -> StoreResult<Vec<TeamAction>>;
+    /// One action; `NotFound` for another organisation's, exactly as for one that does not exist.
+    async fn get_team_action(&self, t: &TenantCtx, id: i64) -> StoreResult<TeamAction>;
+    /// The case work groups of a session, in the order made.
+    async fn list_team_groups(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamGroup>>;
+    /// Who sits in which group.
+    async fn list_team_group_members(&self, t: &TenantCtx, session: TeamSessionId)
+    -> StoreResult<Vec<TeamGroupMember>>;
+    /// Every worksheet field of every group of a session, by group, step and field.
+    async fn list_team_group_fields(&self, t: &TenantCtx, session: TeamSessionId) -> StoreResult<Vec<TeamGroupField>>;
 }

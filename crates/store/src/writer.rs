@@ -91,6 +91,56 @@ pub enum WriteOp {
     /// JSON). Refused with `Conflict` when this participant already answered this question, and with
     /// `NotFound` when the participant is not of this session and tenant.
     TeamAnswer { tenant: TenantCtx, session: TeamSessionId, participant: ParticipantId, question: i64, value: String },
+    /// Post one anonymous action point as the participant's `seq`-th (from 0). `Conflict` when the participant
+    /// already has a point with this `seq` or this exact text (a double click counts once); `NotFound` when
+    /// the participant is not of this session and tenant. Outcome: [`WriteOutcome::TeamPointPosted`].
+    TeamPoint {
+        tenant: TenantCtx,
+        session: TeamSessionId,
+        participant: ParticipantId,
+        seq: i64,
+        level: String,
+        text: String,
+    },
+    /// Put the participant's `slot`-th dot (from 0) on action point `point`. `Conflict` when that slot is
+    /// taken (so no participant ever has more dots than the slots the caller allows); `NotFound` when the
+    /// point or the participant is not of this session and tenant. Outcome: [`WriteOutcome::TeamDotPlaced`].
+    TeamDot { tenant: TenantCtx, session: TeamSessionId, participant: ParticipantId, point: i64, slot: i64 },
+    /// Record an action agreed in a session, at the session's location. `Conflict` when the action point
+    /// already became an action; `NotFound` when the session, point or owner is not this tenant's.
+    /// Outcome: [`WriteOutcome::TeamActionCreated`].
+    TeamActionCreate { tenant: TenantCtx, action: crate::team_sessions::NewTeamAction },
+    /// Mark an open action done. `Conflict` when it is done already; `NotFound` when it is not this tenant's.
+    /// Outcome: [`WriteOutcome::TeamActionDone`].
+    TeamActionDone { tenant: TenantCtx, action: i64, by: UserId, at: OffsetDateTime },
+    /// Make a case work group and seat its maker in it (seat 0), in one savepoint. `Conflict` when the name is
+    /// taken in this session or the participant is in a group already; `NotFound` when the participant is not
+    /// of this session and tenant. Outcome: [`WriteOutcome::TeamGroupCreated`].
+    TeamGroupCreate {
+        tenant: TenantCtx,
+        session: TeamSessionId,
+        participant: ParticipantId,
+        name: String,
+        case_index: i64,
+    },
+    /// Seat a participant in a group at `seat` (the caller hands out seats below the limit). `Conflict` when
+    /// the seat is taken or the participant is in a group already; `NotFound` when the group or participant
+    /// is not of this session and tenant. Outcome: [`WriteOutcome::TeamGroupJoined`].
+    TeamGroupJoin { tenant: TenantCtx, session: TeamSessionId, group: i64, participant: ParticipantId, seat: i64 },
+    /// Save one worksheet field of a group, by one of its members. `expected_version` is the version the
+    /// member edited (0: the field was still empty); `Conflict` when the field is at another version by now,
+    /// `NotFound` when the participant does not sit in this group of this session and tenant.
+    /// Outcome: [`WriteOutcome::TeamFieldSaved`].
+    TeamGroupField {
+        tenant: TenantCtx,
+        session: TeamSessionId,
+        group: i64,
+        participant: ParticipantId,
+        step: i64,
+        field: String,
+        text: String,
+        expected_version: i64,
+    },
 }
 
 /// What a committed operation produced.
@@ -116,6 +166,21 @@ pub enum WriteOutcome {
         pupil_erased: bool,
     },
     TeamAnswered,
+    TeamPointPosted {
+        id: i64,
+    },
+    TeamDotPlaced,
+    TeamActionCreated {
+        id: i64,
+    },
+    TeamActionDone,
+    TeamGroupCreated {
+        id: i64,
+    },
+    TeamGroupJoined,
+    TeamFieldSaved {
+        version: i64,
+    },
 }
 
 /// Implemented by each backend: apply the operations in one transaction, each in its own savepoint, and

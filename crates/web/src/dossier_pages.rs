@@ -834,6 +834,9 @@ pub struct TasksPage {
     pub layout: Layout,
     pub tasks: Vec<TaskRow>,
     pub urgent: Vec<(i64, String)>,
+    /// Open actions from team learning sessions that this person owns.
+    pub team_actions: Vec<crate::team::actions::ActionRow>,
+    pub csrf: String,
 }
 
 /// "Mijn taken": what is due and overdue across the dossiers this user may see, sorted by date.
@@ -883,7 +886,10 @@ pub async fn tasks(
     }
     rows.sort_by_key(|(due, _)| *due);
     audit_read(&state, &me, &addr, "tasks.read", "allowed", None, None).await?;
-    Ok(render(&TasksPage { layout, tasks: rows.into_iter().map(|(_, r)| r).collect(), urgent }, StatusCode::OK))
+    let team_actions = crate::team::actions::owned_open(&state, &me).await?;
+    let csrf = me.session.csrf_token.clone();
+    let tasks = rows.into_iter().map(|(_, r)| r).collect();
+    Ok(render(&TasksPage { layout, tasks, urgent, team_actions, csrf }, StatusCode::OK))
 }
 
 // --- notifications -------------------------------------------------------------------------------------------

@@ -568,7 +568,7 @@ impl Form {
 }
 
 /// Staff accounts that can be named in the route of this location: (lowercased name, id).
-async fn location_staff(
+pub(crate) async fn location_staff(
     state: &AppState,
     tenant: &TenantCtx,
     location: LocationId,
@@ -588,7 +588,7 @@ async fn location_staff(
 }
 
 /// A person named in the form, linked to the account with exactly that name at the location (if one).
-fn person(name: &str, staff: &[(String, UserId)]) -> RoutePerson {
+pub(crate) fn person(name: &str, staff: &[(String, UserId)]) -> RoutePerson {
     let wanted = name.trim().to_lowercase();
     let mut matches = staff.iter().filter(|(n, _)| *n == wanted);
     let user_id = match (matches.next(), matches.next()) {

@@ -210,6 +210,27 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         entry(Method::POST, "/team-sessions/{id}/control", User(Action::ManageTeamSession), post(team::control)),
         entry(Method::GET, "/team-sessions/{id}/presenter", User(Action::ManageTeamSession), get(team::presenter)),
         entry(Method::GET, "/team-sessions/{id}/events", User(Action::ManageTeamSession), get(team::events)),
+        entry(
+            Method::POST,
+            "/team-sessions/{id}/actions",
+            User(Action::ManageTeamSession),
+            post(team::actions::make_action),
+        ),
+        entry(
+            Method::GET,
+            "/team-sessions/{id}/route-map-draft",
+            User(Action::EditRouteMap),
+            get(team::route_draft::review),
+        ),
+        entry(
+            Method::POST,
+            "/team-sessions/{id}/route-map-draft",
+            User(Action::EditRouteMap),
+            post(team::route_draft::apply),
+        ),
+        entry(Method::GET, "/team-sessions/{id}/report.pdf", User(Action::ManageTeamSession), get(team::report::pdf)),
+        entry(Method::GET, "/team-actions", User(Action::ViewTeamActions), get(team::actions::index)),
+        entry(Method::POST, "/team-actions/{id}/done", User(Action::ViewTeamActions), post(team::actions::mark_done)),
         entry(Method::GET, "/t", Public, get(team::participant::join_form)),
         entry(Method::GET, "/t/{code}", Public, get(team::participant::page)),
         entry(Method::GET, "/t/{code}/events", Public, get(team::participant::events)),
@@ -225,6 +246,37 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             TeamParticipant,
             // Somewhat above the handler's own limit, so an oversized answer gets a message, not a bare 413.
             post(team::participant::answer).layer(DefaultBodyLimit::max(4 * team::participant::MAX_BODY_BYTES)),
+        ),
+        entry(
+            Method::POST,
+            "/t/{code}/points",
+            TeamParticipant,
+            post(team::participant::post_point).layer(DefaultBodyLimit::max(4 * team::participant::MAX_BODY_BYTES)),
+        ),
+        entry(
+            Method::POST,
+            "/t/{code}/groups",
+            TeamParticipant,
+            post(team::participant::create_group).layer(DefaultBodyLimit::max(team::participant::MAX_BODY_BYTES)),
+        ),
+        entry(
+            Method::POST,
+            "/t/{code}/groups/join",
+            TeamParticipant,
+            post(team::participant::join_group).layer(DefaultBodyLimit::max(team::participant::MAX_BODY_BYTES)),
+        ),
+        entry(
+            Method::POST,
+            "/t/{code}/worksheet",
+            TeamParticipant,
+            post(team::participant::save_worksheet)
+                .layer(DefaultBodyLimit::max(2 * team::participant::WORKSHEET_BODY_BYTES)),
+        ),
+        entry(
+            Method::POST,
+            "/t/{code}/dots",
+            TeamParticipant,
+            post(team::participant::dot).layer(DefaultBodyLimit::max(team::participant::MAX_BODY_BYTES)),
         ),
     ];
     table.extend(admin::routes());

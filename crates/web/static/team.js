@@ -23,8 +23,12 @@ function tick() {
   }
 }
 
+// Someone is typing when a text field holds something that is not what the page came with (a saved
+// worksheet field keeps its text, and must not stop the page from following the session).
 function typing() {
-  return [...document.querySelectorAll("textarea, input[type=text]")].some((el) => el.value.trim() !== "");
+  return [...document.querySelectorAll("textarea, input[type=text]")].some(
+    (el) => el.value.trim() !== "" && el.value !== el.defaultValue,
+  );
 }
 
 if (root) {

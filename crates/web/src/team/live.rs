@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use meldroute_domain::team_session::{AnswerValue, PollResult, RunState, SessionPlan, tally};
+use meldroute_domain::team_casework::{CaseField, DraftStep, FieldText, draft_route_map};
+use meldroute_domain::team_session::{AnswerValue, Level, PollResult, RankedPoint, RunState, SessionPlan, rank, tally};
 use meldroute_store::*;
 use tokio::sync::{broadcast, watch};
 
@@ -34,6 +35,12 @@ pub struct Snapshot {
     pub run: RunState,
     pub results: Vec<PollResult>,
     pub participants: i64,
+    /// The action points, most dots first.
+    pub points: Vec<RankedPoint>,
+    /// How many case work groups there are.
+    pub groups: usize,
+    /// What the groups collected per worksheet step (the draft route map).
+    pub draft: Vec<DraftStep>,
 }
 
 impl Snapshot {
@@ -58,7 +65,36 @@ impl Snapshot {
             })
             .collect();
         let participants = state.db.count_team_participants(tenant, id).await?;
-        Ok(Snapshot { session, plan, run, results, participants })
+        let dots = state.db.list_team_dots(tenant, id).await?;
+        let points = rank(
+            state
+                .db
+                .list_team_points(tenant, id)
+                .await?
+                .into_iter()
+                .filter_map(|p| {
+                    let level = Level::parse(&p.level)?;
+                    let dots = dots.iter().filter(|d| d.point == p.id).count() as u32;
+                    Some(RankedPoint { id: p.id, text: p.text, level, dots })
+                })
+                .collect(),
+        );
+        let groups = state.db.list_team_groups(tenant, id).await?.len();
+        let fields: Vec<FieldText> = state
+            .db
+            .list_team_group_fields(tenant, id)
+            .await?
+            .into_iter()
+            .filter_map(|f| {
+                Some(FieldText {
+                    step: usize::try_from(f.step).ok()?,
+                    field: CaseField::parse(&f.field)?,
+                    text: f.text,
+                })
+            })
+            .collect();
+        let draft = draft_route_map(&plan.worksheet, &fields);
+        Ok(Snapshot { session, plan, run, results, participants, points, groups, draft })
     }
 }
 
@@ -273,7 +309,7 @@ pub fn sse(
                     return None;
                 }
             };
-            let shape = super::shape(&snap.run);
+            let shape = super::shape(&snap.run, snap.points.len(), snap.groups);
             let live = askama::Template::render(&super::live_region(s.i, &snap, s.audience, super::now_unix()))
                 .unwrap_or_default()
                 .replace('\r', "");

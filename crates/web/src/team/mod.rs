@@ -7,9 +7,12 @@
 
 #![allow(clippy::result_large_err)]
 
+pub mod actions;
 pub mod live;
 pub mod participant;
 pub mod qr;
+pub mod report;
+pub mod route_draft;
 
 use std::net::SocketAddr;
 
@@ -167,6 +170,29 @@ pub struct LiveRegion {
     pub questions: Vec<QuestionView>,
     /// Whether results are shown regardless of "show results" (the facilitator's own screen).
     pub all_results: bool,
+    /// The action points, most dots first.
+    pub points: Vec<PointLive>,
+    /// The draft route map from the case work (facilitator and presenter only; empty when nothing yet).
+    pub draft: Vec<meldroute_domain::team_casework::DraftStep>,
+    pub groups_text: String,
+}
+
+/// An action point as everyone sees it live: no author.
+pub struct PointLive {
+    pub text: String,
+    pub level: String,
+    pub dots_text: String,
+}
+
+pub fn points_live(i: &I18n, points: &[meldroute_domain::team_session::RankedPoint]) -> Vec<PointLive> {
+    points
+        .iter()
+        .map(|p| PointLive {
+            text: p.text.clone(),
+            level: i.t(&format!("team-level-{}", p.level.as_str())),
+            dots_text: i.t_args("team-dots", &[("count", p.dots.to_string())]),
+        })
+        .collect()
 }
 
 impl LiveRegion {
@@ -195,7 +221,16 @@ pub fn live_region(i: I18n, snap: &live::Snapshot, audience: Audience, now: i64)
         questions.retain(|q| q.results_shown);
     }
     let minutes = item.map_or(0, |x| x.minutes);
+    let points = points_live(&i, &snap.points);
+    let draft = if audience != Audience::Participant && snap.draft.iter().any(|d| !d.is_empty()) {
+        snap.draft.clone()
+    } else {
+        Vec::new()
+    };
     LiveRegion {
+        points,
+        draft,
+        groups_text: i.t_args("team-draft-groups", &[("count", snap.groups.to_string())]),
         participants_text: i.t_args("team-participants", &[("count", snap.participants.to_string())]),
         minutes_text: i.t_args("team-minutes", &[("minutes", minutes.to_string())]),
         i,
@@ -211,13 +246,15 @@ pub fn live_region(i: I18n, snap: &live::Snapshot, audience: Audience, now: i64)
 
 /// What makes a page stale (participants and the control view reload when it changes): the phase, the
 /// current item and which polls are open.
-pub fn shape(run: &RunState) -> String {
+/// The numbers of action points and groups count too: a new point brings its dot button to every
+/// participant's page, a new group its join button.
+pub fn shape(run: &RunState, points: usize, groups: usize) -> String {
     let current = match run.phase {
         Phase::Running { current } => current.to_string(),
         _ => String::new(),
     };
     let polls: String = run.polls.iter().map(|p| if p.open { 'o' } else { '-' }).collect();
-    format!("{}:{current}:{polls}", run.phase.as_str())
+    format!("{}:{current}:{polls}:{points}:{groups}", run.phase.as_str())
 }
 
 pub fn now_unix() -> i64 {
@@ -315,9 +352,24 @@ pub async fn create(
     finish(
         async {
             let location = location_for(&state, &me, &id, Action::ManageTeamSession).await?;
-            let _form: CreateForm = parse_body(&body, &me)?;
+            let form: CreateForm = parse_body(&body, &me)?;
+            // A follow-up starts from a previous session of the same location: its plan (as prepared, so the
+            // facilitator's own changes carry over) and, on its page, the open actions for review.
+            let previous = match form.follow_up_of.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                Some(raw) => {
+                    let previous = db(state.db.get_team_session(&me.tenant, TeamSessionId(parse_id(raw)?)).await)?;
+                    if previous.location != location.id {
+                        return Err(not_found());
+                    }
+                    Some(parse_session(previous)?)
+                }
+                None => None,
+            };
             let i = I18n { lang: me.lang };
-            let plan = standard_plan(&|key| i.t(key));
+            let plan = match &previous {
+                Some(p) => p.plan.clone(),
+                None => standard_plan(&|key| i.t(key)),
+            };
             let run = RunState::new(&plan);
             let plan_json =
                 serde_json::to_string(&plan).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
@@ -330,7 +382,7 @@ pub async fn create(
                     join_code: new_join_code()?.as_str().to_string(),
                     plan: plan_json.clone(),
                     state: run_json.clone(),
-                    follow_up_of: None,
+                    follow_up_of: previous.as_ref().map(|p| p.session.id),
                     created_by: me.user.id,
                     created_at: clock::now_utc(),
                 };
@@ -395,6 +447,16 @@ pub struct SessionPage {
     pub live: String,
     pub live_questions: Vec<QuestionView>,
     pub shape: String,
+    pub actions: actions::SessionActions,
+    /// The index of the "keeping the theme on the agenda" item, where the follow-up review is shown.
+    pub keep_item: Option<usize>,
+}
+
+impl SessionPage {
+    /// Whether agenda item `index` is "keeping the theme on the agenda" (the follow-up review goes there).
+    pub fn is_keep_item(&self, index: impl std::borrow::Borrow<usize>) -> bool {
+        self.keep_item == Some(*index.borrow())
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -434,6 +496,7 @@ async fn session_page(
     let (plan, run) = (&loaded.plan, &loaded.run);
     let snap = db(state.team.snapshot(state, &me.tenant, loaded.session.id).await)?;
     let live = live_region(i, &snap, Audience::Facilitator, now_unix()).render().unwrap_or_default();
+    let session_actions = actions::session_actions(state, me, loaded, &snap).await?;
     let current = match run.phase {
         Phase::Running { current } => Some(current),
         _ => None,
@@ -481,7 +544,9 @@ async fn session_page(
         changed,
         live,
         live_questions: question_views(&i, plan, run, &snap.results),
-        shape: shape(run),
+        shape: shape(run, snap.points.len(), snap.groups),
+        actions: session_actions,
+        keep_item: plan.agenda.iter().position(|a| a.part == meldroute_domain::team_session::Part::KeepOnAgenda),
         layout,
     };
     Ok(render(&page, status))
@@ -662,7 +727,7 @@ pub async fn presenter(
                 qr: qr::svg(&join_url, &i.t("team-qr-label")).unwrap_or_default(),
                 join_url,
                 live: live_region(i, &snap, Audience::Presenter, now_unix()).render().unwrap_or_default(),
-                shape: shape(&loaded.run),
+                shape: shape(&loaded.run, snap.points.len(), snap.groups),
                 layout,
             };
             Ok(render(&page, StatusCode::OK))
