@@ -98,7 +98,7 @@ team-error-field-changed = Someone in your group changed this field in the meant
 team-error-too-many-groups = There are as many groups as there can be. Join an existing group.
 team-error-draft-empty = The groups have not filled in anything yet: there is no draft.
 team-error-not-confirmed = Tick that you have reviewed the changes.
-team-error-route-map-changed = The route map changed in the meantime. Review the changes again.
+team-error-route-map-changed = The route map or the draft changed in the meantime. Review the changes again.
 team-error-route-map-invalid = With the draft added the route map is no longer valid (a text too long, for instance). Edit the route map itself.
 team-error-draft-already-applied = The draft is in the route map already: nothing changes.
 ## Team learning session: the pages
@@ -233,7 +233,7 @@ team-draft-none = The groups have not filled in anything yet.
 team-draft-apply = Apply the draft to the route map
 team-draft-review-title = Apply the draft to the route map
 team-draft-review-intro = Below is what changes in this location's route map. A new version is added; earlier versions are kept. Nothing is removed.
-team-draft-heading = From the team learning session of { $date }
+team-draft-heading = From team learning session { $number }: { $title }
 team-draft-positives = Goes well
 team-draft-attention = Point of attention
 team-draft-step = Step { $step }

@@ -98,7 +98,7 @@ team-error-field-changed = Iemand uit je groep heeft dit veld intussen gewijzigd
 team-error-too-many-groups = Er zijn al zoveel groepen als kan. Sluit je aan bij een bestaande groep.
 team-error-draft-empty = De groepen hebben nog niets ingevuld: er is nog geen concept.
 team-error-not-confirmed = Vink aan dat u de wijzigingen hebt bekeken.
-team-error-route-map-changed = De routekaart is intussen gewijzigd. Bekijk de wijzigingen opnieuw.
+team-error-route-map-changed = De routekaart of het concept is intussen gewijzigd. Bekijk de wijzigingen opnieuw.
 team-error-route-map-invalid = Met het concept erbij klopt de routekaart niet meer (bijvoorbeeld te lange tekst). Pas de routekaart zelf aan.
 team-error-draft-already-applied = Het concept staat al in de routekaart: er verandert niets.
 ## Teamleergesprek: de pagina's
@@ -233,7 +233,7 @@ team-draft-none = De groepen hebben nog niets ingevuld.
 team-draft-apply = Concept toepassen op de routekaart
 team-draft-review-title = Concept toepassen op de routekaart
 team-draft-review-intro = Hieronder staat wat er in de routekaart van deze locatie verandert. Er komt een nieuwe versie bij; eerdere versies blijven bewaard. Er wordt niets verwijderd.
-team-draft-heading = Uit het teamleergesprek van { $date }
+team-draft-heading = Uit teamleergesprek { $number }: { $title }
 team-draft-positives = Gaat goed
 team-draft-attention = Aandachtspunt
 team-draft-step = Stap { $step }

@@ -754,25 +754,43 @@ async fn case_work_and_the_draft_route_map(backend: Backend) {
     );
     assert!(review.body.contains("Sleutelpersonen erbij: <strong>Jeugdarts</strong>"), "Ilse was named already");
     let based_on = value_of(&review.body, "based_on");
+    let mut reviewed = value_of(&review.body, "reviewed");
+    assert_eq!(reviewed.len(), 64, "the review carries a digest of what it showed");
     let apply = |f: &mut Facilitator, fields: &[(&str, &str)]| {
         let csrf = f.csrf.clone();
         let mut all = vec![("_csrf", csrf.as_str())];
         all.extend_from_slice(fields);
         f.b.post(&format!("/team-sessions/{}/route-map-draft", f.session), &all)
     };
-    let r = apply(&mut f, &[("based_on", &based_on)]);
+    let r = apply(&mut f, &[("based_on", &based_on), ("reviewed", &reviewed)]);
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Vink aan dat u de wijzigingen hebt bekeken"), "{}", r.body);
-    let r = apply(&mut f, &[("based_on", "999"), ("confirm", "on")]);
+    let r = apply(&mut f, &[("based_on", "999"), ("reviewed", &reviewed), ("confirm", "on")]);
     assert_eq!(r.status, 409);
-    assert!(r.body.contains("De routekaart is intussen gewijzigd"), "{}", r.body);
-    let r = apply(&mut f, &[("based_on", &based_on), ("confirm", "on")]);
+    assert!(r.body.contains("De routekaart of het concept is intussen gewijzigd"), "{}", r.body);
+    // A group member edits the worksheet after the review: what was reviewed is no longer what would be
+    // saved, so nothing is saved until the facilitator looks again.
+    let r = worksheet(
+        &mut p1,
+        &code,
+        &t1,
+        &id,
+        "2",
+        &[("key_persons", "Niet bekeken persoon"), ("key_persons_version", "0")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = apply(&mut f, &[("based_on", &based_on), ("reviewed", &reviewed), ("confirm", "on")]);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("De routekaart of het concept is intussen gewijzigd"), "{}", r.body);
+    assert!(r.body.contains("Niet bekeken persoon"), "the fresh review shows the change");
+    reviewed = value_of(&r.body, "reviewed");
+    let r = apply(&mut f, &[("based_on", &based_on), ("reviewed", &reviewed), ("confirm", "on")]);
     assert_eq!(r.status, 303, "{}", r.body);
     let to = r.header("location").unwrap().to_string();
     let map = f.b.get(&to);
     assert!(map.body.contains("Signalen worden direct genoteerd") && map.body.contains("Jeugdarts"), "{}", map.body);
     // Applying again changes nothing: the draft is in the route map already.
-    let r = apply(&mut f, &[("based_on", &based_on), ("confirm", "on")]);
+    let r = apply(&mut f, &[("based_on", &based_on), ("reviewed", &reviewed), ("confirm", "on")]);
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Het concept staat al in de routekaart"), "{}", r.body);
 

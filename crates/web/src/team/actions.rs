@@ -19,7 +19,7 @@ use meldroute_store::*;
 use serde::Deserialize;
 
 use super::{Loaded, load, parse_body, session_page};
-use crate::admin::{Outcome, db, finish, not_found, parse_id, record};
+use crate::admin::{Outcome, db, finish, not_found, parse_id};
 use crate::auth::session::CurrentUser;
 use crate::dossier_pages::format_date;
 use crate::pages::{I18n, Layout, render};
@@ -238,12 +238,16 @@ pub async fn make_action(
                 created_by: me.user.id,
                 created_at: clock::now_utc(),
             };
-            match state.writer.submit(WriteOp::TeamActionCreate { tenant: me.tenant, action }).await {
+            // The action and its audit row land together or not at all.
+            let op = WriteOp::Audited {
+                op: Box::new(WriteOp::TeamActionCreate { tenant: me.tenant, action }),
+                audit: crate::dossier_pages::audit_event(&me, &addr, "team_action.create", "ok", None, None),
+            };
+            match state.writer.submit(op).await {
                 Ok(_) => {}
                 Err(StoreError::Conflict(_)) => return refused(TeamError::PointAlreadyAction).await,
                 Err(e) => return Err(crate::admin::store_error(e)),
             }
-            record(&state, &me, &addr, "team_action.create", None).await?;
             state.team.changed(loaded.session.id);
             Ok(Redirect::to(&format!("/team-sessions/{}#actions", loaded.session.id)).into_response())
         }
@@ -336,8 +340,15 @@ pub async fn mark_done(
             if let Err(e) = current.mark_done() {
                 return actions_page(&state, &me, Some(e), StatusCode::CONFLICT).await;
             }
-            let op =
-                WriteOp::TeamActionDone { tenant: me.tenant, action: action.id, by: me.user.id, at: clock::now_utc() };
+            let op = WriteOp::Audited {
+                op: Box::new(WriteOp::TeamActionDone {
+                    tenant: me.tenant,
+                    action: action.id,
+                    by: me.user.id,
+                    at: clock::now_utc(),
+                }),
+                audit: crate::dossier_pages::audit_event(&me, &addr, "team_action.done", "ok", None, None),
+            };
             match state.writer.submit(op).await {
                 Ok(_) => {}
                 Err(StoreError::Conflict(_)) => {
@@ -345,7 +356,6 @@ pub async fn mark_done(
                 }
                 Err(e) => return Err(crate::admin::store_error(e)),
             }
-            record(&state, &me, &addr, "team_action.done", None).await?;
             state.team.changed(action.session);
             // Back to where the button was: a session page the person may see, or the action list.
             let to = match form.back.as_deref() {

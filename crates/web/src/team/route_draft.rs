@@ -22,7 +22,6 @@ use serde::Deserialize;
 use super::{Loaded, load, parse_body};
 use crate::admin::{Outcome, db, finish, not_found, record};
 use crate::auth::session::CurrentUser;
-use crate::dossier_pages::format_date;
 use crate::pages::{I18n, Layout, render};
 use crate::{AppState, clock, route_map};
 
@@ -44,6 +43,8 @@ pub struct ReviewPage {
     pub location: i64,
     pub steps: Vec<StepChange>,
     pub based_on: String,
+    /// SHA-256 of the result shown: applying is refused unless the result is still exactly this.
+    pub reviewed: String,
     /// Something can be applied (a draft, and the result passes the route map's rules).
     pub can_apply: bool,
     pub error: Option<String>,
@@ -53,6 +54,9 @@ struct Prepared {
     location: Location,
     next: RouteMap,
     based_on: Option<i64>,
+    /// SHA-256 (hex) of `next` as it would be saved: the review form carries it, so what is saved is what
+    /// was reviewed (participants may still be editing worksheets).
+    digest: String,
     steps: Vec<StepChange>,
     problem: Option<TeamError>,
 }
@@ -68,7 +72,11 @@ async fn prepare(state: &AppState, me: &CurrentUser, loaded: &Loaded) -> Result<
     let snap = db(state.team.snapshot(state, &me.tenant, loaded.session.id).await)?;
     let current = db(route_map::current(state, &me.tenant, &location).await)?;
     let staff = db(route_map::location_staff(state, &me.tenant, location.id).await)?;
-    let heading = i.t_args("team-draft-heading", &[("date", format_date(clock::today_nl()))]);
+    // Names the session, not the day, so applying the same draft again (another day) finds its block.
+    let heading = i.t_args(
+        "team-draft-heading",
+        &[("title", loaded.plan.title.clone()), ("number", loaded.session.id.0.to_string())],
+    );
     let (positives, attention) = (i.t("team-draft-positives"), i.t("team-draft-attention"));
     let labels = DraftLabels { heading: &heading, positives: &positives, attention: &attention };
     let next = apply_draft(&current.map, &snap.draft, &labels, &|name| route_map::person(name, &staff).user_id);
@@ -98,7 +106,9 @@ async fn prepare(state: &AppState, me: &CurrentUser, loaded: &Loaded) -> Result<
     } else {
         None
     };
-    Ok(Prepared { location, next, based_on: current.version.map(|v| v.version), steps, problem })
+    let content = serde_json::to_string(&next).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content.as_bytes()));
+    Ok(Prepared { location, next, based_on: current.version.map(|v| v.version), digest, steps, problem })
 }
 
 fn page(
@@ -118,6 +128,7 @@ fn page(
         location: p.location.id.0,
         can_apply: p.problem.is_none(),
         based_on: p.based_on.map(|v| v.to_string()).unwrap_or_default(),
+        reviewed: p.digest,
         steps: p.steps,
         error,
         layout,
@@ -142,6 +153,8 @@ pub struct ApplyForm {
     #[serde(default)]
     pub based_on: String,
     #[serde(default)]
+    pub reviewed: String,
+    #[serde(default)]
     pub confirm: Option<String>,
 }
 
@@ -163,8 +176,9 @@ async fn apply_inner(state: &AppState, addr: &SocketAddr, me: &CurrentUser, id: 
     if let Some(problem) = prepared.problem {
         return Ok(page(me, state, &loaded, prepared, Some(problem), StatusCode::UNPROCESSABLE_ENTITY));
     }
+    // The route map moved on, or the draft changed since the review (a group still editing): review again.
     let reviewed = form.based_on.trim().parse::<i64>().ok();
-    if reviewed != prepared.based_on {
+    if reviewed != prepared.based_on || form.reviewed.trim() != prepared.digest {
         return Ok(page(me, state, &loaded, prepared, Some(TeamError::RouteMapChanged), StatusCode::CONFLICT));
     }
     if !matches!(form.confirm.as_deref(), Some("on" | "yes" | "1" | "true")) {
