@@ -665,13 +665,30 @@ struct PointRequest<F> {
 
 /// The common start of the point and dot handlers: limits, the code, the participant, the body and the form
 /// token. `Err` is the response to send.
-async fn point_request<F: serde::de::DeserializeOwned>(
+/// A form a participant posts: where its form token is, and how large its body may be.
+trait ParticipantForm: serde::de::DeserializeOwned {
+    const MAX_BODY: usize = MAX_BODY_BYTES;
+    fn csrf(&self) -> &str;
+}
+
+macro_rules! participant_forms {
+    ($($form:ty $(= $max:expr)?),* $(,)?) => {$(
+        impl ParticipantForm for $form {
+            $(const MAX_BODY: usize = $max;)?
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        }
+    )*};
+}
+participant_forms!(PointForm, DotForm, GroupForm, JoinGroupForm, WorksheetForm = WORKSHEET_BODY_BYTES);
+
+async fn point_request<F: ParticipantForm>(
     state: &AppState,
     addr: &SocketAddr,
     headers: &HeaderMap,
     code: &str,
     body: &Bytes,
-    (csrf_of, max_body): (fn(&F) -> &str, usize),
 ) -> Result<PointRequest<F>, Response> {
     let lang = accepted_language(headers);
     if !state.team.limiter.allow(addr.ip(), 2, REQUESTS_PER_MINUTE) {
@@ -685,7 +702,7 @@ async fn point_request<F: serde::de::DeserializeOwned>(
     let Some((participant, token)) = j.participant.clone() else {
         return Err(finish(participant_page(state, lang, &j, None, StatusCode::OK).await));
     };
-    if body.len() > max_body {
+    if body.len() > F::MAX_BODY {
         return Err(finish(
             participant_page(state, lang, &j, Some((None, TeamError::AnswerTooLong)), StatusCode::PAYLOAD_TOO_LARGE)
                 .await,
@@ -697,7 +714,7 @@ async fn point_request<F: serde::de::DeserializeOwned>(
                 .await,
         ));
     };
-    if !crate::auth::csrf::token_matches(csrf_of(&form), &form_token(&token)) {
+    if !crate::auth::csrf::token_matches(form.csrf(), &form_token(&token)) {
         return Err(crate::auth::csrf::FormError::BadToken.into_response());
     }
     let loaded = parse_session(j.session.clone())?;
@@ -725,13 +742,10 @@ pub async fn post_point(
     body: Bytes,
 ) -> Response {
     let lang = accepted_language(&headers);
-    let r =
-        match point_request::<PointForm>(&state, &addr, &headers, &code, &body, (|f| f.csrf.as_str(), MAX_BODY_BYTES))
-            .await
-        {
-            Ok(r) => r,
-            Err(response) => return response,
-        };
+    let r = match point_request::<PointForm>(&state, &addr, &headers, &code, &body).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
     let refuse = |e: TeamError| {
         let (state, j) = (&state, &r.j);
         async move { finish(participant_page(state, lang, j, Some((None, e)), point_status(e)).await) }
@@ -783,9 +797,7 @@ pub async fn dot(
     body: Bytes,
 ) -> Response {
     let lang = accepted_language(&headers);
-    let r = match point_request::<DotForm>(&state, &addr, &headers, &code, &body, (|f| f.csrf.as_str(), MAX_BODY_BYTES))
-        .await
-    {
+    let r = match point_request::<DotForm>(&state, &addr, &headers, &code, &body).await {
         Ok(r) => r,
         Err(response) => return response,
     };
@@ -842,13 +854,10 @@ pub async fn create_group(
     body: Bytes,
 ) -> Response {
     let lang = accepted_language(&headers);
-    let r =
-        match point_request::<GroupForm>(&state, &addr, &headers, &code, &body, (|f| f.csrf.as_str(), MAX_BODY_BYTES))
-            .await
-        {
-            Ok(r) => r,
-            Err(response) => return response,
-        };
+    let r = match point_request::<GroupForm>(&state, &addr, &headers, &code, &body).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
     let refuse = |e: TeamError| {
         let (state, j) = (&state, &r.j);
         async move { finish(participant_page(state, lang, j, Some((None, e)), group_status(e)).await) }
@@ -919,16 +928,7 @@ pub async fn join_group(
     body: Bytes,
 ) -> Response {
     let lang = accepted_language(&headers);
-    let r = match point_request::<JoinGroupForm>(
-        &state,
-        &addr,
-        &headers,
-        &code,
-        &body,
-        (|f| f.csrf.as_str(), MAX_BODY_BYTES),
-    )
-    .await
-    {
+    let r = match point_request::<JoinGroupForm>(&state, &addr, &headers, &code, &body).await {
         Ok(r) => r,
         Err(response) => return response,
     };
@@ -1002,16 +1002,7 @@ pub async fn save_worksheet(
     body: Bytes,
 ) -> Response {
     let lang = accepted_language(&headers);
-    let r = match point_request::<WorksheetForm>(
-        &state,
-        &addr,
-        &headers,
-        &code,
-        &body,
-        (|f| f.csrf.as_str(), WORKSHEET_BODY_BYTES),
-    )
-    .await
-    {
+    let r = match point_request::<WorksheetForm>(&state, &addr, &headers, &code, &body).await {
         Ok(r) => r,
         Err(response) => return response,
     };
