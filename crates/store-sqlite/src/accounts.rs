@@ -1,10 +1,12 @@
 //! Accounts on SQLite: sessions, second factor, throttling, one-time links, shares.
 
 use meldroute_store::*;
+use rusqlite::{OptionalExtension, params};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 
+use crate::direct::{Day, Ts};
 use crate::{FK_PREFIX, SqliteStore, other};
 
 fn session(row: SqliteRow) -> Result<SessionRecord, sqlx::Error> {
@@ -19,17 +21,17 @@ fn session(row: SqliteRow) -> Result<SessionRecord, sqlx::Error> {
     })
 }
 
-fn share(row: SqliteRow) -> Result<Share, sqlx::Error> {
-    let kinds: String = row.try_get("entry_kinds")?;
+fn share(row: &rusqlite::Row<'_>) -> rusqlite::Result<Share> {
+    let kinds: String = row.get("entry_kinds")?;
     Ok(Share {
-        id: row.try_get("id")?,
-        dossier: DossierId(row.try_get("dossier_id")?),
-        partner: UserId(row.try_get("partner_user_id")?),
+        id: row.get("id")?,
+        dossier: DossierId(row.get("dossier_id")?),
+        partner: UserId(row.get("partner_user_id")?),
         entry_kinds: kinds.split(',').filter(|k| !k.is_empty()).map(str::to_string).collect(),
-        until: row.try_get("until")?,
-        created_by: UserId(row.try_get("created_by")?),
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
+        until: row.get::<_, Day>("until")?.0,
+        created_by: UserId(row.get("created_by")?),
+        created_at: row.get::<_, Ts>("created_at")?.0,
+        revoked_at: row.get::<_, Option<Ts>>("revoked_at")?.map(|t| t.0),
     })
 }
 
@@ -69,20 +71,20 @@ const SESSION_CONTEXT: &str = "SELECT u.*, s.id_hash AS s_id_hash, s.created_at 
        WHERE r.org_id = s.org_id AND r.user_id = s.user_id) AS s_grants \
      FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id WHERE s.id_hash = ?";
 
-fn session_context(row: SqliteRow) -> Result<SessionContext, sqlx::Error> {
+fn session_context(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionContext> {
     let session = SessionRecord {
-        id_hash: row.try_get("s_id_hash")?,
-        org: OrgId(row.try_get("org_id")?),
-        user: UserId(row.try_get("id")?),
-        created_at: row.try_get("s_created_at")?,
-        last_seen_at: row.try_get("s_last_seen_at")?,
-        second_factor_done: row.try_get("s_second_factor_done")?,
-        csrf_token: row.try_get("s_csrf_token")?,
+        id_hash: row.get("s_id_hash")?,
+        org: OrgId(row.get("org_id")?),
+        user: UserId(row.get("id")?),
+        created_at: row.get::<_, Ts>("s_created_at")?.0,
+        last_seen_at: row.get::<_, Ts>("s_last_seen_at")?.0,
+        second_factor_done: row.get("s_second_factor_done")?,
+        csrf_token: row.get("s_csrf_token")?,
     };
-    let unread: i64 = row.try_get("s_unread")?;
-    let aggregated: Option<String> = row.try_get("s_grants")?;
-    let grants =
-        SessionContext::parse_grants(session.user, aggregated.as_deref()).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let unread: i64 = row.get("s_unread")?;
+    let aggregated: Option<String> = row.get("s_grants")?;
+    let grants = SessionContext::parse_grants(session.user, aggregated.as_deref())
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))?;
     let user = crate::user(row)?;
     Ok(SessionContext { session, user, grants, unread })
 }
@@ -107,12 +109,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn session_context(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
-        sqlx::query(SESSION_CONTEXT)
-            .bind(id_hash)
-            .try_map(session_context)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(other)
+        self.readers.read(|c| c.prepare_cached(SESSION_CONTEXT)?.query_row([id_hash], session_context).optional())
     }
 
     async fn touch_session(&self, id_hash: &[u8], at: OffsetDateTime) -> StoreResult<()> {
@@ -432,9 +429,9 @@ impl AccountStore for SqliteStore {
     }
 
     async fn create_share(&self, t: &TenantCtx, s: NewShare) -> StoreResult<Share> {
-        sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO shares (org_id, dossier_id, partner_user_id, entry_kinds, until, created_by, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(t.org.0)
         .bind(s.dossier.0)
@@ -443,30 +440,35 @@ impl AccountStore for SqliteStore {
         .bind(s.until)
         .bind(s.created_by.0)
         .bind(s.created_at)
-        .try_map(share)
         .fetch_one(&self.pool)
         .await
-        .map_err(fk_as_not_found)
+        .map_err(fk_as_not_found)?;
+        Ok(Share {
+            id,
+            dossier: s.dossier,
+            partner: s.partner,
+            entry_kinds: s.entry_kinds.into_iter().filter(|k| !k.is_empty()).collect(),
+            until: s.until,
+            created_by: s.created_by,
+            created_at: s.created_at,
+            revoked_at: None,
+        })
     }
 
     async fn shares_for_partner(&self, t: &TenantCtx, partner: UserId) -> StoreResult<Vec<Share>> {
-        sqlx::query("SELECT * FROM shares WHERE org_id = ? AND partner_user_id = ? ORDER BY id")
-            .bind(t.org.0)
-            .bind(partner.0)
-            .try_map(share)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached("SELECT * FROM shares WHERE org_id = ? AND partner_user_id = ? ORDER BY id")?
+                .query_map(params![t.org.0, partner.0], share)?
+                .collect()
+        })
     }
 
     async fn shares_of_dossier(&self, t: &TenantCtx, dossier: DossierId) -> StoreResult<Vec<Share>> {
-        sqlx::query("SELECT * FROM shares WHERE org_id = ? AND dossier_id = ? ORDER BY id")
-            .bind(t.org.0)
-            .bind(dossier.0)
-            .try_map(share)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached("SELECT * FROM shares WHERE org_id = ? AND dossier_id = ? ORDER BY id")?
+                .query_map(params![t.org.0, dossier.0], share)?
+                .collect()
+        })
     }
 
     async fn revoke_share(&self, t: &TenantCtx, id: i64, at: OffsetDateTime) -> StoreResult<()> {

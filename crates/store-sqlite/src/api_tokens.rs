@@ -2,22 +2,22 @@
 
 use meldroute_store::api_tokens::LAST_USED_GRANULARITY;
 use meldroute_store::*;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
+use crate::direct::Ts;
 use crate::{FK_PREFIX, SqliteStore, other};
 
-fn api_token(row: SqliteRow) -> Result<ApiToken, sqlx::Error> {
+fn api_token(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
     Ok(ApiToken {
-        id: row.try_get("id")?,
-        org: OrgId(row.try_get("org_id")?),
-        user: UserId(row.try_get("user_id")?),
-        name: row.try_get("name")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-        last_used_at: row.try_get("last_used_at")?,
+        id: row.get("id")?,
+        org: OrgId(row.get("org_id")?),
+        user: UserId(row.get("user_id")?),
+        name: row.get("name")?,
+        created_at: row.get::<_, Ts>("created_at")?.0,
+        expires_at: row.get::<_, Ts>("expires_at")?.0,
+        revoked_at: row.get::<_, Option<Ts>>("revoked_at")?.map(|t| t.0),
+        last_used_at: row.get::<_, Option<Ts>>("last_used_at")?.map(|t| t.0),
     })
 }
 
@@ -25,35 +25,42 @@ const COLUMNS: &str = "id, org_id, user_id, name, created_at, expires_at, revoke
 
 impl ApiTokenStore for SqliteStore {
     async fn create_api_token(&self, t: &TenantCtx, new: NewApiToken) -> StoreResult<ApiToken> {
-        sqlx::query(&format!(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO api_tokens (org_id, user_id, name, token_hash, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
-        ))
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
         .bind(t.org.0)
         .bind(new.user.0)
         .bind(&new.name)
         .bind(&new.token_hash)
         .bind(new.created_at)
         .bind(new.expires_at)
-        .try_map(api_token)
         .fetch_one(&self.pool)
         .await
         .map_err(|e| match other(e) {
             StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
             e => e,
+        })?;
+        Ok(ApiToken {
+            id,
+            org: t.org,
+            user: new.user,
+            name: new.name,
+            created_at: new.created_at,
+            expires_at: new.expires_at,
+            revoked_at: None,
+            last_used_at: None,
         })
     }
 
     async fn find_api_token(&self, token_hash: &[u8], now: OffsetDateTime) -> StoreResult<Option<ApiToken>> {
-        let found = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?"
-        ))
-        .bind(token_hash)
-        .bind(now)
-        .try_map(api_token)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(other)?;
+        let found = self.readers.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?"
+            ))?
+            .query_row(params![token_hash, Ts(now)], api_token)
+            .optional()
+        })?;
         let Some(mut token) = found else { return Ok(None) };
         if token.last_used_at.is_none_or(|at| now - at >= LAST_USED_GRANULARITY) {
             sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE org_id = ? AND id = ?")
@@ -69,15 +76,13 @@ impl ApiTokenStore for SqliteStore {
     }
 
     async fn list_api_tokens(&self, t: &TenantCtx, user: UserId) -> StoreResult<Vec<ApiToken>> {
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC, id DESC"
-        ))
-        .bind(t.org.0)
-        .bind(user.0)
-        .try_map(api_token)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM api_tokens WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC, id DESC"
+            ))?
+            .query_map(params![t.org.0, user.0], api_token)?
+            .collect()
+        })
     }
 
     async fn revoke_api_token(&self, t: &TenantCtx, user: UserId, id: i64, at: OffsetDateTime) -> StoreResult<()> {

@@ -1,36 +1,39 @@
 //! Attachments: written by the batch writer together with their entry, read by id within one dossier.
 
 use meldroute_store::*;
+use rusqlite::{Connection, params};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use crate::other;
+use crate::direct::{Ts, sql_err};
 
 /// Stores the file of attachment entry `entry` (inside the writer's savepoint for that entry).
-pub(crate) async fn insert(
-    conn: &mut sqlx::SqliteConnection,
+pub(crate) fn insert(
+    conn: &Connection,
     tenant: &TenantCtx,
     dossier: DossierId,
     entry: EntryId,
     a: &NewAttachment,
 ) -> StoreResult<()> {
     let size = i64::try_from(a.content.len()).map_err(|_| StoreError::Other("attachment too large".into()))?;
-    sqlx::query(
+    conn.prepare_cached(
         "INSERT INTO attachments (org_id, id, dossier_id, entry_id, media_type, size_bytes, sha256, created_at, content) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(tenant.org.0)
-    .bind(&a.id)
-    .bind(dossier.0)
-    .bind(entry.0)
-    .bind(&a.media_type)
-    .bind(size)
-    .bind(&a.sha256)
-    .bind(a.created_at)
-    .bind(&a.content[..])
-    .execute(&mut *conn)
-    .await
-    .map_err(other)?;
+    .and_then(|mut s| {
+        s.execute(params![
+            tenant.org.0,
+            a.id,
+            dossier.0,
+            entry.0,
+            a.media_type,
+            size,
+            a.sha256,
+            Ts(a.created_at),
+            &a.content[..]
+        ])
+    })
+    .map_err(sql_err)?;
     Ok(())
 }
 

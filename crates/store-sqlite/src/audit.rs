@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use meldroute_store::audit::{
-    AuditKey, ChainHead, ChainRow, ChainVerifier, PendingAudit, VerifyError, VerifyReport, insert_chunks,
+    AuditKey, ChainHead, ChainRow, ChainVerifier, PendingAudit, PendingRow, VerifyError, VerifyReport, insert_chunks,
 };
 use meldroute_store::*;
+use rusqlite::{Connection, OptionalExtension, params};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
+use crate::direct::{Ts, sql_err};
 use crate::{SqliteStore, audit_event, other};
 
 /// Rows read per query while verifying (inside one read transaction).
@@ -90,17 +92,22 @@ fn chain_row(row: SqliteRow) -> Result<ChainRow, sqlx::Error> {
     Ok(ChainRow { entry: audit_event(row)?, prev_hash, hash })
 }
 
+/// The chain head as the writer reads it, inside its transaction.
+fn head(conn: &Connection) -> StoreResult<Option<ChainHead>> {
+    conn.prepare_cached("SELECT last_seq, last_hash, mac FROM audit_chain_head WHERE id = 1")
+        .and_then(|mut s| {
+            s.query_row([], |r| Ok(ChainHead { last_seq: r.get(0)?, last_hash: r.get(1)?, mac: r.get(2)? })).optional()
+        })
+        .map_err(sql_err)
+}
+
 /// Chains one audit row onto `pending` (the writer's transaction): the first time, reads the head
 /// and checks it. Fails without a key, without a head, or when the head is not authentic (extending it would
 /// seal tampering with a valid MAC). The row is written by [`flush`] before the transaction commits.
-pub(crate) async fn append(
-    conn: &mut SqliteConnection,
-    pending: &mut PendingAudit<'_>,
-    event: &NewAuditEvent,
-) -> StoreResult<i64> {
+pub(crate) fn append(conn: &Connection, pending: &mut PendingAudit<'_>, event: &NewAuditEvent) -> StoreResult<i64> {
     pending.key().map_err(StoreError::Other)?;
     if pending.needs_head() {
-        let head = read_head(conn).await?.ok_or_else(|| {
+        let head = head(conn)?.ok_or_else(|| {
             tracing::error!("the audit chain head is missing; audit writes are refused until an operator intervenes");
             StoreError::Other("the audit chain head is missing".into())
         })?;
@@ -114,41 +121,47 @@ pub(crate) async fn append(
 
 /// Rows per multi-row insert at most (12 parameters each).
 const INSERT_CHUNK: usize = 64;
+/// The columns of one audit row, in the order [`flush`] binds them.
+const COLUMNS: usize = 12;
 
 /// Writes the rows chained on `pending` and moves the head, at the end of the writer's transaction: one
 /// multi-row insert per chunk and one update.
-pub(crate) async fn flush(conn: &mut SqliteConnection, pending: &PendingAudit<'_>) -> StoreResult<()> {
+pub(crate) fn flush(conn: &Connection, pending: &PendingAudit<'_>) -> StoreResult<()> {
     let Some((last_seq, last_hash, mac)) = pending.new_head() else { return Ok(()) };
     let mut rows = pending.rows();
     for size in insert_chunks(rows.len(), INSERT_CHUNK) {
         let (chunk, rest) = rows.split_at(size);
         rows = rest;
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO audit_log (seq, at, org_id, actor_id, on_behalf_of, pupil_id, dossier_id, action, outcome, source, prev_hash, hash) ",
+        // One statement text per chunk size (powers of two), so the prepared statements are reused.
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; size].join(", ");
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, org_id, actor_id, on_behalf_of, pupil_id, dossier_id, action, outcome, source, prev_hash, hash) VALUES {values}"
         );
-        insert.push_values(chunk, |mut b, row| {
-            let e = &row.event;
-            b.push_bind(row.seq)
-                .push_bind(e.at)
-                .push_bind(e.org.map(|o| o.0))
-                .push_bind(e.actor.map(|a| a.0))
-                .push_bind(e.on_behalf_of.map(|a| a.0))
-                .push_bind(e.pupil.map(|p| p.0))
-                .push_bind(e.dossier.map(|d| d.0))
-                .push_bind(e.action.clone())
-                .push_bind(e.outcome.clone())
-                .push_bind(e.source.clone())
-                .push_bind(row.prev_hash.to_vec())
-                .push_bind(row.hash.to_vec());
-        });
-        insert.build().persistent(true).execute(&mut *conn).await.map_err(other)?;
+        let mut insert = conn.prepare_cached(&sql).map_err(sql_err)?;
+        for (i, row) in chunk.iter().enumerate() {
+            bind_row(&mut insert, i * COLUMNS + 1, row).map_err(sql_err)?;
+        }
+        insert.raw_execute().map_err(sql_err)?;
     }
-    sqlx::query("UPDATE audit_chain_head SET last_seq = ?, last_hash = ?, mac = ? WHERE id = 1")
-        .bind(last_seq)
-        .bind(last_hash.to_vec())
-        .bind(mac.to_vec())
-        .execute(&mut *conn)
-        .await
-        .map_err(other)?;
+    conn.prepare_cached("UPDATE audit_chain_head SET last_seq = ?, last_hash = ?, mac = ? WHERE id = 1")
+        .and_then(|mut s| s.execute(params![last_seq, &last_hash[..], &mac[..]]))
+        .map_err(sql_err)?;
     Ok(())
+}
+
+/// Binds one audit row's columns from parameter `first` on.
+fn bind_row(insert: &mut rusqlite::CachedStatement<'_>, first: usize, row: &PendingRow) -> rusqlite::Result<()> {
+    let e = &row.event;
+    insert.raw_bind_parameter(first, row.seq)?;
+    insert.raw_bind_parameter(first + 1, Ts(e.at))?;
+    insert.raw_bind_parameter(first + 2, e.org.map(|o| o.0))?;
+    insert.raw_bind_parameter(first + 3, e.actor.map(|a| a.0))?;
+    insert.raw_bind_parameter(first + 4, e.on_behalf_of.map(|a| a.0))?;
+    insert.raw_bind_parameter(first + 5, e.pupil.map(|p| p.0))?;
+    insert.raw_bind_parameter(first + 6, e.dossier.map(|d| d.0))?;
+    insert.raw_bind_parameter(first + 7, &e.action)?;
+    insert.raw_bind_parameter(first + 8, &e.outcome)?;
+    insert.raw_bind_parameter(first + 9, &e.source)?;
+    insert.raw_bind_parameter(first + 10, &row.prev_hash[..])?;
+    insert.raw_bind_parameter(first + 11, &row.hash[..])
 }

@@ -2,16 +2,21 @@
 //! (a committed transaction survives power loss), foreign keys on, and `BEGIN IMMEDIATE` for every write
 //! transaction so writers never deadlock on a lock upgrade.
 //!
-//! Reads use a small pool; durable writes use one dedicated connection driven by the group-commit writer.
+//! The hot reads of every page and the group-commit writer use rusqlite directly (`direct.rs`: no thread hop
+//! per statement); everything else uses a small sqlx pool. Migrations and the few non-chronology writes
+//! (sessions, imports) stay on sqlx.
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use meldroute_store::*;
+use rusqlite::{OptionalExtension, params};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
+
+use crate::direct::{Day, Ts};
 
 mod accounts;
 mod api_tokens;
@@ -20,6 +25,7 @@ pub mod audit;
 pub mod backup;
 mod batch;
 mod bulk;
+mod direct;
 mod notifications;
 mod retention;
 mod route_maps;
@@ -32,8 +38,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct SqliteStore {
     /// Readers (and the few non-chronology writes).
     pool: SqlitePool,
-    /// One connection for the group-commit writer.
+    /// One connection for migrations and for whole-file writes outside the writer (pupil imports).
     write_pool: SqlitePool,
+    /// Inline rusqlite readers for the hot reads.
+    readers: std::sync::Arc<direct::Readers>,
+    /// The group-commit writer's own thread and connection.
+    writer: std::sync::Arc<batch::WriterThread>,
     /// The key that chains audit rows (see `audit.rs`); audit writes fail without it.
     audit_key: Option<std::sync::Arc<meldroute_store::audit::AuditKey>>,
 }
@@ -66,6 +76,11 @@ impl SqliteStore {
             // erased dossier does not linger in the file (issue 7 part 4; see `retention.rs`).
             .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
+        // The direct connections open the same file; an in-memory database would be a different one for each.
+        let path = options.get_filename().to_path_buf();
+        if path.as_os_str() == ":memory:" || url.contains("mode=memory") {
+            return Err(StoreError::Other("meldroute needs a SQLite database file, not an in-memory one".into()));
+        }
         // No ping before handing out a connection (sqlx's default): an embedded database has no other end that
         // could hang up, and each ping is one more round trip to the connection's worker thread, as costly as
         // a query (docs/performance.md).
@@ -82,7 +97,13 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Other(format!("cannot open SQLite database: {e}")))?;
-        Ok(SqliteStore { pool, write_pool, audit_key: None })
+        Ok(SqliteStore {
+            pool,
+            write_pool,
+            readers: std::sync::Arc::new(direct::Readers::new(path.clone())),
+            writer: std::sync::Arc::new(batch::WriterThread::new(path)),
+            audit_key: None,
+        })
     }
 
     /// Opens the database file at `path`.
@@ -94,8 +115,16 @@ impl SqliteStore {
         &self.pool
     }
 
-    /// Closes both pools, checkpointing the WAL.
+    /// Stops the writer thread after what it has queued, and closes every connection (the last one to close
+    /// checkpoints the WAL).
     pub async fn close(&self) {
+        if let Some(thread) = self.writer.stop() {
+            let joined = tokio::task::spawn_blocking(move || thread.join()).await;
+            if !matches!(joined, Ok(Ok(()))) {
+                tracing::error!("the SQLite writer thread ended abnormally");
+            }
+        }
+        self.readers.close();
         self.write_pool.close().await;
         self.pool.close().await;
     }
@@ -114,75 +143,78 @@ fn organisation(row: SqliteRow) -> Result<Organisation, sqlx::Error> {
     })
 }
 
-fn location(row: SqliteRow) -> StoreResult<Location> {
-    let sector: String = row.try_get("sector").map_err(other)?;
+// Row mappers of the direct (rusqlite) reads.
+
+fn location(row: &rusqlite::Row<'_>) -> rusqlite::Result<Location> {
+    let sector: String = row.get("sector")?;
     Ok(Location {
-        id: LocationId(row.try_get("id").map_err(other)?),
-        org: OrgId(row.try_get("org_id").map_err(other)?),
-        name: row.try_get("name").map_err(other)?,
-        sector: sector_from_code(&sector)?,
+        id: LocationId(row.get("id")?),
+        org: OrgId(row.get("org_id")?),
+        name: row.get("name")?,
+        sector: sector_from_code(&sector)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))?,
     })
 }
 
-fn user(row: SqliteRow) -> Result<User, sqlx::Error> {
+fn user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
-        id: UserId(row.try_get("id")?),
-        org: OrgId(row.try_get("org_id")?),
-        login: row.try_get("login")?,
-        display_name: row.try_get("display_name")?,
-        email: row.try_get("email")?,
-        password_hash: row.try_get("password_hash")?,
-        totp_secret: row.try_get("totp_secret")?,
-        lang: row.try_get("lang")?,
-        disabled: row.try_get("disabled")?,
-        created_at: ts(&row, "created_at")?,
+        id: UserId(row.get("id")?),
+        org: OrgId(row.get("org_id")?),
+        login: row.get("login")?,
+        display_name: row.get("display_name")?,
+        email: row.get("email")?,
+        password_hash: row.get("password_hash")?,
+        totp_secret: row.get("totp_secret")?,
+        lang: row.get("lang")?,
+        disabled: row.get("disabled")?,
+        created_at: row.get::<_, Ts>("created_at")?.0,
     })
 }
 
-fn pupil(row: SqliteRow) -> Result<Pupil, sqlx::Error> {
+fn pupil(row: &rusqlite::Row<'_>) -> rusqlite::Result<Pupil> {
     Ok(Pupil {
-        id: PupilId(row.try_get("id")?),
-        org: OrgId(row.try_get("org_id")?),
-        location: LocationId(row.try_get("location_id")?),
-        group: row.try_get::<Option<i64>, _>("group_id")?.map(GroupId),
-        first_name: row.try_get("first_name")?,
-        last_name: row.try_get("last_name")?,
-        date_of_birth: row.try_get("date_of_birth")?,
-        family: row.try_get::<Option<i64>, _>("family_id")?.map(FamilyId),
-        external_ref: row.try_get("external_ref")?,
+        id: PupilId(row.get("id")?),
+        org: OrgId(row.get("org_id")?),
+        location: LocationId(row.get("location_id")?),
+        group: row.get::<_, Option<i64>>("group_id")?.map(GroupId),
+        first_name: row.get("first_name")?,
+        last_name: row.get("last_name")?,
+        date_of_birth: row.get::<_, Option<Day>>("date_of_birth")?.map(|d| d.0),
+        family: row.get::<_, Option<i64>>("family_id")?.map(FamilyId),
+        external_ref: row.get("external_ref")?,
     })
 }
 
-fn dossier(row: SqliteRow) -> Result<Dossier, sqlx::Error> {
-    let step: i64 = row.try_get("step")?;
+fn dossier(row: &rusqlite::Row<'_>) -> rusqlite::Result<Dossier> {
+    let step: i64 = row.get("step")?;
     Ok(Dossier {
-        id: DossierId(row.try_get("id")?),
-        org: OrgId(row.try_get("org_id")?),
-        location: LocationId(row.try_get("location_id")?),
-        pupil: PupilId(row.try_get("pupil_id")?),
-        opened_at: ts(&row, "opened_at")?,
-        opened_by: UserId(row.try_get("opened_by")?),
+        id: DossierId(row.get("id")?),
+        org: OrgId(row.get("org_id")?),
+        location: LocationId(row.get("location_id")?),
+        pupil: PupilId(row.get("pupil_id")?),
+        opened_at: row.get::<_, Ts>("opened_at")?.0,
+        opened_by: UserId(row.get("opened_by")?),
         projection: DossierProjection {
             step: u8::try_from(step).unwrap_or(1),
-            closed: row.try_get("closed")?,
-            urgent: row.try_get("urgent")?,
-            next_due: row.try_get("next_due")?,
-            closed_on: row.try_get("closed_on")?,
+            closed: row.get("closed")?,
+            urgent: row.get("urgent")?,
+            next_due: row.get::<_, Option<Day>>("next_due")?.map(|d| d.0),
+            closed_on: row.get::<_, Option<Day>>("closed_on")?.map(|d| d.0),
         },
-        last_seq: row.try_get("last_seq")?,
-        updated_at: ts(&row, "updated_at")?,
+        last_seq: row.get("last_seq")?,
+        updated_at: row.get::<_, Ts>("updated_at")?.0,
     })
 }
 
-fn entry(row: SqliteRow) -> Result<StoredEntry, sqlx::Error> {
+fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEntry> {
     Ok(StoredEntry {
-        id: EntryId(row.try_get("id")?),
-        dossier: DossierId(row.try_get("dossier_id")?),
-        seq: row.try_get("seq")?,
-        recorded_at: ts(&row, "recorded_at")?,
-        author: UserId(row.try_get("author_id")?),
-        kind: row.try_get("kind")?,
-        payload: row.try_get("payload")?,
+        id: EntryId(row.get("id")?),
+        dossier: DossierId(row.get("dossier_id")?),
+        seq: row.get("seq")?,
+        recorded_at: row.get::<_, Ts>("recorded_at")?.0,
+        author: UserId(row.get("author_id")?),
+        kind: row.get("kind")?,
+        payload: row.get("payload")?,
     })
 }
 
@@ -330,23 +362,22 @@ impl Store for SqliteStore {
     }
 
     async fn create_location(&self, t: &TenantCtx, new: NewLocation) -> StoreResult<Location> {
-        let row = sqlx::query("INSERT INTO locations (org_id, name, sector) VALUES (?, ?, ?) RETURNING *")
+        let id: i64 = sqlx::query_scalar("INSERT INTO locations (org_id, name, sector) VALUES (?, ?, ?) RETURNING id")
             .bind(t.org.0)
             .bind(&new.name)
             .bind(sector_code(new.sector))
             .fetch_one(&self.pool)
             .await
             .map_err(other)?;
-        location(row)
+        Ok(Location { id: LocationId(id), org: t.org, name: new.name, sector: new.sector })
     }
 
     async fn list_locations(&self, t: &TenantCtx) -> StoreResult<Vec<Location>> {
-        let rows = sqlx::query("SELECT * FROM locations WHERE org_id = ? ORDER BY name")
-            .bind(t.org.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(other)?;
-        rows.into_iter().map(location).collect()
+        self.readers.read(|c| {
+            c.prepare_cached("SELECT * FROM locations WHERE org_id = ? ORDER BY name")?
+                .query_map([t.org.0], location)?
+                .collect()
+        })
     }
 
     async fn create_group(&self, t: &TenantCtx, new: NewGroup) -> StoreResult<Group> {
@@ -387,9 +418,9 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, t: &TenantCtx, new: NewUser) -> StoreResult<User> {
-        sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (org_id, login, display_name, email, password_hash, totp_secret, lang, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(t.org.0)
         .bind(&new.login)
@@ -399,56 +430,44 @@ impl Store for SqliteStore {
         .bind(&new.totp_secret)
         .bind(&new.lang)
         .bind(new.created_at)
-        .try_map(user)
         .fetch_one(&self.pool)
         .await
-        .map_err(other)
+        .map_err(other)?;
+        self.get_user(t, UserId(id)).await
     }
 
     async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
-        sqlx::query("SELECT * FROM users WHERE login = ?")
-            .bind(login)
-            .try_map(user)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(other)
+        self.readers
+            .read(|c| c.prepare_cached("SELECT * FROM users WHERE login = ?")?.query_row([login], user).optional())
     }
 
     async fn get_user(&self, t: &TenantCtx, id: UserId) -> StoreResult<User> {
-        sqlx::query("SELECT * FROM users WHERE org_id = ? AND id = ?")
-            .bind(t.org.0)
-            .bind(id.0)
-            .try_map(user)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached("SELECT * FROM users WHERE org_id = ? AND id = ?")?.query_row(params![t.org.0, id.0], user)
+        })
     }
 
     async fn list_users(&self, t: &TenantCtx) -> StoreResult<Vec<User>> {
-        sqlx::query("SELECT * FROM users WHERE org_id = ? ORDER BY display_name, id")
-            .bind(t.org.0)
-            .try_map(user)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached("SELECT * FROM users WHERE org_id = ? ORDER BY display_name, id")?
+                .query_map([t.org.0], user)?
+                .collect()
+        })
     }
 
     async fn user_names(&self, t: &TenantCtx, ids: &[UserId]) -> StoreResult<Vec<(UserId, String)>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, display_name FROM users WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(t.org.0)
-        .bind(
-            serde_json::to_string(&ids.iter().map(|u| u.0).collect::<Vec<i64>>())
-                .map_err(|e| StoreError::Other(e.to_string()))?,
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(other)?;
-        Ok(rows.into_iter().map(|(id, name)| (UserId(id), name)).collect())
+        let ids = serde_json::to_string(&ids.iter().map(|u| u.0).collect::<Vec<i64>>())
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        self.readers.read(|c| {
+            c.prepare_cached(
+                "SELECT id, display_name FROM users WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))",
+            )?
+            .query_map(params![t.org.0, ids], |r| Ok((UserId(r.get(0)?), r.get(1)?)))?
+            .collect()
+        })
     }
 
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
@@ -479,22 +498,20 @@ impl Store for SqliteStore {
     }
 
     async fn roles_of(&self, t: &TenantCtx, user: UserId) -> StoreResult<Vec<RoleGrant>> {
-        let rows = sqlx::query(
-            "SELECT location_id, role FROM role_grants WHERE org_id = ? AND user_id = ? ORDER BY location_id, role",
-        )
-        .bind(t.org.0)
-        .bind(user.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(other)?;
-        let mut grants = Vec::with_capacity(rows.len());
-        for row in rows {
-            let loc: i64 = row.try_get("location_id").map_err(other)?;
-            let code: String = row.try_get("role").map_err(other)?;
-            let role = Role::from_code(&code).ok_or_else(|| StoreError::Other(format!("unknown role code {code}")))?;
-            grants.push(RoleGrant { user, location: (loc != 0).then_some(LocationId(loc)), role });
-        }
-        Ok(grants)
+        let rows: Vec<(i64, String)> = self.readers.read(|c| {
+            c.prepare_cached(
+                "SELECT location_id, role FROM role_grants WHERE org_id = ? AND user_id = ? ORDER BY location_id, role",
+            )?
+            .query_map(params![t.org.0, user.0], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+        })?;
+        rows.into_iter()
+            .map(|(loc, code)| {
+                let role =
+                    Role::from_code(&code).ok_or_else(|| StoreError::Other(format!("unknown role code {code}")))?;
+                Ok(RoleGrant { user, location: (loc != 0).then_some(LocationId(loc)), role })
+            })
+            .collect()
     }
 
     async fn list_role_grants(&self, t: &TenantCtx) -> StoreResult<Vec<RoleGrant>> {
@@ -517,9 +534,9 @@ impl Store for SqliteStore {
     }
 
     async fn create_pupil(&self, t: &TenantCtx, new: NewPupil) -> StoreResult<Pupil> {
-        sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO pupils (org_id, location_id, group_id, first_name, last_name, date_of_birth, family_id, external_ref, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(t.org.0)
         .bind(new.location.0)
@@ -530,56 +547,46 @@ impl Store for SqliteStore {
         .bind(new.family.map(|f| f.0))
         .bind(&new.external_ref)
         .bind(new.created_at)
-        .try_map(pupil)
         .fetch_one(&self.pool)
         .await
         .map_err(|e| match other(e) {
             // A location or group of another tenant fails the composite foreign key: report it as absent.
             StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
             e => e,
-        })
+        })?;
+        self.get_pupil(t, PupilId(id)).await
     }
 
     async fn get_pupil(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Pupil> {
-        sqlx::query("SELECT * FROM pupils WHERE org_id = ? AND id = ?")
-            .bind(t.org.0)
-            .bind(id.0)
-            .try_map(pupil)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached("SELECT * FROM pupils WHERE org_id = ? AND id = ?")?
+                .query_row(params![t.org.0, id.0], pupil)
+        })
     }
 
     async fn list_pupils(&self, t: &TenantCtx, f: &PupilFilter) -> StoreResult<Vec<Pupil>> {
         let pattern = f.name_contains.as_ref().map(|n| format!("%{}%", escape_like(n)));
-        sqlx::query(
-            "SELECT * FROM pupils WHERE org_id = ?1 \
-             AND (?2 IS NULL OR location_id = ?2) AND (?3 IS NULL OR group_id = ?3) \
-             AND (?4 IS NULL OR first_name LIKE ?4 ESCAPE '\\' OR last_name LIKE ?4 ESCAPE '\\') \
-             ORDER BY lower(last_name), lower(first_name), id LIMIT ?5",
-        )
-        .bind(t.org.0)
-        .bind(f.location.map(|l| l.0))
-        .bind(f.group.map(|g| g.0))
-        .bind(pattern)
-        .bind(limit(f.limit))
-        .try_map(pupil)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached(
+                "SELECT * FROM pupils WHERE org_id = ?1 \
+                 AND (?2 IS NULL OR location_id = ?2) AND (?3 IS NULL OR group_id = ?3) \
+                 AND (?4 IS NULL OR first_name LIKE ?4 ESCAPE '\\' OR last_name LIKE ?4 ESCAPE '\\') \
+                 ORDER BY lower(last_name), lower(first_name), id LIMIT ?5",
+            )?
+            .query_map(params![t.org.0, f.location.map(|l| l.0), f.group.map(|g| g.0), pattern, limit(f.limit)], pupil)?
+            .collect()
+        })
     }
 
     async fn siblings_of(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Vec<Pupil>> {
-        sqlx::query(
-            "SELECT s.* FROM pupils p JOIN pupils s ON s.org_id = p.org_id AND s.family_id = p.family_id \
-             WHERE p.org_id = ? AND p.id = ? AND s.id <> p.id ORDER BY lower(s.last_name), lower(s.first_name), s.id",
-        )
-        .bind(t.org.0)
-        .bind(id.0)
-        .try_map(pupil)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached(
+                "SELECT s.* FROM pupils p JOIN pupils s ON s.org_id = p.org_id AND s.family_id = p.family_id \
+                 WHERE p.org_id = ? AND p.id = ? AND s.id <> p.id ORDER BY lower(s.last_name), lower(s.first_name), s.id",
+            )?
+            .query_map(params![t.org.0, id.0], pupil)?
+            .collect()
+        })
     }
 
     async fn import_pupils(&self, t: &TenantCtx, location: LocationId, rows: Vec<NewPupil>) -> StoreResult<usize> {
@@ -651,43 +658,42 @@ impl Store for SqliteStore {
     }
 
     async fn get_dossier(&self, t: &TenantCtx, id: DossierId) -> StoreResult<Dossier> {
-        sqlx::query("SELECT * FROM dossiers WHERE org_id = ? AND id = ?")
-            .bind(t.org.0)
-            .bind(id.0)
-            .try_map(dossier)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached("SELECT * FROM dossiers WHERE org_id = ? AND id = ?")?
+                .query_row(params![t.org.0, id.0], dossier)
+        })
     }
 
     async fn list_dossiers(&self, t: &TenantCtx, f: &DossierFilter) -> StoreResult<Vec<Dossier>> {
-        sqlx::query(
-            "SELECT * FROM dossiers d WHERE org_id = ?1 \
-             AND (?2 IS NULL OR location_id = ?2) AND (?3 IS NULL OR pupil_id = ?3) AND (?4 = 0 OR closed = 0) \
-             AND (?6 IS NULL OR opened_by = ?6 OR EXISTS (SELECT 1 FROM entries e \
-                  WHERE e.org_id = d.org_id AND e.dossier_id = d.id AND e.author_id = ?6)) \
-             ORDER BY updated_at DESC, id DESC LIMIT ?5",
-        )
-        .bind(t.org.0)
-        .bind(f.location.map(|l| l.0))
-        .bind(f.pupil.map(|p| p.0))
-        .bind(f.open_only)
-        .bind(limit(f.limit))
-        .bind(f.involving.map(|u| u.0))
-        .try_map(dossier)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached(
+                "SELECT * FROM dossiers d WHERE org_id = ?1 \
+                 AND (?2 IS NULL OR location_id = ?2) AND (?3 IS NULL OR pupil_id = ?3) AND (?4 = 0 OR closed = 0) \
+                 AND (?6 IS NULL OR opened_by = ?6 OR EXISTS (SELECT 1 FROM entries e \
+                      WHERE e.org_id = d.org_id AND e.dossier_id = d.id AND e.author_id = ?6)) \
+                 ORDER BY updated_at DESC, id DESC LIMIT ?5",
+            )?
+            .query_map(
+                params![
+                    t.org.0,
+                    f.location.map(|l| l.0),
+                    f.pupil.map(|p| p.0),
+                    f.open_only,
+                    limit(f.limit),
+                    f.involving.map(|u| u.0)
+                ],
+                dossier,
+            )?
+            .collect()
+        })
     }
 
     async fn list_entries(&self, t: &TenantCtx, d: DossierId) -> StoreResult<Vec<StoredEntry>> {
-        sqlx::query("SELECT * FROM entries WHERE org_id = ? AND dossier_id = ? ORDER BY seq")
-            .bind(t.org.0)
-            .bind(d.0)
-            .try_map(entry)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached("SELECT * FROM entries WHERE org_id = ? AND dossier_id = ? ORDER BY seq")?
+                .query_map(params![t.org.0, d.0], entry)?
+                .collect()
+        })
     }
 
     async fn get_attachment(&self, t: &TenantCtx, d: DossierId, id: &str) -> StoreResult<StoredAttachment> {

@@ -1,9 +1,12 @@
 //! Retention settings, erasure proposals and requests on SQLite, and the erasure itself (called by the writer).
 
 use meldroute_store::*;
+use rusqlite::{Connection, OptionalExtension, params};
+use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 use time::Date;
+
+use crate::direct::sql_err;
 
 use crate::{FK_PREFIX, SqliteStore, other};
 
@@ -173,8 +176,8 @@ impl RetentionStore for SqliteStore {
 
 /// The erasure, inside the writer's savepoint (see [`WriteOp::EraseDossier`]).
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn erase(
-    conn: &mut SqliteConnection,
+pub(crate) fn erase(
+    conn: &Connection,
     audit_rows: &mut meldroute_store::audit::PendingAudit<'_>,
     tenant: &TenantCtx,
     dossier: DossierId,
@@ -184,30 +187,23 @@ pub(crate) async fn erase(
     source: &str,
 ) -> StoreResult<WriteOutcome> {
     let org = tenant.org.0;
-    let row = sqlx::query("SELECT pupil_id, closed, last_seq FROM dossiers WHERE org_id = ? AND id = ?")
-        .bind(org)
-        .bind(dossier.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(other)?
-        .ok_or(StoreError::NotFound)?;
-    let pupil: i64 = row.try_get("pupil_id").map_err(other)?;
-    let closed: bool = row.try_get("closed").map_err(other)?;
-    let last_seq: i64 = row.try_get("last_seq").map_err(other)?;
-    let pending = sqlx::query("SELECT * FROM erasure_proposals WHERE org_id = ? AND dossier_id = ? AND id = ?")
-        .bind(org)
-        .bind(dossier.0)
-        .bind(proposal_id)
-        .try_map(proposal)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(other)?
+    let (pupil, closed, last_seq): (i64, bool, i64) = conn
+        .prepare_cached("SELECT pupil_id, closed, last_seq FROM dossiers WHERE org_id = ? AND id = ?")
+        .and_then(|mut s| s.query_row(params![org, dossier.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+        .map_err(sql_err)?;
+    let (proposed_by, dossier_seq): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT proposed_by, dossier_seq FROM erasure_proposals WHERE org_id = ? AND dossier_id = ? AND id = ?",
+        )
+        .and_then(|mut s| s.query_row(params![org, dossier.0, proposal_id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(sql_err)?
         .ok_or_else(|| StoreError::Conflict("the erasure proposal is no longer pending".into()))?;
+    let proposed_by = UserId(proposed_by);
     // The domain decided the same before; checked again here, where nothing can change in between.
-    if pending.proposed_by == confirmed_by {
+    if proposed_by == confirmed_by {
         return Err(StoreError::Conflict("the proposer cannot confirm her own proposal".into()));
     }
-    if !closed || last_seq != pending.dossier_seq {
+    if !closed || last_seq != dossier_seq {
         return Err(StoreError::Conflict("the dossier changed since the erasure was proposed".into()));
     }
     for sql in [
@@ -222,24 +218,19 @@ pub(crate) async fn erase(
         "DELETE FROM erasure_requests WHERE org_id = ? AND dossier_id = ?",
         "DELETE FROM dossiers WHERE org_id = ? AND id = ?",
     ] {
-        sqlx::query(sql).bind(org).bind(dossier.0).execute(&mut *conn).await.map_err(other)?;
+        conn.prepare_cached(sql).and_then(|mut s| s.execute(params![org, dossier.0])).map_err(sql_err)?;
     }
-    let others: i64 = sqlx::query_scalar("SELECT count(*) FROM dossiers WHERE org_id = ? AND pupil_id = ?")
-        .bind(org)
-        .bind(pupil)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(other)?;
+    let others: i64 = conn
+        .prepare_cached("SELECT count(*) FROM dossiers WHERE org_id = ? AND pupil_id = ?")
+        .and_then(|mut s| s.query_row(params![org, pupil], |r| r.get(0)))
+        .map_err(sql_err)?;
     let pupil_erased = others == 0;
     if pupil_erased {
-        sqlx::query("DELETE FROM pupils WHERE org_id = ? AND id = ?")
-            .bind(org)
-            .bind(pupil)
-            .execute(&mut *conn)
-            .await
-            .map_err(other)?;
+        conn.prepare_cached("DELETE FROM pupils WHERE org_id = ? AND id = ?")
+            .and_then(|mut s| s.execute(params![org, pupil]))
+            .map_err(sql_err)?;
     }
-    for (action, actor) in [("dossier.erased.proposer", pending.proposed_by), ("dossier.erased", confirmed_by)] {
+    for (action, actor) in [("dossier.erased.proposer", proposed_by), ("dossier.erased", confirmed_by)] {
         let event = NewAuditEvent {
             at,
             org: Some(tenant.org),
@@ -251,22 +242,20 @@ pub(crate) async fn erase(
             outcome: if pupil_erased { "erased_with_pupil".into() } else { "erased".into() },
             source: source.into(),
         };
-        crate::audit::append(conn, audit_rows, &event).await?;
+        crate::audit::append(conn, audit_rows, &event)?;
     }
     Ok(WriteOutcome::DossierErased { pupil_erased })
 }
 
 /// After a committed erasure: copy every page into the database file and empty the write-ahead log, so the
 /// erased rows survive neither in old WAL frames nor (with `secure_delete`) in freed pages.
-pub(crate) async fn checkpoint_after_erasure(conn: &mut SqliteConnection) {
-    match sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *conn).await {
-        Ok(row) => {
-            let busy: i64 = row.try_get(0).unwrap_or(1);
-            if busy != 0 {
-                tracing::error!(
-                    "the WAL checkpoint after an erasure could not finish; it is retried after the next erasure"
-                );
-            }
+pub(crate) fn checkpoint_after_erasure(conn: &Connection) {
+    match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)) {
+        Ok(0) => {}
+        Ok(_) => {
+            tracing::error!(
+                "the WAL checkpoint after an erasure could not finish; it is retried after the next erasure"
+            )
         }
         Err(err) => tracing::error!(error = %err, "the WAL checkpoint after an erasure failed"),
     }

@@ -1,19 +1,19 @@
 //! Route map versions on SQLite.
 
 use meldroute_store::*;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{OptionalExtension, params};
 
+use crate::direct::Ts;
 use crate::{FK_PREFIX, SqliteStore, other};
 
-fn version(row: SqliteRow) -> Result<RouteMapVersion, sqlx::Error> {
+fn version(row: &rusqlite::Row<'_>) -> rusqlite::Result<RouteMapVersion> {
     Ok(RouteMapVersion {
-        location: LocationId(row.try_get("location_id")?),
-        version: row.try_get("version")?,
-        content: row.try_get("content")?,
-        note: row.try_get("note")?,
-        created_by: UserId(row.try_get("created_by")?),
-        created_at: row.try_get("created_at")?,
+        location: LocationId(row.get("location_id")?),
+        version: row.get("version")?,
+        content: row.get("content")?,
+        note: row.get("note")?,
+        created_by: UserId(row.get("created_by")?),
+        created_at: row.get::<_, Ts>("created_at")?.0,
     })
 }
 
@@ -60,34 +60,27 @@ impl RouteMapStore for SqliteStore {
     }
 
     async fn current_route_map(&self, t: &TenantCtx, location: LocationId) -> StoreResult<Option<RouteMapVersion>> {
-        sqlx::query("SELECT * FROM route_maps WHERE org_id = ? AND location_id = ? ORDER BY version DESC LIMIT 1")
-            .bind(t.org.0)
-            .bind(location.0)
-            .try_map(version)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached(
+                "SELECT * FROM route_maps WHERE org_id = ? AND location_id = ? ORDER BY version DESC LIMIT 1",
+            )?
+            .query_row(params![t.org.0, location.0], version)
+            .optional()
+        })
     }
 
     async fn route_map_version(&self, t: &TenantCtx, location: LocationId, v: i64) -> StoreResult<RouteMapVersion> {
-        sqlx::query("SELECT * FROM route_maps WHERE org_id = ? AND location_id = ? AND version = ?")
-            .bind(t.org.0)
-            .bind(location.0)
-            .bind(v)
-            .try_map(version)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(other)?
-            .ok_or(StoreError::NotFound)
+        self.readers.read(|c| {
+            c.prepare_cached("SELECT * FROM route_maps WHERE org_id = ? AND location_id = ? AND version = ?")?
+                .query_row(params![t.org.0, location.0, v], version)
+        })
     }
 
     async fn route_map_history(&self, t: &TenantCtx, location: LocationId) -> StoreResult<Vec<RouteMapVersion>> {
-        sqlx::query("SELECT * FROM route_maps WHERE org_id = ? AND location_id = ? ORDER BY version DESC")
-            .bind(t.org.0)
-            .bind(location.0)
-            .try_map(version)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(other)
+        self.readers.read(|c| {
+            c.prepare_cached("SELECT * FROM route_maps WHERE org_id = ? AND location_id = ? ORDER BY version DESC")?
+                .query_map(params![t.org.0, location.0], version)?
+                .collect()
+        })
     }
 }

@@ -1,9 +1,11 @@
 //! Team learning sessions on SQLite.
 
 use meldroute_store::*;
+use rusqlite::{Connection, OptionalExtension, params};
+use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 
+use crate::direct::{Day, Ts, fk_not_found, sql_err};
 use crate::{FK_PREFIX, SqliteStore, other};
 
 fn session(row: SqliteRow) -> Result<TeamSession, sqlx::Error> {
@@ -303,29 +305,6 @@ impl TeamSessionStore for SqliteStore {
     }
 }
 
-/// The writer's half: one answer, inside the batch's transaction.
-pub(crate) async fn insert_answer(
-    conn: &mut SqliteConnection,
-    tenant: &TenantCtx,
-    session: TeamSessionId,
-    participant: ParticipantId,
-    question: i64,
-    value: &str,
-) -> StoreResult<WriteOutcome> {
-    sqlx::query(
-        "INSERT INTO team_answers (org_id, session_id, participant_id, question, value) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(tenant.org.0)
-    .bind(session.0)
-    .bind(participant.0)
-    .bind(question)
-    .bind(value)
-    .execute(&mut *conn)
-    .await
-    .map_err(fk_as_not_found)?;
-    Ok(WriteOutcome::TeamAnswered)
-}
-
 fn action(row: SqliteRow) -> Result<TeamAction, sqlx::Error> {
     Ok(TeamAction {
         id: row.try_get("id")?,
@@ -344,9 +323,26 @@ fn action(row: SqliteRow) -> Result<TeamAction, sqlx::Error> {
     })
 }
 
+/// The writer's half: one answer, inside the batch's transaction.
+pub(crate) fn insert_answer(
+    conn: &Connection,
+    tenant: &TenantCtx,
+    session: TeamSessionId,
+    participant: ParticipantId,
+    question: i64,
+    value: &str,
+) -> StoreResult<WriteOutcome> {
+    conn.prepare_cached(
+        "INSERT INTO team_answers (org_id, session_id, participant_id, question, value) VALUES (?, ?, ?, ?, ?)",
+    )
+    .and_then(|mut s| s.execute(params![tenant.org.0, session.0, participant.0, question, value]))
+    .map_err(fk_not_found)?;
+    Ok(WriteOutcome::TeamAnswered)
+}
+
 /// The writer's half: one action point, inside the batch's transaction.
-pub(crate) async fn insert_point(
-    conn: &mut SqliteConnection,
+pub(crate) fn insert_point(
+    conn: &Connection,
     tenant: &TenantCtx,
     session: TeamSessionId,
     participant: ParticipantId,
@@ -354,94 +350,83 @@ pub(crate) async fn insert_point(
     level: &str,
     text: &str,
 ) -> StoreResult<WriteOutcome> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO team_points (org_id, session_id, participant_id, seq, level, text) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(tenant.org.0)
-    .bind(session.0)
-    .bind(participant.0)
-    .bind(seq)
-    .bind(level)
-    .bind(text)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(fk_as_not_found)?;
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO team_points (org_id, session_id, participant_id, seq, level, text) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![tenant.org.0, session.0, participant.0, seq, level, text], |r| r.get(0))
+        })
+        .map_err(fk_not_found)?;
     Ok(WriteOutcome::TeamPointPosted { id })
 }
 
 /// The writer's half: one dot, inside the batch's transaction.
-pub(crate) async fn insert_dot(
-    conn: &mut SqliteConnection,
+pub(crate) fn insert_dot(
+    conn: &Connection,
     tenant: &TenantCtx,
     session: TeamSessionId,
     participant: ParticipantId,
     point: i64,
     slot: i64,
 ) -> StoreResult<WriteOutcome> {
-    sqlx::query("INSERT INTO team_dots (org_id, session_id, participant_id, point_id, slot) VALUES (?, ?, ?, ?, ?)")
-        .bind(tenant.org.0)
-        .bind(session.0)
-        .bind(participant.0)
-        .bind(point)
-        .bind(slot)
-        .execute(&mut *conn)
-        .await
-        .map_err(fk_as_not_found)?;
+    conn.prepare_cached(
+        "INSERT INTO team_dots (org_id, session_id, participant_id, point_id, slot) VALUES (?, ?, ?, ?, ?)",
+    )
+    .and_then(|mut s| s.execute(params![tenant.org.0, session.0, participant.0, point, slot]))
+    .map_err(fk_not_found)?;
     Ok(WriteOutcome::TeamDotPlaced)
 }
 
 /// The writer's half: a new action at the session's location.
-pub(crate) async fn insert_action(
-    conn: &mut SqliteConnection,
-    tenant: &TenantCtx,
-    new: &NewTeamAction,
-) -> StoreResult<WriteOutcome> {
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO team_actions (org_id, location_id, session_id, point_id, text, level, owner_id, planned_on, created_by, created_at) \
-         SELECT org_id, location_id, id, ?, ?, ?, ?, ?, ?, ? FROM team_sessions WHERE org_id = ? AND id = ? RETURNING id",
-    )
-    .bind(new.point)
-    .bind(&new.text)
-    .bind(&new.level)
-    .bind(new.owner.0)
-    .bind(new.planned_on)
-    .bind(new.created_by.0)
-    .bind(new.created_at)
-    .bind(tenant.org.0)
-    .bind(new.session.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(fk_as_not_found)?;
+pub(crate) fn insert_action(conn: &Connection, tenant: &TenantCtx, new: &NewTeamAction) -> StoreResult<WriteOutcome> {
+    let id: Option<i64> = conn
+        .prepare_cached(
+            "INSERT INTO team_actions (org_id, location_id, session_id, point_id, text, level, owner_id, planned_on, created_by, created_at) \
+             SELECT org_id, location_id, id, ?, ?, ?, ?, ?, ?, ? FROM team_sessions WHERE org_id = ? AND id = ? RETURNING id",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![
+                    new.point,
+                    new.text,
+                    new.level,
+                    new.owner.0,
+                    Day(new.planned_on),
+                    new.created_by.0,
+                    Ts(new.created_at),
+                    tenant.org.0,
+                    new.session.0
+                ],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .map_err(fk_not_found)?;
     id.map(|id| WriteOutcome::TeamActionCreated { id }).ok_or(StoreError::NotFound)
 }
 
 /// The writer's half: an open action marked done.
-pub(crate) async fn mark_action_done(
-    conn: &mut SqliteConnection,
+pub(crate) fn mark_action_done(
+    conn: &Connection,
     tenant: &TenantCtx,
     action: i64,
     by: UserId,
     at: time::OffsetDateTime,
 ) -> StoreResult<WriteOutcome> {
-    let done = sqlx::query(
-        "UPDATE team_actions SET state = 'done', done_at = ?, done_by = ? WHERE org_id = ? AND id = ? AND state = 'open'",
-    )
-    .bind(at)
-    .bind(by.0)
-    .bind(tenant.org.0)
-    .bind(action)
-    .execute(&mut *conn)
-    .await
-    .map_err(fk_as_not_found)?;
-    if done.rows_affected() == 1 {
+    let done = conn
+        .prepare_cached(
+            "UPDATE team_actions SET state = 'done', done_at = ?, done_by = ? WHERE org_id = ? AND id = ? AND state = 'open'",
+        )
+        .and_then(|mut s| s.execute(params![Ts(at), by.0, tenant.org.0, action]))
+        .map_err(fk_not_found)?;
+    if done == 1 {
         return Ok(WriteOutcome::TeamActionDone);
     }
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM team_actions WHERE org_id = ? AND id = ?")
-        .bind(tenant.org.0)
-        .bind(action)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(other)?;
+    let exists: Option<i64> = conn
+        .prepare_cached("SELECT id FROM team_actions WHERE org_id = ? AND id = ?")
+        .and_then(|mut s| s.query_row(params![tenant.org.0, action], |r| r.get(0)).optional())
+        .map_err(sql_err)?;
     match exists {
         Some(_) => Err(StoreError::Conflict("the action is done already".into())),
         None => Err(StoreError::NotFound),
@@ -449,102 +434,75 @@ pub(crate) async fn mark_action_done(
 }
 
 /// The writer's half: a group and its maker's seat, in one savepoint.
-pub(crate) async fn insert_group(
-    conn: &mut SqliteConnection,
+pub(crate) fn insert_group(
+    conn: &Connection,
     tenant: &TenantCtx,
     session: TeamSessionId,
     participant: ParticipantId,
     name: &str,
     case_index: i64,
 ) -> StoreResult<WriteOutcome> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO team_groups (org_id, session_id, name, case_index) VALUES (?, ?, ?, ?) RETURNING id",
-    )
-    .bind(tenant.org.0)
-    .bind(session.0)
-    .bind(name)
-    .bind(case_index)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(fk_as_not_found)?;
-    insert_member(conn, tenant, session, id, participant, 0).await?;
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO team_groups (org_id, session_id, name, case_index) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .and_then(|mut s| s.query_row(params![tenant.org.0, session.0, name, case_index], |r| r.get(0)))
+        .map_err(fk_not_found)?;
+    insert_member(conn, tenant, session, id, participant, 0)?;
     Ok(WriteOutcome::TeamGroupCreated { id })
 }
 
 /// The writer's half: one seat in a group.
-pub(crate) async fn insert_member(
-    conn: &mut SqliteConnection,
+pub(crate) fn insert_member(
+    conn: &Connection,
     tenant: &TenantCtx,
     session: TeamSessionId,
     group: i64,
     participant: ParticipantId,
     seat: i64,
 ) -> StoreResult<WriteOutcome> {
-    sqlx::query(
+    conn.prepare_cached(
         "INSERT INTO team_group_members (org_id, session_id, group_id, participant_id, seat) VALUES (?, ?, ?, ?, ?)",
     )
-    .bind(tenant.org.0)
-    .bind(session.0)
-    .bind(group)
-    .bind(participant.0)
-    .bind(seat)
-    .execute(&mut *conn)
-    .await
-    .map_err(fk_as_not_found)?;
+    .and_then(|mut s| s.execute(params![tenant.org.0, session.0, group, participant.0, seat]))
+    .map_err(fk_not_found)?;
     Ok(WriteOutcome::TeamGroupJoined)
 }
 
 /// The writer's half: one worksheet field, by a member of the group, at the version the member edited.
-pub(crate) async fn save_field(
-    conn: &mut SqliteConnection,
+pub(crate) fn save_field(
+    conn: &Connection,
     tenant: &TenantCtx,
     (session, group, participant): (TeamSessionId, i64, ParticipantId),
     (step, field): (i64, &str),
     text: &str,
     expected_version: i64,
 ) -> StoreResult<WriteOutcome> {
-    let member: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM team_group_members WHERE org_id = ? AND session_id = ? AND group_id = ? AND participant_id = ?",
-    )
-    .bind(tenant.org.0)
-    .bind(session.0)
-    .bind(group)
-    .bind(participant.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(other)?;
+    let member: Option<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM team_group_members WHERE org_id = ? AND session_id = ? AND group_id = ? AND participant_id = ?",
+        )
+        .and_then(|mut s| s.query_row(params![tenant.org.0, session.0, group, participant.0], |r| r.get(0)).optional())
+        .map_err(sql_err)?;
     if member.is_none() {
         return Err(StoreError::NotFound);
     }
     if expected_version == 0 {
-        sqlx::query(
+        conn.prepare_cached(
             "INSERT INTO team_group_fields (org_id, session_id, group_id, step, field, text, version) VALUES (?, ?, ?, ?, ?, ?, 1)",
         )
-        .bind(tenant.org.0)
-        .bind(session.0)
-        .bind(group)
-        .bind(step)
-        .bind(field)
-        .bind(text)
-        .execute(&mut *conn)
-        .await
-        .map_err(fk_as_not_found)?;
+        .and_then(|mut s| s.execute(params![tenant.org.0, session.0, group, step, field, text]))
+        .map_err(fk_not_found)?;
         return Ok(WriteOutcome::TeamFieldSaved { version: 1 });
     }
-    let done = sqlx::query(
-        "UPDATE team_group_fields SET text = ?, version = version + 1 \
-         WHERE org_id = ? AND group_id = ? AND step = ? AND field = ? AND version = ?",
-    )
-    .bind(text)
-    .bind(tenant.org.0)
-    .bind(group)
-    .bind(step)
-    .bind(field)
-    .bind(expected_version)
-    .execute(&mut *conn)
-    .await
-    .map_err(other)?;
-    if done.rows_affected() == 1 {
+    let done = conn
+        .prepare_cached(
+            "UPDATE team_group_fields SET text = ?, version = version + 1 \
+             WHERE org_id = ? AND group_id = ? AND step = ? AND field = ? AND version = ?",
+        )
+        .and_then(|mut s| s.execute(params![text, tenant.org.0, group, step, field, expected_version]))
+        .map_err(sql_err)?;
+    if done == 1 {
         Ok(WriteOutcome::TeamFieldSaved { version: expected_version + 1 })
     } else {
         Err(StoreError::Conflict("the field changed in the meantime".into()))
