@@ -3,9 +3,10 @@
 //! whole batch to that thread costs one hop there and one back, however many statements the batch runs
 //! (see `direct.rs` for why that matters).
 
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use meldroute_store::audit::{AuditKey, PendingAudit};
@@ -18,11 +19,17 @@ use crate::direct::{self, Ts, day, fk_not_found, sql_err};
 
 type BatchResult = StoreResult<Vec<StoreResult<WriteOutcome>>>;
 
-/// The writer thread of one database file, started on the first batch and stopped by [`WriterThread::stop`]
-/// (or when the store's last clone is dropped).
+/// The writer thread of one database file, started on the first batch and stopped for good by
+/// [`WriterThread::stop`] (or when the store's last clone is dropped).
 pub(crate) struct WriterThread {
     path: PathBuf,
-    worker: Mutex<Option<Worker>>,
+    worker: Mutex<State>,
+}
+
+enum State {
+    NotStarted,
+    Running(Worker),
+    Stopped,
 }
 
 struct Worker {
@@ -38,25 +45,27 @@ struct Job {
 
 impl WriterThread {
     pub(crate) fn new(path: PathBuf) -> WriterThread {
-        WriterThread { path, worker: Mutex::new(None) }
+        WriterThread { path, worker: Mutex::new(State::NotStarted) }
     }
 
     /// Queues a batch for the thread (starting it when needed); the answer arrives after the commit.
     fn submit(&self, ops: Vec<WriteOp>, key: Option<Arc<AuditKey>>) -> StoreResult<oneshot::Receiver<BatchResult>> {
-        let mut worker = self.worker.lock().map_err(|_| StoreError::Other("the SQLite writer is unusable".into()))?;
+        // The state is replaced whole, never left half-changed, so a poisoned lock still holds a valid one.
+        let mut state = self.worker.lock().unwrap_or_else(PoisonError::into_inner);
         let (reply, answer) = oneshot::channel();
         let job = Job { ops, key, reply };
-        let job = match worker.as_ref() {
-            Some(running) => match running.jobs.send(job) {
+        let job = match &*state {
+            State::Running(running) => match running.jobs.send(job) {
                 Ok(()) => return Ok(answer),
-                // The thread is gone (it cannot end while the sender lives, unless it panicked): start anew.
+                // The thread is gone (it cannot end while the sender lives, unless it died): start anew.
                 Err(mpsc::SendError(job)) => job,
             },
-            None => job,
+            State::NotStarted => job,
+            State::Stopped => return Err(StoreError::Other("the database is closed".into())),
         };
         let started = self.start()?;
         started.jobs.send(job).map_err(|_| StoreError::Other("the SQLite writer did not start".into()))?;
-        *worker = Some(started);
+        *state = State::Running(started);
         Ok(answer)
     }
 
@@ -71,18 +80,33 @@ impl WriterThread {
         Ok(Worker { jobs, thread })
     }
 
-    /// Lets the thread finish what is queued and closes its connection; the handle joins it.
+    /// Lets the thread finish what is queued and closes its connection; the handle joins it. Later batches
+    /// are refused.
     pub(crate) fn stop(&self) -> Option<JoinHandle<()>> {
-        let worker = self.worker.lock().ok()?.take()?;
-        drop(worker.jobs);
-        Some(worker.thread)
+        let mut state = self.worker.lock().unwrap_or_else(PoisonError::into_inner);
+        match std::mem::replace(&mut *state, State::Stopped) {
+            State::Running(worker) => {
+                drop(worker.jobs);
+                Some(worker.thread)
+            }
+            State::NotStarted | State::Stopped => None,
+        }
     }
 }
 
 fn run(mut conn: Connection, queue: mpsc::Receiver<Job>) {
     while let Ok(job) = queue.recv() {
-        let result = apply(&mut conn, job.key.as_deref(), &job.ops);
-        // The writer task may have stopped waiting (shutdown); the batch stands regardless.
+        // A panic inside a batch (a bug) fails that batch only: its transaction rolls back as it unwinds, and
+        // the thread goes on with the next one.
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| apply(&mut conn, job.key.as_deref(), &job.ops)))
+            .unwrap_or_else(|_| {
+                tracing::error!("a write batch failed unexpectedly; nothing of it was committed");
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                Err(StoreError::Other("the write failed unexpectedly".into()))
+            });
+        // The writer task may have stopped waiting; the batch stands regardless (as when a client disconnects).
         let _ = job.reply.send(result);
     }
 }

@@ -6,17 +6,20 @@
 //! the server's CPU (decision 0008, docs/performance.md). Here:
 //!
 //! - **Reads** run inline on the calling task: a connection is taken from a small idle list, the statement
-//!   runs (microseconds: an indexed lookup in the page cache), and the connection goes back. No thread hop at
-//!   all. Only bounded reads (an index and a limit) belong here; scans and exports stay on the sqlx pool.
+//!   runs (microseconds for a lookup by key in the page cache), and the connection goes back. No thread hop at
+//!   all. Only reads bounded by one organisation, location or dossier belong here; whole-table scans, exports,
+//!   backups and audit verification stay on the sqlx pool.
 //! - **The writer** is one dedicated thread with its own connection: a whole batch (every savepoint,
 //!   statement and the commit with its fsync) is one hand-off there and one back, instead of two per statement.
 //!
-//! Both open the same file with the same settings as the sqlx pools (WAL, `synchronous=FULL`, foreign keys,
-//! `secure_delete`, a busy timeout) and store values in sqlx's encoding ([`Ts`], [`Day`]), so rows written by
-//! either side read the same on the other.
+//! Both open the same file with the same per-connection settings as the sqlx pools (`synchronous=FULL`,
+//! foreign keys, `secure_delete`, a busy timeout; WAL is a property of the file, set by the sqlx pool that
+//! opens it first) and store values in sqlx's encoding ([`Ts`], [`Day`]), so rows written by either side read
+//! the same on the other.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use meldroute_store::{StoreError, StoreResult};
@@ -32,15 +35,16 @@ use crate::FK_PREFIX;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Prepared statements kept per connection (the hot paths use a few dozen distinct statements).
 const STATEMENT_CACHE: usize = 128;
-/// Idle read connections kept at most; more are opened when more threads read at once, and closed after.
-const IDLE_READERS: usize = 8;
+/// Idle read connections kept at least; more when the machine has more cores (one per thread that may read
+/// at once). Beyond that, a connection is opened for the read and closed after it.
+const MIN_IDLE_READERS: usize = 8;
 
 /// Opens a connection to `path` with the settings every meldroute connection has.
 pub(crate) fn open(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
     let flags = if read_only {
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -59,16 +63,29 @@ pub(crate) fn open(path: &Path, read_only: bool) -> rusqlite::Result<Connection>
 pub(crate) struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    max_idle: usize,
+    closed: AtomicBool,
 }
 
 impl Readers {
     pub(crate) fn new(path: PathBuf) -> Readers {
-        Readers { path, idle: Mutex::new(Vec::new()) }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Readers {
+            path,
+            idle: Mutex::new(Vec::new()),
+            max_idle: MIN_IDLE_READERS.max(2 * cores),
+            closed: AtomicBool::new(false),
+        }
     }
 
     /// Runs `read` on an idle connection (opening one when none is idle). Errors map as in [`sql_err`].
     pub(crate) fn read<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
-        let conn = match self.idle.lock().map_err(|_| poisoned())?.pop() {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Other("the database is closed".into()));
+        }
+        // The list is only ever pushed to and popped from, so it stays consistent even after a panic elsewhere.
+        let popped = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let conn = match popped {
             Some(conn) => conn,
             None => {
                 open(&self.path, true).map_err(|e| StoreError::Other(format!("cannot open SQLite database: {e}")))?
@@ -76,25 +93,20 @@ impl Readers {
         };
         let result = read(&conn).map_err(sql_err);
         // A connection left inside a transaction (never by the reads here, but cheap to check) is not reused.
-        if conn.is_autocommit() {
-            let mut idle = self.idle.lock().map_err(|_| poisoned())?;
-            if idle.len() < IDLE_READERS {
+        if conn.is_autocommit() && !self.closed.load(Ordering::Acquire) {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < self.max_idle {
                 idle.push(conn);
             }
         }
         result
     }
 
-    /// Closes the idle connections.
+    /// Closes the idle connections; later reads are refused.
     pub(crate) fn close(&self) {
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.clear();
-        }
+        self.closed.store(true, Ordering::Release);
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
-}
-
-fn poisoned() -> StoreError {
-    StoreError::Other("the SQLite reader list is unusable after a panic".into())
 }
 
 /// rusqlite's errors as the store's, the same way the sqlx side maps them: no row is `NotFound`, a unique
@@ -152,17 +164,22 @@ impl FromSql for Ts {
     }
 }
 
-/// RFC 3339 first (what every writer stores); SQLite's own `YYYY-MM-DD HH:MM:SS[.SSS]` (UTC) as sqlx accepts it.
+/// RFC 3339 first (what every writer stores), then the other forms sqlx reads: with a space for the `T`, with
+/// or without an offset (none means UTC), seconds and fractions optional.
 fn parse_ts(text: &str) -> Option<OffsetDateTime> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Some(t);
     }
-    let with_fraction = format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]");
-    let without = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    PrimitiveDateTime::parse(text, &with_fraction)
-        .or_else(|_| PrimitiveDateTime::parse(text, &without))
-        .ok()
-        .map(PrimitiveDateTime::assume_utc)
+    let with_offset = format_description!(
+        "[year]-[month]-[day][first [ ][T]][hour]:[minute][optional [:[second][optional [.[subsecond]]]]][offset_hour sign:mandatory]:[offset_minute]"
+    );
+    if let Ok(t) = OffsetDateTime::parse(text, &with_offset) {
+        return Some(t);
+    }
+    let utc = format_description!(
+        "[year]-[month]-[day][first [ ][T]][hour]:[minute][optional [:[second][optional [.[subsecond]]]]]"
+    );
+    PrimitiveDateTime::parse(text, &utc).ok().map(PrimitiveDateTime::assume_utc)
 }
 
 /// A calendar day as sqlx stores it in SQLite: `YYYY-MM-DD`.
@@ -220,6 +237,9 @@ mod tests {
         let read = |sql: &str| c.query_row(sql, [], |r| r.get::<_, Ts>(0)).map(|t| t.0).ok();
         assert_eq!(read("SELECT '2026-11-22 09:30:00'"), Some(datetime!(2026-11-22 09:30:00 UTC)));
         assert_eq!(read("SELECT '2026-11-22 09:30:00.5'"), Some(datetime!(2026-11-22 09:30:00.5 UTC)));
+        assert_eq!(read("SELECT '2026-11-22T09:30:00'"), Some(datetime!(2026-11-22 09:30:00 UTC)));
+        assert_eq!(read("SELECT '2026-11-22 09:30'"), Some(datetime!(2026-11-22 09:30:00 UTC)));
+        assert_eq!(read("SELECT '2026-11-22 09:30:00+01:00'"), Some(datetime!(2026-11-22 09:30:00 +01:00)));
         assert_eq!(read("SELECT 0"), Some(OffsetDateTime::UNIX_EPOCH));
         assert_eq!(read("SELECT 'gisteren'"), None);
         assert_eq!(read("SELECT x'00'"), None);
@@ -233,6 +253,70 @@ mod tests {
         let back = c.query_row("SELECT '2026-01-05'", [], |r| r.get::<_, Day>(0)).map(|d| d.0).ok();
         assert_eq!(back, Some(date!(2026 - 01 - 05)));
         assert!(c.query_row("SELECT '5 januari'", [], |r| r.get::<_, Day>(0)).is_err());
+    }
+
+    /// Values written by sqlx read the same through rusqlite and the other way round, and both store the very
+    /// same text, so SQL comparisons and ordering treat rows from either side alike.
+    #[tokio::test]
+    async fn sqlx_and_rusqlite_read_each_others_values() {
+        use sqlx::Connection as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("formats.db");
+        let mut sqlx_conn =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, at TEXT, day TEXT, flag INTEGER, due TEXT)")
+            .execute(&mut sqlx_conn)
+            .await
+            .unwrap();
+        let times = [
+            datetime!(2026-11-22 09:30:00 UTC),
+            datetime!(2026-11-22 09:30:00.123456789 UTC),
+            datetime!(2026-03-01 23:00:00 +01:00),
+        ];
+        for (i, t) in times.iter().enumerate() {
+            sqlx::query("INSERT INTO t VALUES (?, ?, ?, ?, ?)")
+                .bind(i as i64)
+                .bind(*t)
+                .bind(t.date())
+                .bind(i % 2 == 0)
+                .bind(None::<Date>)
+                .execute(&mut sqlx_conn)
+                .await
+                .unwrap();
+        }
+        let direct = open(&path, false).unwrap();
+        for (i, t) in times.iter().enumerate() {
+            let (at, d, flag, due): (Ts, Day, bool, Option<Day>) = direct
+                .query_row("SELECT at, day, flag, due FROM t WHERE id = ?", [i as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .unwrap();
+            assert_eq!((at.0, d.0, flag, due), (*t, t.date(), i % 2 == 0, None));
+            direct
+                .execute(
+                    "INSERT INTO t VALUES (?, ?, ?, ?, ?)",
+                    rusqlite::params![100 + i as i64, Ts(*t), Day(t.date()), i % 2 == 0, day(None)],
+                )
+                .unwrap();
+        }
+        let differing: i64 = direct
+            .query_row(
+                "SELECT count(*) FROM t a JOIN t b ON b.id = a.id + 100 \
+                 WHERE a.at IS NOT b.at OR a.day IS NOT b.day OR a.flag IS NOT b.flag OR a.due IS NOT b.due",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(differing, 0, "both libraries store the same text");
+        for (i, t) in times.iter().enumerate() {
+            let (at, d, flag, due): (OffsetDateTime, Date, bool, Option<Date>) =
+                sqlx::query_as("SELECT at, day, flag, due FROM t WHERE id = ?")
+                    .bind(100 + i as i64)
+                    .fetch_one(&mut sqlx_conn)
+                    .await
+                    .unwrap();
+            assert_eq!((at, d, flag, due), (*t, t.date(), i % 2 == 0, None));
+        }
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! (a committed transaction survives power loss), foreign keys on, and `BEGIN IMMEDIATE` for every write
 //! transaction so writers never deadlock on a lock upgrade.
 //!
-//! The hot reads of every page and the group-commit writer use rusqlite directly (`direct.rs`: no thread hop
-//! per statement); everything else uses a small sqlx pool. Migrations and the few non-chronology writes
-//! (sessions, imports) stay on sqlx.
+//! The reads of every page and the group-commit writer use rusqlite directly (`direct.rs`: no thread hop per
+//! statement). Migrations, the writes outside the writer (accounts, sessions, pupils, shares, route map
+//! versions, retention settings, imports), scans, backups and audit verification use sqlx pools.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -38,7 +38,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct SqliteStore {
     /// Readers (and the few non-chronology writes).
     pool: SqlitePool,
-    /// One connection for migrations and for whole-file writes outside the writer (pupil imports).
+    /// One connection for migrations and for the pupil import's all-or-nothing transaction.
     write_pool: SqlitePool,
     /// Inline rusqlite readers for the hot reads.
     readers: std::sync::Arc<direct::Readers>,
@@ -76,10 +76,14 @@ impl SqliteStore {
             // erased dossier does not linger in the file (issue 7 part 4; see `retention.rs`).
             .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
-        // The direct connections open the same file; an in-memory database would be a different one for each.
+        // The direct connections (`direct.rs`) open the same file by its path with the default VFS: a URL that
+        // asks for anything else (in memory, read-only, another VFS) would mean two different databases or two
+        // locking protocols on one file, so it is refused.
         let path = options.get_filename().to_path_buf();
-        if path.as_os_str() == ":memory:" || url.contains("mode=memory") {
-            return Err(StoreError::Other("meldroute needs a SQLite database file, not an in-memory one".into()));
+        if url.contains(":memory:") || path.to_string_lossy().starts_with("file:") || !plain_file_url(url) {
+            return Err(StoreError::Other(
+                "meldroute needs a plain SQLite file URL (sqlite://PATH, optionally ?mode=rwc)".into(),
+            ));
         }
         // No ping before handing out a connection (sqlx's default): an embedded database has no other end that
         // could hang up, and each ping is one more round trip to the connection's worker thread, as costly as
@@ -433,7 +437,19 @@ impl Store for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(other)?;
-        self.get_user(t, UserId(id)).await
+        // One statement: the account as inserted (a new account is never disabled).
+        Ok(User {
+            id: UserId(id),
+            org: t.org,
+            login: new.login,
+            display_name: new.display_name,
+            email: new.email,
+            password_hash: new.password_hash,
+            totp_secret: new.totp_secret,
+            lang: new.lang,
+            disabled: false,
+            created_at: new.created_at,
+        })
     }
 
     async fn find_user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
@@ -554,7 +570,17 @@ impl Store for SqliteStore {
             StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
             e => e,
         })?;
-        self.get_pupil(t, PupilId(id)).await
+        Ok(Pupil {
+            id: PupilId(id),
+            org: t.org,
+            location: new.location,
+            group: new.group,
+            first_name: new.first_name,
+            last_name: new.last_name,
+            date_of_birth: new.date_of_birth,
+            family: new.family,
+            external_ref: new.external_ref,
+        })
     }
 
     async fn get_pupil(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Pupil> {
@@ -723,6 +749,12 @@ impl Store for SqliteStore {
     }
 }
 
+/// True when the URL's query (if any) asks only for `mode=rw` or `mode=rwc`.
+fn plain_file_url(url: &str) -> bool {
+    let Some((_, query)) = url.split_once('?') else { return true };
+    query.split('&').all(|pair| matches!(pair, "" | "mode=rw" | "mode=rwc"))
+}
+
 /// Escapes `%`, `_` and `\` so user input in a LIKE pattern matches literally.
 fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -733,4 +765,51 @@ fn escape_like(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_file_urls_are_accepted() {
+        assert!(plain_file_url("sqlite://./data/meldroute.db"));
+        assert!(plain_file_url("sqlite:///srv/m/meldroute.db?mode=rwc"));
+        assert!(plain_file_url("sqlite:///srv/m/meldroute.db?mode=rw"));
+        assert!(!plain_file_url("sqlite:///srv/m/meldroute.db?mode=ro"));
+        assert!(!plain_file_url("sqlite:///srv/m/meldroute.db?mode=memory"));
+        assert!(!plain_file_url("sqlite:///srv/m/meldroute.db?vfs=unix-dotfile"));
+        assert!(!plain_file_url("sqlite:///srv/m/meldroute.db?immutable=true"));
+    }
+
+    #[tokio::test]
+    async fn other_databases_than_a_plain_file_are_refused() {
+        for url in ["sqlite::memory:", "sqlite://x.db?mode=memory", "sqlite://x.db?mode=ro"] {
+            let refused = SqliteStore::connect(url).await.err();
+            assert!(
+                matches!(&refused, Some(StoreError::Other(m)) if m.contains("plain SQLite file")),
+                "{url}: {refused:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_closed_store_refuses_reads_and_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_file(&dir.path().join("closed.db")).await.unwrap();
+        store.migrate().await.unwrap();
+        let tenant = TenantCtx::new(OrgId(1));
+        assert!(store.list_locations(&tenant).await.unwrap().is_empty());
+        store.close().await;
+        assert!(store.list_locations(&tenant).await.is_err());
+        let write = store
+            .apply_batch(&[WriteOp::TeamActionDone {
+                tenant,
+                action: 1,
+                by: UserId(1),
+                at: OffsetDateTime::UNIX_EPOCH,
+            }])
+            .await;
+        assert!(matches!(&write, Err(StoreError::Other(m)) if m.contains("closed")), "{write:?}");
+    }
 }
