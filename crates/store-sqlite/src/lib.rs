@@ -36,7 +36,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    /// Readers (and the few non-chronology writes).
+    /// The sqlx pool: the writes outside the writer, and the reads that are not on a hot path.
     pool: SqlitePool,
     /// One connection for migrations and for the pupil import's all-or-nothing transaction.
     write_pool: SqlitePool,
