@@ -11,6 +11,10 @@
 //! Prints `writes_per_sec=<n>` on stdout.
 
 use std::process::ExitCode;
+
+/// The same allocator as meldroute's binary, so the comparison is not tilted by it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -2,7 +2,7 @@
 //! Dutch (`nl`) is the default and the reference: a key missing in English falls back to Dutch, and a test
 //! checks that both languages define the same keys.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use fluent_bundle::concurrent::FluentBundle;
@@ -76,6 +76,10 @@ type Bundle = FluentBundle<FluentResource>;
 struct Bundles {
     nl: Bundle,
     en: Bundle,
+    /// Per language, every message that is plain text (no placeable at all), formatted once: most texts on a
+    /// page are labels and headings, and a page shows a few hundred of them.
+    nl_plain: HashMap<String, String>,
+    en_plain: HashMap<String, String>,
 }
 
 fn build(lang: Lang) -> Bundle {
@@ -98,9 +102,37 @@ fn build(lang: Lang) -> Bundle {
     bundle
 }
 
+/// The messages of `bundle` whose value is text only, formatted.
+fn plain_texts(lang: Lang, bundle: &Bundle) -> HashMap<String, String> {
+    use fluent_syntax::ast::PatternElement;
+    let mut plain = HashMap::new();
+    for key in keys(lang) {
+        let Some(pattern) = bundle.get_message(&key).and_then(|m| m.value()) else { continue };
+        if pattern.elements.iter().all(|e| matches!(e, PatternElement::TextElement { .. })) {
+            let mut errors = Vec::new();
+            let text = bundle.format_pattern(pattern, None, &mut errors).into_owned();
+            if errors.is_empty() {
+                plain.insert(key, text);
+            }
+        }
+    }
+    plain
+}
+
 fn bundles() -> &'static Bundles {
     static BUNDLES: OnceLock<Bundles> = OnceLock::new();
-    BUNDLES.get_or_init(|| Bundles { nl: build(Lang::Nl), en: build(Lang::En) })
+    BUNDLES.get_or_init(|| {
+        let (nl, en) = (build(Lang::Nl), build(Lang::En));
+        let (nl_plain, en_plain) = (plain_texts(Lang::Nl, &nl), plain_texts(Lang::En, &en));
+        Bundles { nl, en, nl_plain, en_plain }
+    })
+}
+
+fn plain(lang: Lang) -> &'static HashMap<String, String> {
+    match lang {
+        Lang::Nl => &bundles().nl_plain,
+        Lang::En => &bundles().en_plain,
+    }
 }
 
 fn bundle(lang: Lang) -> &'static Bundle {
@@ -113,6 +145,10 @@ fn bundle(lang: Lang) -> &'static Bundle {
 /// The text for `key` in `lang`, with named arguments. Falls back to Dutch, then to the key itself (so a
 /// missing text is visible, never a crash).
 pub fn text(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
+    if let Some(text) = plain(lang).get(key) {
+        // Arguments a plain text does not use are ignored, as Fluent itself does.
+        return text.clone();
+    }
     render(bundle(lang), key, args).or_else(|| render(bundle(Lang::Nl), key, args)).unwrap_or_else(|| key.to_string())
 }
 
@@ -182,6 +218,21 @@ mod tests {
         // Every file is loaded, also the last one in the list.
         assert_eq!(text(Lang::Nl, "library-title", &[]), "Naslagwerk");
         assert_eq!(text(Lang::En, "library-title", &[]), "Reference library");
+    }
+
+    #[test]
+    fn plain_texts_are_the_same_as_fluent_formats_them() {
+        for lang in Lang::ALL {
+            let plain = plain(lang);
+            assert!(plain.len() > 100, "{}: only {} plain texts", lang.code(), plain.len());
+            for (key, text) in plain {
+                assert_eq!(Some(text.clone()), render(bundle(lang), key, &[]), "{}: {key}", lang.code());
+            }
+        }
+        // A message with an argument is formatted by Fluent every time.
+        assert!(!plain(Lang::Nl).contains_key("dossier-received-from"));
+        let text = text(Lang::Nl, "dossier-received-from", &[("organisation", "Zonnebloem".into())]);
+        assert!(text.contains("Zonnebloem"), "{text}");
     }
 
     #[test]

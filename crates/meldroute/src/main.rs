@@ -19,6 +19,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+/// mimalloc instead of the C library's allocator: a page view allocates a few hundred small strings, and
+/// with many requests on few cores glibc's allocator spent a fifth of the CPU and made threads wait for its
+/// arena locks (docs/performance.md, fourth round).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "meldroute",

@@ -1,5 +1,5 @@
 //! The group-commit side of the PostgreSQL backend: a batch of operations in one `READ COMMITTED`
-//! transaction, each in its own savepoint.
+//! transaction; operations of several statements each in a savepoint of their own.
 
 use meldroute_store::audit::PendingAudit;
 use meldroute_store::*;
@@ -9,6 +9,36 @@ use crate::{FK_PREFIX, PgStore, other};
 
 impl BatchApply for PgStore {
     async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<StoreResult<WriteOutcome>>> {
+        // First without savepoints for the operations that are one statement each (the usual batch: page
+        // views' audit rows and appended entries). An SQL error there leaves the transaction unusable, so the
+        // whole batch is rolled back and applied again with a savepoint around every operation; nothing of
+        // it was acknowledged yet.
+        match self.run_batch(ops, Guard::WhereNeeded).await? {
+            Run::Done(results) => Ok(results),
+            Run::Retry => match self.run_batch(ops, Guard::Always).await? {
+                Run::Done(results) => Ok(results),
+                Run::Retry => Err(StoreError::Other("the write batch failed twice".into())),
+            },
+        }
+    }
+}
+
+/// When an operation gets a savepoint of its own.
+#[derive(Clone, Copy, PartialEq)]
+enum Guard {
+    /// Only operations of several statements; an SQL error in another one asks for [`Run::Retry`].
+    WhereNeeded,
+    Always,
+}
+
+enum Run {
+    Done(Vec<StoreResult<WriteOutcome>>),
+    /// An unguarded operation failed in SQL: the transaction was rolled back, apply the batch again guarded.
+    Retry,
+}
+
+impl PgStore {
+    async fn run_batch(&self, ops: &[WriteOp], guard: Guard) -> StoreResult<Run> {
         let mut tx: Transaction<'_, Postgres> = self.pool.begin().await.map_err(other)?;
         let mut results = Vec::with_capacity(ops.len());
         let mut audit = PendingAudit::new(self.audit_key.as_deref());
@@ -20,6 +50,18 @@ impl BatchApply for PgStore {
                 let seq = audit.push(event).map_err(|problem| StoreError::Other(format!("audit chain: {problem}")));
                 results.push(seq.map(|seq| WriteOutcome::Audited { seq }));
                 continue;
+            }
+            if guard == Guard::WhereNeeded && single_statement(op) {
+                match apply_unguarded(&mut tx, op, &mut audit).await {
+                    Ok(result) => {
+                        results.push(result);
+                        continue;
+                    }
+                    Err(_) => {
+                        tx.rollback().await.map_err(other)?;
+                        return Ok(Run::Retry);
+                    }
+                }
             }
             sqlx::query("SAVEPOINT op").execute(&mut *tx).await.map_err(other)?;
             let mark = audit.mark();
@@ -39,8 +81,48 @@ impl BatchApply for PgStore {
             let pool = self.pool.clone();
             tokio::spawn(async move { crate::retention::vacuum_after_erasure(&pool).await });
         }
-        Ok(results)
+        Ok(Run::Done(results))
     }
+}
+
+/// Operations that change the database with at most one statement and refuse (a stale or unknown dossier)
+/// before changing anything, so they need no savepoint: an audit row (the head is read at most once, and
+/// chaining happens in memory) and an appended entry with or without its audit row.
+fn single_statement(op: &WriteOp) -> bool {
+    match op {
+        WriteOp::Audit(_) | WriteOp::AppendEntry { .. } => true,
+        WriteOp::Audited { op, .. } => matches!(**op, WriteOp::AppendEntry { .. }),
+        _ => false,
+    }
+}
+
+/// A [`single_statement`] operation without a savepoint. The outer error means the transaction is no longer
+/// usable (an SQL error, or a failure after the entry was written); the inner one is a refusal that changed
+/// nothing.
+async fn apply_unguarded(
+    conn: &mut PgConnection,
+    op: &WriteOp,
+    pending: &mut PendingAudit<'_>,
+) -> StoreResult<StoreResult<WriteOutcome>> {
+    let (append, audit) = match op {
+        WriteOp::Audit(event) => {
+            let seq = crate::audit::append(conn, pending, event).await?;
+            return Ok(Ok(WriteOutcome::Audited { seq }));
+        }
+        WriteOp::Audited { op, audit } => (&**op, Some(audit)),
+        other => (other, None),
+    };
+    let WriteOp::AppendEntry { tenant, dossier, expected_last_seq, entry, projection } = append else {
+        return Err(StoreError::Other("not a single-statement operation".into()));
+    };
+    let (id, seq) = match append_entry(conn, tenant, dossier, expected_last_seq, entry, projection).await? {
+        Ok(appended) => appended,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    if let Some(event) = audit {
+        crate::audit::append(conn, pending, event).await?;
+    }
+    Ok(Ok(WriteOutcome::EntryAppended { entry: id, seq }))
 }
 
 /// An operation; for [`WriteOp::Audited`], its inner operation and then its audit row, in the same savepoint.
@@ -96,11 +178,11 @@ async fn apply_plain(
             Ok(WriteOutcome::DossierOpened { dossier: DossierId(dossier), entry })
         }
         WriteOp::AppendEntry { tenant, dossier, expected_last_seq, entry, projection } => {
-            let (id, seq) = append_entry(conn, tenant, dossier, expected_last_seq, entry, projection).await?;
+            let (id, seq) = append_entry(conn, tenant, dossier, expected_last_seq, entry, projection).await??;
             Ok(WriteOutcome::EntryAppended { entry: id, seq })
         }
         WriteOp::AppendAttachment { tenant, dossier, expected_last_seq, entry, projection, attachment } => {
-            let (id, seq) = append_entry(conn, tenant, dossier, expected_last_seq, entry, projection).await?;
+            let (id, seq) = append_entry(conn, tenant, dossier, expected_last_seq, entry, projection).await??;
             crate::attachments::insert(conn, tenant, *dossier, id, attachment).await?;
             Ok(WriteOutcome::EntryAppended { entry: id, seq })
         }
@@ -147,8 +229,10 @@ async fn apply_plain(
     }
 }
 
-/// Appends `entry` at the end of the dossier's chronology (refused with `Conflict` when the chronology is no
-/// longer at `expected_last_seq`) and updates the listing projection.
+/// Appends `entry` at the end of the dossier's chronology and updates the listing projection, in one
+/// statement: the update takes the dossier's row lock and moves `last_seq` on only when it is still at
+/// `expected_last_seq`, and the insert takes the new number from it. The inner error is the refusal
+/// (`Conflict` when the chronology moved on, `NotFound` without the dossier), which changed nothing.
 async fn append_entry(
     conn: &mut PgConnection,
     tenant: &TenantCtx,
@@ -156,39 +240,49 @@ async fn append_entry(
     expected_last_seq: &Option<i64>,
     entry: &NewEntry,
     projection: &DossierProjection,
-) -> StoreResult<(EntryId, i64)> {
-    let last: Option<i64> =
-        sqlx::query_scalar("SELECT last_seq FROM dossiers WHERE org_id = $1 AND id = $2 FOR UPDATE")
-            .bind(tenant.org.0)
-            .bind(dossier.0)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(other)?;
-    let last = last.ok_or(StoreError::NotFound)?;
-    if let Some(expected) = expected_last_seq
-        && *expected != last
-    {
-        return Err(StoreError::Conflict(format!("the dossier changed: expected last entry {expected}, found {last}")));
-    }
-    let seq = last + 1;
-    sqlx::query(
-        "UPDATE dossiers SET last_seq = $1, step = $2, closed = $3, urgent = $4, next_due = $5, closed_on = $6, updated_at = $7 \
-             WHERE org_id = $8 AND id = $9",
+) -> StoreResult<StoreResult<(EntryId, i64)>> {
+    let appended: Option<(i64, i64)> = sqlx::query_as(
+        "WITH bumped AS ( \
+             UPDATE dossiers SET last_seq = last_seq + 1, step = $3, closed = $4, urgent = $5, next_due = $6, \
+                 closed_on = $7, updated_at = $8 \
+             WHERE org_id = $1 AND id = $2 AND ($9::BIGINT IS NULL OR last_seq = $9) \
+             RETURNING org_id, id, last_seq) \
+         INSERT INTO entries (org_id, dossier_id, seq, recorded_at, author_id, kind, payload) \
+         SELECT org_id, id, last_seq, $8, $10, $11, $12 FROM bumped \
+         RETURNING id, seq",
     )
-    .bind(seq)
+    .bind(tenant.org.0)
+    .bind(dossier.0)
     .bind(i64::from(projection.step))
     .bind(projection.closed)
     .bind(projection.urgent)
     .bind(projection.next_due)
     .bind(projection.closed_on)
     .bind(entry.recorded_at)
-    .bind(tenant.org.0)
-    .bind(dossier.0)
-    .execute(&mut *conn)
+    .bind(*expected_last_seq)
+    .bind(entry.author.0)
+    .bind(&entry.kind)
+    .bind(&entry.payload)
+    .fetch_optional(&mut *conn)
     .await
-    .map_err(other)?;
-    let id = insert_entry(conn, tenant, *dossier, seq, entry).await?;
-    Ok((id, seq))
+    .map_err(fk_as_not_found)?;
+    if let Some((id, seq)) = appended {
+        return Ok(Ok((EntryId(id), seq)));
+    }
+    // Refused: say why (the rare path, so one more read is fine).
+    let last: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM dossiers WHERE org_id = $1 AND id = $2")
+        .bind(tenant.org.0)
+        .bind(dossier.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(other)?;
+    Ok(Err(match (last, expected_last_seq) {
+        (None, _) => StoreError::NotFound,
+        (Some(last), Some(expected)) => {
+            StoreError::Conflict(format!("the dossier changed: expected last entry {expected}, found {last}"))
+        }
+        (Some(_), None) => StoreError::Other("the dossier could not be updated".into()),
+    }))
 }
 
 async fn insert_entry(

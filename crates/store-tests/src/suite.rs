@@ -1135,6 +1135,66 @@ pub async fn audited_writes_land_with_their_audit_row<S: Store + BatchApply>(s: 
     assert_eq!(actions, vec!["append.ok".to_string()]);
 }
 
+/// A write that fails in the database itself (here a foreign key: an author of another organisation) fails
+/// alone: the writes before and after it in the same batch, page views' audit rows among them, still land, in
+/// order. (PostgreSQL first tries a batch without savepoints and applies it again with them after such an
+/// error; SQLite always has them.)
+pub async fn a_database_error_fails_only_its_own_write<S: Store + BatchApply>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let other = fixture(s, "Beta").await;
+    let d = open_dossier(s, &f).await;
+    let audit = |action: &str| NewAuditEvent {
+        at: T0,
+        org: Some(f.tenant.org),
+        actor: Some(f.user.id),
+        on_behalf_of: None,
+        pupil: Some(f.pupil.id),
+        dossier: Some(d),
+        action: action.into(),
+        outcome: "allowed".into(),
+        source: "127.0.0.1".into(),
+    };
+    let append = |expected, author, n| WriteOp::AppendEntry {
+        tenant: f.tenant,
+        dossier: d,
+        expected_last_seq: expected,
+        entry: entry(author, n),
+        projection: DossierProjection { step: 2, closed: false, urgent: false, next_due: None, closed_on: None },
+    };
+    let audited = |op, action: &str| WriteOp::Audited { op: Box::new(op), audit: audit(action) };
+    let results = s
+        .apply_batch(&[
+            WriteOp::Audit(audit("dossier.read")),
+            append(Some(1), f.user.id, 2),
+            audited(append(None, other.user.id, 3), "append.foreign"),
+            audited(append(None, f.user.id, 4), "append.ok"),
+            WriteOp::Audit(audit("dossier.read.again")),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(results[0], Ok(WriteOutcome::Audited { .. })), "{results:?}");
+    assert!(matches!(results[1], Ok(WriteOutcome::EntryAppended { seq: 2, .. })), "{results:?}");
+    assert!(matches!(results[2], Err(StoreError::NotFound)), "{results:?}");
+    assert!(matches!(results[3], Ok(WriteOutcome::EntryAppended { seq: 3, .. })), "{results:?}");
+    assert!(matches!(results[4], Ok(WriteOutcome::Audited { .. })), "{results:?}");
+    let entries = s.list_entries(&f.tenant, d).await.unwrap();
+    assert_eq!(
+        entries.iter().map(|e| (e.seq, e.payload.clone())).collect::<Vec<_>>(),
+        vec![(1, b"{\"n\":0}".to_vec()), (2, b"{\"n\":2}".to_vec()), (3, b"{\"n\":4}".to_vec()),]
+    );
+    assert_eq!(s.get_dossier(&f.tenant, d).await.unwrap().last_seq, 3);
+    let actions: Vec<String> = s
+        .list_audit(&f.tenant, &AuditFilter { dossier: Some(d), ..Default::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event.action)
+        .collect();
+    let mut actions_sorted = actions.clone();
+    actions_sorted.sort();
+    assert_eq!(actions_sorted, vec!["append.ok", "dossier.read", "dossier.read.again"], "{actions:?}");
+}
+
 /// The one-query session lookup every authenticated request makes gives exactly what the separate reads give:
 /// the session, its user, the user's grants (none, one organisation-wide, several) and the unread count; and
 /// nothing for an unknown token or a session that was ended.

@@ -53,6 +53,7 @@ conformance!(
     an_imported_dossier_lands_whole,
     a_refused_import_writes_nothing,
     audited_writes_land_with_their_audit_row,
+    a_database_error_fails_only_its_own_write,
     session_context_matches_the_separate_reads,
     user_names_are_tenant_scoped,
 );

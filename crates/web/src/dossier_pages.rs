@@ -720,8 +720,11 @@ fn value_text(i: &I18n, value: &serde_json::Value) -> String {
         serde_json::Value::Bool(b) => i.t(if *b { "yes" } else { "no" }),
         serde_json::Value::Number(n) => n.to_string(),
         serde_json::Value::String(s) => {
-            let k = format!("value-{s}");
-            if meldroute_i18n::has(Lang::Nl, &k) {
+            // Only a code (`own_observation`, `child_physical`) can have a text of its own; free text such as
+            // the facts of an observation is never looked up.
+            let code = s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            let k = if code { format!("value-{s}") } else { String::new() };
+            if code && meldroute_i18n::has(Lang::Nl, &k) {
                 i.t(&k)
             } else if let Ok(d) = time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")) {
                 format_date(d)
@@ -1145,5 +1148,28 @@ pub(crate) fn entry_visible(filter: &EntryKindFilter, body: &meldroute_domain::E
             filter.allows(EntryKind::Correction) && filter.allows(c.corrected.kind())
         }
         other => filter.allows(other.kind()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_translated_and_free_text_is_shown_as_written() {
+        let i = I18n { lang: Lang::Nl };
+        // Every `value-` text belongs to a code that `value_text` looks up.
+        for key in meldroute_i18n::keys(Lang::Nl) {
+            if let Some(code) = key.strip_prefix("value-") {
+                let text = value_text(&i, &serde_json::Value::String(code.to_string()));
+                assert_eq!(text, i.t(&key), "{key}");
+            }
+        }
+        let facts = "Kwam zonder jas; zei dat own_observation niet klopte.";
+        assert_eq!(value_text(&i, &serde_json::Value::String(facts.into())), facts);
+        assert_eq!(
+            value_text(&i, &serde_json::Value::String("2026-03-02".into())),
+            format_date(time::macros::date!(2026 - 03 - 02))
+        );
     }
 }

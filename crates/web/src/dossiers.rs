@@ -91,6 +91,7 @@ pub fn age_on(dob: Date, on: Date) -> u8 {
 }
 
 /// A dossier with its chronology and state.
+#[derive(Clone)]
 pub struct Loaded {
     pub dossier: Dossier,
     pub pupil: Pupil,
@@ -195,23 +196,26 @@ pub async fn append(
     seen_last_seq: Option<i64>,
 ) -> Result<(EntryId, i64), DossierError> {
     refuse_attachment_without_file(&draft.body)?;
-    append_with(db, writer, t, id, draft, seen_last_seq, None, None).await
+    append_with(db, writer, t, id, None, draft, seen_last_seq, None, None).await
 }
 
 /// [`append`], with the audit row that records it written in the same transaction: the entry and its
 /// audit row land together or not at all, and the request waits for one commit instead of two. `audit.at`
-/// is set to the moment of the write.
+/// is set to the moment of the write. `loaded` is the dossier as the caller just loaded it (to authorise):
+/// the first attempt validates against it instead of reading it all again, and if anything landed in
+/// between, the writer refuses that attempt as stale and the next one reads afresh.
 pub async fn append_audited(
     db: &Database,
     writer: &Writer,
     t: &TenantCtx,
-    id: DossierId,
+    loaded: Loaded,
     draft: Draft,
     seen_last_seq: Option<i64>,
     audit: NewAuditEvent,
 ) -> Result<(EntryId, i64), DossierError> {
     refuse_attachment_without_file(&draft.body)?;
-    append_with(db, writer, t, id, draft, seen_last_seq, None, Some(audit)).await
+    let id = loaded.dossier.id;
+    append_with(db, writer, t, id, Some(loaded), draft, seen_last_seq, None, Some(audit)).await
 }
 
 /// An attachment entry (not a correction of one) only ever comes with its file, through [`append_attachment`]:
@@ -259,7 +263,7 @@ pub async fn append_attachment(
         created_at: clock::now_utc(),
     };
     let draft = Draft { author: upload.author, body, occurred_on: None };
-    let (entry, seq) = append_with(db, writer, t, id, draft, seen_last_seq, Some(file), None).await?;
+    let (entry, seq) = append_with(db, writer, t, id, None, draft, seen_last_seq, Some(file), None).await?;
     Ok((entry, seq, attachment_id))
 }
 
@@ -269,6 +273,7 @@ async fn append_with(
     writer: &Writer,
     t: &TenantCtx,
     id: DossierId,
+    mut first: Option<Loaded>,
     draft: Draft,
     seen_last_seq: Option<i64>,
     attachment: Option<NewAttachment>,
@@ -276,7 +281,10 @@ async fn append_with(
 ) -> Result<(EntryId, i64), DossierError> {
     let Draft { author, body, occurred_on } = draft;
     for _ in 0..RETRIES {
-        let loaded = load(db, t, id).await?;
+        let loaded = match first.take() {
+            Some(loaded) => loaded,
+            None => load(db, t, id).await?,
+        };
         if let Some(seen) = seen_last_seq
             && seen != loaded.dossier.last_seq
         {

@@ -641,7 +641,7 @@ pub async fn create_entry(
     // The entry and the audit row that records it land in one commit.
     let action = format!("dossier.append.{}", kind.as_str());
     let audit = audit_event(&me, &addr, &action, "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id));
-    match dossiers::append_audited(&state.db, &state.writer, &me.tenant, loaded.dossier.id, draft, seen, audit).await {
+    match dossiers::append_audited(&state.db, &state.writer, &me.tenant, loaded.clone(), draft, seen, audit).await {
         Ok(_) => {
             if kind == EntryKind::Disclosure {
                 let (location, dossier) = (loaded.dossier.location, loaded.dossier.id);
@@ -1037,7 +1037,7 @@ pub async fn correct_submit(
     let draft = Draft { author: me.user.id, body: correction, occurred_on: None };
     let (pupil, dossier) = (loaded.pupil.id, loaded.dossier.id);
     let audit = audit_event(&me, &addr, "dossier.append.correction", "allowed", Some(pupil), Some(dossier));
-    match dossiers::append_audited(&state.db, &state.writer, &me.tenant, dossier, draft, seen, audit).await {
+    match dossiers::append_audited(&state.db, &state.writer, &me.tenant, loaded.clone(), draft, seen, audit).await {
         Ok(_) => Ok(Redirect::to(&format!("/dossiers/{id}")).into_response()),
         Err(DossierError::Refused(err)) => {
             // The reason of the correction itself is its own field, below the entry's fields.
