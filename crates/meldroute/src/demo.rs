@@ -191,7 +191,8 @@ async fn create(db: &Database) -> Result<(), String> {
     demo_route_map(db, &t, po.id, &user, now - Duration::days(120)).await?;
 
     let (writer, task) = db.spawn_writer();
-    let d = DemoDossiers { db, writer: &writer, t, today };
+    let chronologies = meldroute_web::chronology::Chronologies::default();
+    let d = DemoDossiers { db, writer: &writer, chronologies: &chronologies, t, today };
     let result = async {
         if let Some(p) = pupil("Fleur") {
             d.fleur(p, user("leerkracht.po")).await?;
@@ -348,6 +349,7 @@ async fn create_user(
 
 struct DemoDossiers<'a> {
     db: &'a Database,
+    chronologies: &'a meldroute_web::chronology::Chronologies,
     writer: &'a meldroute_store::Writer,
     t: TenantCtx,
     today: Date,
@@ -377,10 +379,18 @@ impl DemoDossiers<'_> {
         body: EntryBody,
         on: Option<Date>,
     ) -> Result<(), String> {
-        dossiers::append(self.db, self.writer, &self.t, d, dossiers::Draft { author, body, occurred_on: on }, None)
-            .await
-            .map(|_| ())
-            .map_err(|e| err(format!("{e:?}")))
+        dossiers::append(
+            self.db,
+            self.writer,
+            self.chronologies,
+            &self.t,
+            d,
+            dossiers::Draft { author, body, occurred_on: on },
+            None,
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| err(format!("{e:?}")))
     }
 
     /// Step 1: a first signal.
@@ -455,7 +465,7 @@ impl DemoDossiers<'_> {
             content: std::sync::Arc::from(content),
             description: Some(description.to_string()),
         };
-        dossiers::append_attachment(self.db, self.writer, &self.t, d, upload, None)
+        dossiers::append_attachment(self.db, self.writer, self.chronologies, &self.t, d, upload, None)
             .await
             .map(|_| ())
             .map_err(|e| err(format!("{e:?}")))

@@ -65,6 +65,7 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
         // Two renders at a time: typesetting is CPU work, and the machine's other requests come first.
         pdf: Arc::new(meldroute_pdf::PdfRenderer::new(2)),
         team: team.clone(),
+        chronologies: Arc::default(),
     };
     let app = meldroute_web::router(state);
 

@@ -99,6 +99,7 @@ async fn plant(db: &Database) -> Planted {
     dossiers::append(
         db,
         &writer,
+        &Default::default(),
         &t,
         d1,
         Draft { author: ib.id, body: consultation("CANARY-PO-UNSHARED-KIND"), occurred_on: None },
@@ -111,6 +112,7 @@ async fn plant(db: &Database) -> Planted {
     let (_, _, attachment) = dossiers::append_attachment(
         db,
         &writer,
+        &Default::default(),
         &t,
         d1,
         dossiers::Upload {

@@ -126,7 +126,7 @@ async fn plant(db: &Database) -> (DossierId, OrgId) {
             board_informed: true,
         }),
     ] {
-        dossiers::append(db, &writer, &t, d, draft(body), None).await.unwrap();
+        dossiers::append(db, &writer, &Default::default(), &t, d, draft(body), None).await.unwrap();
     }
     drop(writer);
     task.await.unwrap();

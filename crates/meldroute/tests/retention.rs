@@ -67,10 +67,10 @@ async fn plant(db: &Database) -> (TenantCtx, DossierId, PupilId) {
 /// made back then would have been stored).
 async fn close_in_the_past(db: &Database, t: &TenantCtx, d: DossierId, days_ago: i64) {
     let af = db.find_user_by_login("af.po").await.unwrap().unwrap();
-    let loaded = dossiers::load(db, t, d).await.unwrap();
+    let loaded = dossiers::load(db, &Default::default(), t, d).await.unwrap();
     let at = OffsetDateTime::now_utc() - Duration::days(days_ago);
     let body = EntryBody::Closing(Closing { conclusion: "Zorg is overgedragen.".into(), no_concern: false });
-    let mut entries = loaded.entries.clone();
+    let mut entries = loaded.entries.to_vec();
     let seq = u32::try_from(loaded.dossier.last_seq + 1).unwrap();
     entries.push(Entry {
         id: meldroute_domain::EntryId(i64::MAX),
@@ -101,7 +101,7 @@ async fn close_in_the_past(db: &Database, t: &TenantCtx, d: DossierId, days_ago:
     drop(writer);
     task.await.unwrap();
     // The stored projection is the fold's.
-    let reloaded = dossiers::load(db, t, d).await.unwrap();
+    let reloaded = dossiers::load(db, &Default::default(), t, d).await.unwrap();
     assert_eq!(reloaded.dossier.projection, dossiers::projection(&reloaded.state));
     assert_eq!(reloaded.dossier.projection.closed_on, Some(at.date()));
 }

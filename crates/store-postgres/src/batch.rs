@@ -58,6 +58,8 @@ impl PgStore {
                         continue;
                     }
                     Err(_) => {
+                        // Not logged with its message: a constraint's message can quote the row's values.
+                        tracing::info!("a write failed in SQL; applying its batch again with savepoints");
                         tx.rollback().await.map_err(other)?;
                         return Ok(Run::Retry);
                     }

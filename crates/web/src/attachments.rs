@@ -175,7 +175,7 @@ pub async fn upload(
     if !csrf::token_matches(&token, &me.session.csrf_token) {
         return Ok(csrf::FormError::BadToken.into_response());
     }
-    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
     let (pupil, dossier) = (Some(loaded.pupil.id), Some(loaded.dossier.id));
     if me.authorize(Action::AppendEntry(EntryKind::Attachment), &resource).is_err() {
@@ -213,6 +213,7 @@ pub async fn upload(
     match dossiers::append_attachment(
         &state.db,
         &state.writer,
+        &state.chronologies,
         &me.tenant,
         loaded.dossier.id,
         upload,
@@ -233,7 +234,7 @@ pub async fn upload(
             }
         }
         Err(DossierError::Stale) => {
-            let fresh = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+            let fresh = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
             Ok(form_page(
                 &state,
                 &me,
@@ -271,7 +272,7 @@ pub async fn fetch(
     id: DossierId,
     attachment: &str,
 ) -> Result<Download, PageError> {
-    let loaded = match dossiers::load(&state.db, &me.tenant, id).await {
+    let loaded = match dossiers::load(&state.db, &state.chronologies, &me.tenant, id).await {
         Ok(l) => l,
         Err(e) => {
             audit_read(state, me, addr, AUDIT_READ, "not_found", None, Some(id)).await?;

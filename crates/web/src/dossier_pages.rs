@@ -455,7 +455,7 @@ pub async fn dossier(
     Path(id): Path<i64>,
     Query(query): Query<DossierQuery>,
 ) -> Result<Response, PageError> {
-    let loaded = match dossiers::load(&state.db, &me.tenant, DossierId(id)).await {
+    let loaded = match dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await {
         Ok(l) => l,
         Err(e) => {
             audit_read(&state, &me, &addr, "dossier.read", "not_found", None, Some(DossierId(id))).await?;
@@ -622,7 +622,7 @@ async fn route_panel(state: &AppState, me: &CurrentUser, loaded: &Loaded, i: &I1
         }
     }
     let mut reached: Vec<(meldroute_domain::Step, time::OffsetDateTime)> = Vec::new();
-    for e in &loaded.entries {
+    for e in loaded.entries.iter() {
         if let Some(s) = meldroute_domain::step_of(&e.body)
             && !reached.iter().any(|(r, _)| *r == s)
         {
@@ -770,7 +770,7 @@ pub async fn access_log(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
     if let Err(denied) = me.authorize(Action::ViewDossierAccessLog, &resource) {
         audit_read(&state, &me, &addr, "dossier.access_log", "denied", Some(loaded.pupil.id), Some(loaded.dossier.id))
@@ -858,7 +858,7 @@ pub async fn tasks(
     for location in &locations {
         for d in visible_open_dossiers_at(&state, &me, location.id).await? {
             let id = d.id;
-            let loaded = dossiers::load_listed(&state.db, &me.tenant, d, &locations).await?;
+            let loaded = dossiers::load_listed(&state.db, &state.chronologies, &me.tenant, d, &locations).await?;
             let resource = dossier_resource(&state, &me, &loaded).await?;
             // A partner's limited view carries no engine state.
             if !matches!(visible_entry_kinds(&me.actor(), &resource), EntryKindFilter::All) {
@@ -1042,7 +1042,7 @@ async fn shares_page(
 }
 
 async fn load_for_sharing(state: &AppState, me: &CurrentUser, id: i64) -> Result<Loaded, PageError> {
-    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(state, me, &loaded).await?;
     me.authorize(Action::ShareDossier, &resource)?;
     Ok(loaded)

@@ -10,9 +10,12 @@ use meldroute_domain::{
     FoldContext, UserRef, fold, validate_append, validate_occurred_on,
 };
 use meldroute_store::*;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use crate::chronology::{Chronologies, Chronology, Epoch};
 use crate::clock;
 
 /// How an entry's content is stored in the opaque payload column.
@@ -98,20 +101,39 @@ pub struct Loaded {
     /// The location the dossier belongs to.
     pub location: Location,
     pub ctx: FoldContext,
-    pub entries: Vec<Entry>,
+    /// Shared with the chronology cache: entries never change once written.
+    pub entries: Arc<Vec<Entry>>,
+    /// The entries' stored size in bytes (for the cache's limit).
+    pub entries_bytes: usize,
+    /// Taken before the dossier was read: an append keeps its new chronology in the cache only if no
+    /// erasure began since.
+    pub epoch: Epoch,
     pub state: DossierState,
 }
 
-pub async fn load(db: &Database, t: &TenantCtx, id: DossierId) -> Result<Loaded, DossierError> {
+pub async fn load(db: &Database, cache: &Chronologies, t: &TenantCtx, id: DossierId) -> Result<Loaded, DossierError> {
+    let epoch = cache.epoch();
     let dossier = db.get_dossier(t, id).await?;
     let locations = db.list_locations(t).await?;
-    load_listed(db, t, dossier, &locations).await
+    load_at(db, cache, epoch, t, dossier, &locations).await
 }
 
 /// [`load`] for a dossier already read from a listing, with the organisation's locations already at hand
 /// (pages that load many dossiers, such as "Mijn taken", save two queries per dossier).
 pub async fn load_listed(
     db: &Database,
+    cache: &Chronologies,
+    t: &TenantCtx,
+    dossier: Dossier,
+    locations: &[Location],
+) -> Result<Loaded, DossierError> {
+    load_at(db, cache, cache.epoch(), t, dossier, locations).await
+}
+
+async fn load_at(
+    db: &Database,
+    cache: &Chronologies,
+    epoch: Epoch,
     t: &TenantCtx,
     dossier: Dossier,
     locations: &[Location],
@@ -121,9 +143,25 @@ pub async fn load_listed(
     let location = find(dossier.location)?;
     let pupil_age = pupil.date_of_birth.map(|dob| age_on(dob, clock::today_nl()));
     let ctx = FoldContext { sector: find(pupil.location)?.sector, pupil_age, calendar: Calendar::new() };
-    let entries = db.list_entries(t, dossier.id).await?.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let chronology = match cache.get(&dossier) {
+        Some(chronology) => chronology,
+        None => {
+            let stored = db.list_entries(t, dossier.id).await?;
+            let chronology = Chronology {
+                entries: Arc::new(stored.iter().map(decode).collect::<Result<Vec<_>, _>>()?),
+                bytes: stored.iter().map(|e| e.payload.len()).sum(),
+            };
+            // Kept only when the rows read are exactly the chronology up to the dossier row's `last_seq`
+            // (an entry that landed between the two reads makes it one longer).
+            if chronology.entries.last().map_or(0, |e| i64::from(e.seq)) == dossier.last_seq {
+                cache.put(&dossier, dossier.last_seq, epoch, chronology.clone());
+            }
+            chronology
+        }
+    };
+    let Chronology { entries, bytes: entries_bytes } = chronology;
     let state = fold(&ctx, &entries);
-    Ok(Loaded { dossier, pupil, location, ctx, entries, state })
+    Ok(Loaded { dossier, pupil, location, ctx, entries, entries_bytes, epoch, state })
 }
 
 /// A new entry as a user submits it.
@@ -190,13 +228,14 @@ const RETRIES: usize = 5;
 pub async fn append(
     db: &Database,
     writer: &Writer,
+    cache: &Chronologies,
     t: &TenantCtx,
     id: DossierId,
     draft: Draft,
     seen_last_seq: Option<i64>,
 ) -> Result<(EntryId, i64), DossierError> {
     refuse_attachment_without_file(&draft.body)?;
-    append_with(db, writer, t, id, None, draft, seen_last_seq, None, None).await
+    append_with((db, writer, cache), t, id, None, draft, seen_last_seq, None, None).await
 }
 
 /// [`append`], with the audit row that records it written in the same transaction: the entry and its
@@ -204,9 +243,11 @@ pub async fn append(
 /// is set to the moment of the write. `loaded` is the dossier as the caller just loaded it (to authorise):
 /// the first attempt validates against it instead of reading it all again, and if anything landed in
 /// between, the writer refuses that attempt as stale and the next one reads afresh.
+#[allow(clippy::too_many_arguments)]
 pub async fn append_audited(
     db: &Database,
     writer: &Writer,
+    cache: &Chronologies,
     t: &TenantCtx,
     loaded: Loaded,
     draft: Draft,
@@ -215,7 +256,7 @@ pub async fn append_audited(
 ) -> Result<(EntryId, i64), DossierError> {
     refuse_attachment_without_file(&draft.body)?;
     let id = loaded.dossier.id;
-    append_with(db, writer, t, id, Some(loaded), draft, seen_last_seq, None, Some(audit)).await
+    append_with((db, writer, cache), t, id, Some(loaded), draft, seen_last_seq, None, Some(audit)).await
 }
 
 /// An attachment entry (not a correction of one) only ever comes with its file, through [`append_attachment`]:
@@ -238,6 +279,7 @@ pub struct Upload {
 pub async fn append_attachment(
     db: &Database,
     writer: &Writer,
+    cache: &Chronologies,
     t: &TenantCtx,
     id: DossierId,
     upload: Upload,
@@ -263,14 +305,13 @@ pub async fn append_attachment(
         created_at: clock::now_utc(),
     };
     let draft = Draft { author: upload.author, body, occurred_on: None };
-    let (entry, seq) = append_with(db, writer, t, id, None, draft, seen_last_seq, Some(file), None).await?;
+    let (entry, seq) = append_with((db, writer, cache), t, id, None, draft, seen_last_seq, Some(file), None).await?;
     Ok((entry, seq, attachment_id))
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn append_with(
-    db: &Database,
-    writer: &Writer,
+    (db, writer, cache): (&Database, &Writer, &Chronologies),
     t: &TenantCtx,
     id: DossierId,
     mut first: Option<Loaded>,
@@ -283,19 +324,23 @@ async fn append_with(
     for _ in 0..RETRIES {
         let loaded = match first.take() {
             Some(loaded) => loaded,
-            None => load(db, t, id).await?,
+            None => load(db, cache, t, id).await?,
         };
         if let Some(seen) = seen_last_seq
             && seen != loaded.dossier.last_seq
         {
             return Err(DossierError::Stale);
         }
+        // Whole microseconds, as PostgreSQL keeps them: the entry kept in the chronology cache below is then
+        // exactly what a later read from either database gives.
         let now: OffsetDateTime = clock::now_utc();
+        let now = now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now);
         let local = clock::dutch_local(now);
         validate_occurred_on(occurred_on, local).map_err(DossierError::Refused)?;
         validate_append(&loaded.ctx, &loaded.entries, &body, UserRef(author.0), local)
             .map_err(DossierError::Refused)?;
-        let mut entries = loaded.entries;
+        let mut entries = Vec::with_capacity(loaded.entries.len() + 1);
+        entries.extend(loaded.entries.iter().cloned());
         let seq = loaded.dossier.last_seq + 1;
         entries.push(Entry {
             id: DomainEntryId(0),
@@ -312,6 +357,15 @@ async fn append_with(
             author,
             kind: body.kind().as_str().to_string(),
             payload: encode(&body, occurred_on)?,
+        };
+        let written = StoredEntry {
+            id: EntryId(0),
+            dossier: id,
+            seq,
+            recorded_at: now,
+            author,
+            kind: entry.kind.clone(),
+            payload: entry.payload.clone(),
         };
         let projection = projection(&state);
         // The file is shared (`Arc`), so a retry does not copy it.
@@ -332,7 +386,18 @@ async fn append_with(
         };
         let result = writer.submit(op).await;
         match result {
-            Ok(WriteOutcome::EntryAppended { entry, seq }) => return Ok((entry, seq)),
+            Ok(WriteOutcome::EntryAppended { entry, seq }) => {
+                // The chronology now ends with exactly this entry: keep it, so the next page or append on
+                // this dossier need not read it again. It is decoded from the bytes written, as a read would.
+                let bytes = loaded.entries_bytes + written.payload.len();
+                if let (Some(last), Ok(decoded)) =
+                    (entries.last_mut(), decode(&StoredEntry { id: entry, seq, ..written }))
+                {
+                    *last = decoded;
+                    cache.put(&loaded.dossier, seq, loaded.epoch, Chronology { entries: Arc::new(entries), bytes });
+                }
+                return Ok((entry, seq));
+            }
             Ok(_) => return Err(DossierError::Store(StoreError::Other("unexpected write outcome".into()))),
             Err(StoreError::Conflict(_)) if seen_last_seq.is_none() => continue,
             Err(StoreError::Conflict(_)) => return Err(DossierError::Stale),

@@ -529,7 +529,7 @@ pub async fn new_entry_form(
     Query(q): Query<NewEntryQuery>,
 ) -> Result<Response, PageError> {
     let kind = kind_of(q.kind.as_deref()).ok_or(PageError::NotFound)?;
-    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
     me.authorize(Action::AppendEntry(kind), &resource)?;
     let mut p = Posted::new();
@@ -611,7 +611,7 @@ pub async fn create_entry(
     }
     let p = posted(&body)?;
     let kind = kind_of(Some(one(&p, "kind"))).ok_or(PageError::NotFound)?;
-    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
     // Before anything about the dossier is shown back: may this person record this kind here at all?
     if me.authorize(Action::AppendEntry(kind), &resource).is_err() {
@@ -641,7 +641,18 @@ pub async fn create_entry(
     // The entry and the audit row that records it land in one commit.
     let action = format!("dossier.append.{}", kind.as_str());
     let audit = audit_event(&me, &addr, &action, "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id));
-    match dossiers::append_audited(&state.db, &state.writer, &me.tenant, loaded.clone(), draft, seen, audit).await {
+    match dossiers::append_audited(
+        &state.db,
+        &state.writer,
+        &state.chronologies,
+        &me.tenant,
+        loaded.clone(),
+        draft,
+        seen,
+        audit,
+    )
+    .await
+    {
         Ok(_) => {
             if kind == EntryKind::Disclosure {
                 let (location, dossier) = (loaded.dossier.location, loaded.dossier.id);
@@ -659,7 +670,7 @@ pub async fn create_entry(
             Ok(form_page(&state, &me, &loaded, kind, &p, at, Some(text)))
         }
         Err(DossierError::Stale) => {
-            let fresh = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+            let fresh = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
             Ok(form_page(&state, &me, &fresh, kind, &p, None, Some(i.t("form-stale"))))
         }
         Err(other) => Err(other.into()),
@@ -836,7 +847,7 @@ pub async fn create_dossier(
             agreements: None,
         });
         let draft = Draft { author: me.user.id, body: disclosure, occurred_on };
-        dossiers::append(&state.db, &state.writer, &me.tenant, dossier, draft, None).await?;
+        dossiers::append(&state.db, &state.writer, &state.chronologies, &me.tenant, dossier, draft, None).await?;
         audit_read(&state, &me, &addr, "dossier.append.disclosure", "allowed", Some(pupil.id), Some(dossier)).await?;
         crate::dossier_pages::notify_location_leads(&state, &me, pupil.location, dossier, "disclosure", true).await?;
     }
@@ -966,7 +977,7 @@ pub async fn correct_form(
     me: CurrentUser,
     Path((id, seq)): Path<(i64, u32)>,
 ) -> Result<Response, PageError> {
-    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
     let (entry, effective) = target(&loaded, seq)?;
     let kind = entry.body.kind();
@@ -988,7 +999,7 @@ pub async fn correct_submit(
         return Ok(e.into_response());
     }
     let p = posted(&body)?;
-    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(&state, &me, &loaded).await?;
     let (entry, effective) = target(&loaded, seq)?;
     let kind = entry.body.kind();
@@ -1037,7 +1048,18 @@ pub async fn correct_submit(
     let draft = Draft { author: me.user.id, body: correction, occurred_on: None };
     let (pupil, dossier) = (loaded.pupil.id, loaded.dossier.id);
     let audit = audit_event(&me, &addr, "dossier.append.correction", "allowed", Some(pupil), Some(dossier));
-    match dossiers::append_audited(&state.db, &state.writer, &me.tenant, loaded.clone(), draft, seen, audit).await {
+    match dossiers::append_audited(
+        &state.db,
+        &state.writer,
+        &state.chronologies,
+        &me.tenant,
+        loaded.clone(),
+        draft,
+        seen,
+        audit,
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/dossiers/{id}")).into_response()),
         Err(DossierError::Refused(err)) => {
             // The reason of the correction itself is its own field, below the entry's fields.
@@ -1046,7 +1068,7 @@ pub async fn correct_submit(
             Ok(correct_page(&state, &me, &loaded, seq, kind, &p, Some((at.unwrap_or_default().to_string(), text))))
         }
         Err(DossierError::Stale) => {
-            let fresh = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+            let fresh = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
             Ok(correct_page(&state, &me, &fresh, seq, kind, &p, Some((String::new(), i.t("form-stale")))))
         }
         Err(other) => Err(other.into()),

@@ -9,6 +9,7 @@ pub mod api;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod chronology;
 pub mod clock;
 pub mod csv_export;
 pub mod documents;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub pdf: Arc<meldroute_pdf::PdfRenderer>,
     /// Live updates of team sessions on this node.
     pub team: Arc<team::live::TeamHub>,
+    /// Decoded chronologies of recently used dossiers (see [`chronology`]).
+    pub chronologies: Arc<chronology::Chronologies>,
 }
 
 /// The application's routes with all middleware applied.

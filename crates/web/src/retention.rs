@@ -407,7 +407,7 @@ async fn proposer_may_erase(
 }
 
 async fn load_for_erasure(state: &AppState, me: &CurrentUser, id: i64) -> Result<Loaded, PageError> {
-    let loaded = dossiers::load(&state.db, &me.tenant, DossierId(id)).await?;
+    let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
     let resource = dossier_resource(state, me, &loaded).await?;
     me.authorize(Action::EraseDossier, &resource)?;
     Ok(loaded)
@@ -613,7 +613,12 @@ pub async fn confirm(
         at: clock::now_utc(),
         source: addr.ip().to_string(),
     };
-    match state.writer.submit(op).await {
+    // Before and after (also if this request is cancelled while the erasure commits): no chronology read in
+    // between is kept, and none of the erased text stays cached.
+    let guard = state.chronologies.erasure_guard();
+    let result = state.writer.submit(op).await;
+    drop(guard);
+    match result {
         Ok(WriteOutcome::DossierErased { .. }) => Ok(Redirect::to("/retention?erased=1").into_response()),
         // Withdrawn, reopened or confirmed by someone else between the check and the write.
         Err(StoreError::Conflict(_)) | Err(StoreError::NotFound) => {

@@ -102,7 +102,7 @@ async fn prepare(
     action: Action,
     audit_action: &str,
 ) -> Result<Source, PageError> {
-    let loaded = match dossiers::load(&state.db, &me.tenant, DossierId(id)).await {
+    let loaded = match dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await {
         Ok(l) => l,
         Err(e) => {
             audit_read(state, me, addr, audit_action, "not_found", None, Some(DossierId(id))).await?;

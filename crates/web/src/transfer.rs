@@ -235,7 +235,7 @@ async fn load_for(
     action: Action,
     audit: &str,
 ) -> Result<(Loaded, Resource), PageError> {
-    let loaded = match dossiers::load(&state.db, &me.tenant, DossierId(id)).await {
+    let loaded = match dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await {
         Ok(l) => l,
         Err(e) => {
             audit_read(state, me, addr, audit, "not_found", None, Some(DossierId(id))).await?;

@@ -122,7 +122,7 @@ async fn readable(
 ) -> Result<(Loaded, Resource, EntryKindFilter), ApiError> {
     const ACTION: &str = "dossier.read";
     let id = DossierId(parse_id(id)?);
-    let loaded = match dossiers::load(&state.db, &me.tenant, id).await {
+    let loaded = match dossiers::load(&state.db, &state.chronologies, &me.tenant, id).await {
         Ok(l) => l,
         Err(e) => {
             audit_read(state, me, addr, ACTION, "not_found", None, Some(id)).await?;
@@ -337,7 +337,7 @@ async fn append_entry(
 ) -> Result<Response, ApiError> {
     const ACTION: &str = "dossier.append";
     let id = DossierId(parse_id(id)?);
-    let loaded = match dossiers::load(&state.db, &me.tenant, id).await {
+    let loaded = match dossiers::load(&state.db, &state.chronologies, &me.tenant, id).await {
         Ok(l) => l,
         Err(e) => {
             audit_read(state, me, addr, ACTION, "not_found", None, Some(id)).await?;
@@ -363,6 +363,7 @@ async fn append_entry(
     match dossiers::append_audited(
         &state.db,
         &state.writer,
+        &state.chronologies,
         &me.tenant,
         loaded,
         draft,

@@ -60,7 +60,7 @@ async fn tasks(state: &AppState, me: &CurrentUser, addr: &SocketAddr) -> Result<
         if d.projection.next_due.is_none() {
             continue;
         }
-        let loaded = dossiers::load(&state.db, &me.tenant, d.id).await?;
+        let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, d.id).await?;
         let resource = dossier_resource(state, me, &loaded).await?;
         if me.authorize(Action::ReadDossier, &resource).is_err()
             || !matches!(visible_entry_kinds(&me.actor(), &resource), EntryKindFilter::All)

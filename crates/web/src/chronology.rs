@@ -1,0 +1,301 @@
+//! Decoded chronologies kept in memory, so that showing a dossier, or appending to it, does not read and
+//! decode every entry again (the largest part of a page's work and most of an append's, measured in
+//! docs/performance.md).
+//!
+//! A chronology only grows: the entries up to sequence number `n` of a dossier never change. So a cached
+//! chronology is used only when the dossier row just read (always from the database) still ends at the
+//! same `last_seq`, and belongs to the same pupil with the same opening moment. Anything else is a miss and
+//! reads the database, which stays the only source of truth; this holds for several nodes on one
+//! PostgreSQL too, where another node's append simply moves `last_seq` on.
+//!
+//! Erasure is the one way rows disappear, and SQLite may hand a removed dossier's id to the next dossier.
+//! [`Chronologies::erasing`] is called before and after every erasure: it empties the cache (no erased text
+//! stays in this process's memory) and moves an epoch on, and a chronology read before the epoch moved is
+//! never stored after it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use meldroute_domain::Entry;
+use meldroute_store::{Dossier, DossierId, OrgId, PupilId};
+use time::OffsetDateTime;
+
+/// How many dossiers, and how many entries and stored bytes (the entries' encoded size) in all, are kept.
+const MAX_DOSSIERS: usize = 2_000;
+const MAX_ENTRIES: usize = 40_000;
+const MAX_BYTES: usize = 32 << 20;
+
+pub struct Chronologies {
+    inner: Mutex<Inner>,
+    epoch: AtomicU64,
+    max_dossiers: usize,
+    max_entries: usize,
+    max_bytes: usize,
+}
+
+#[derive(Default)]
+struct Inner {
+    map: HashMap<(OrgId, DossierId), Cached>,
+    entries: usize,
+    bytes: usize,
+    /// Moves on with every use, for evicting the chronology used longest ago.
+    clock: u64,
+}
+
+struct Cached {
+    last_seq: i64,
+    pupil: PupilId,
+    opened_at: OffsetDateTime,
+    entries: Arc<Vec<Entry>>,
+    bytes: usize,
+    used: u64,
+}
+
+/// A cached chronology and its encoded size (for [`Chronologies::put`] after an append).
+#[derive(Clone)]
+pub struct Chronology {
+    pub entries: Arc<Vec<Entry>>,
+    pub bytes: usize,
+}
+
+/// See [`Chronologies::erasure_guard`].
+pub struct ErasureGuard<'a>(&'a Chronologies);
+
+impl Drop for ErasureGuard<'_> {
+    fn drop(&mut self) {
+        self.0.erasing();
+    }
+}
+
+/// The moment a chronology was read, as [`Chronologies::epoch`] gave it; needed to store it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Epoch(u64);
+
+impl Default for Chronologies {
+    fn default() -> Self {
+        Chronologies::with_limits(MAX_DOSSIERS, MAX_ENTRIES, MAX_BYTES)
+    }
+}
+
+impl Chronologies {
+    pub fn with_limits(max_dossiers: usize, max_entries: usize, max_bytes: usize) -> Chronologies {
+        Chronologies { inner: Mutex::default(), epoch: AtomicU64::new(0), max_dossiers, max_entries, max_bytes }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic elsewhere while holding the lock leaves a consistent map (every change is one call).
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Take this before reading a chronology from the database, and pass it to [`Chronologies::put`].
+    pub fn epoch(&self) -> Epoch {
+        Epoch(self.epoch.load(Ordering::Acquire))
+    }
+
+    /// The chronology of `dossier` (a row just read) if it is cached at exactly that state.
+    pub fn get(&self, dossier: &Dossier) -> Option<Chronology> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        let cached = inner.map.get_mut(&(dossier.org, dossier.id))?;
+        if cached.last_seq != dossier.last_seq || cached.pupil != dossier.pupil || cached.opened_at != dossier.opened_at
+        {
+            return None;
+        }
+        cached.used = now;
+        Some(Chronology { entries: cached.entries.clone(), bytes: cached.bytes })
+    }
+
+    /// Keeps `chronology` as that of `dossier` up to `last_seq`, unless an erasure began since `epoch` was
+    /// taken, or the chronology alone is larger than the whole cache.
+    pub fn put(&self, dossier: &Dossier, last_seq: i64, epoch: Epoch, chronology: Chronology) {
+        let Chronology { entries, bytes } = chronology;
+        if entries.len() > self.max_entries || bytes > self.max_bytes || self.max_dossiers == 0 {
+            return;
+        }
+        let mut evicted = Vec::new();
+        let mut inner = self.lock();
+        // Checked under the lock: `erasing` moves the epoch on and empties the map under the same lock.
+        if self.epoch() != epoch {
+            return;
+        }
+        inner.clock += 1;
+        let used = inner.clock;
+        let added = entries.len();
+        let cached = Cached { last_seq, pupil: dossier.pupil, opened_at: dossier.opened_at, entries, bytes, used };
+        if let Some(old) = inner.map.insert((dossier.org, dossier.id), cached) {
+            inner.entries -= old.entries.len();
+            inner.bytes -= old.bytes;
+            evicted.push(old);
+        }
+        inner.entries += added;
+        inner.bytes += bytes;
+        while inner.map.len() > self.max_dossiers || inner.entries > self.max_entries || inner.bytes > self.max_bytes {
+            let Some(oldest) = inner.map.iter().min_by_key(|(_, c)| c.used).map(|(k, _)| *k) else { break };
+            if let Some(gone) = inner.map.remove(&oldest) {
+                inner.entries -= gone.entries.len();
+                inner.bytes -= gone.bytes;
+                evicted.push(gone);
+            }
+        }
+        drop(inner);
+        // Freed here, outside the lock.
+        drop(evicted);
+    }
+
+    /// Call before and after erasing a dossier: forgets every cached chronology and refuses to store any
+    /// read before now.
+    pub fn erasing(&self) {
+        let mut inner = self.lock();
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let forgotten = std::mem::take(&mut *inner);
+        drop(inner);
+        // Freed here, outside the lock.
+        drop(forgotten);
+    }
+
+    /// [`Chronologies::erasing`] now and again when the guard is dropped: also when the request waiting for
+    /// the erasure is cancelled, because the erasure itself still commits.
+    pub fn erasure_guard(&self) -> ErasureGuard<'_> {
+        self.erasing();
+        ErasureGuard(self)
+    }
+
+    /// How many dossiers are cached (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.lock().map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use meldroute_domain::{EntryBody, EntryId, UserRef};
+    use meldroute_store::{DossierProjection, LocationId, UserId};
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn dossier(id: i64, last_seq: i64) -> Dossier {
+        Dossier {
+            id: DossierId(id),
+            org: OrgId(1),
+            location: LocationId(1),
+            pupil: PupilId(10 + id),
+            opened_at: datetime!(2026-03-02 09:00 UTC),
+            opened_by: UserId(1),
+            projection: DossierProjection { step: 1, closed: false, urgent: false, next_due: None, closed_on: None },
+            last_seq,
+            updated_at: datetime!(2026-03-02 09:00 UTC),
+        }
+    }
+
+    fn chronology(n: usize) -> Chronology {
+        Chronology { entries: entries(n), bytes: 100 * n }
+    }
+
+    fn entries(n: usize) -> Arc<Vec<Entry>> {
+        let body: EntryBody = serde_json::from_value(serde_json::json!({
+            "kind": "observation", "facts": "Kwam zonder jas.", "interpretation": null, "source": "own_observation",
+            "source_detail": null, "categories": ["child_physical"], "also_noticed_by": [],
+            "concerns_staff_sexual_misconduct": false
+        }))
+        .unwrap();
+        Arc::new(
+            (1..=n)
+                .map(|seq| Entry {
+                    id: EntryId(seq as i64),
+                    seq: seq as u32,
+                    recorded_at: datetime!(2026-03-02 09:00 UTC),
+                    occurred_on: None,
+                    author: UserRef(1),
+                    body: body.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn only_the_exact_state_is_a_hit() {
+        let cache = Chronologies::default();
+        let d = dossier(7, 3);
+        cache.put(&d, 3, cache.epoch(), chronology(3));
+        assert_eq!(cache.get(&d).map(|c| c.entries.len()), Some(3));
+        // Another entry landed (here or on another node): a miss.
+        assert!(cache.get(&dossier(7, 4)).is_none());
+        // The same id for another pupil, or opened at another moment (an id SQLite handed out again): a miss.
+        assert!(cache.get(&Dossier { pupil: PupilId(99), ..d.clone() }).is_none());
+        assert!(cache.get(&Dossier { opened_at: datetime!(2026-03-03 09:00 UTC), ..d.clone() }).is_none());
+        // Another organisation's dossier with the same id: a miss.
+        assert!(cache.get(&Dossier { org: OrgId(2), ..d.clone() }).is_none());
+    }
+
+    #[test]
+    fn an_erasure_empties_the_cache_and_refuses_what_was_read_before_it() {
+        let cache = Chronologies::default();
+        let d = dossier(7, 3);
+        cache.put(&d, 3, cache.epoch(), chronology(3));
+        let read_before = cache.epoch();
+        cache.erasing();
+        assert!(cache.is_empty());
+        assert!(cache.get(&d).is_none());
+        // A chronology read while the erasure was under way is not stored afterwards.
+        cache.put(&d, 3, read_before, chronology(3));
+        assert!(cache.get(&d).is_none());
+        // One read after it is.
+        cache.put(&d, 3, cache.epoch(), chronology(3));
+        assert!(cache.get(&d).is_some());
+    }
+
+    #[test]
+    fn the_least_recently_used_chronology_goes_first() {
+        let cache = Chronologies::with_limits(2, 100, 1 << 20);
+        let (a, b, c) = (dossier(1, 1), dossier(2, 1), dossier(3, 1));
+        cache.put(&a, 1, cache.epoch(), chronology(1));
+        cache.put(&b, 1, cache.epoch(), chronology(1));
+        assert!(cache.get(&a).is_some());
+        cache.put(&c, 1, cache.epoch(), chronology(1));
+        assert!(cache.get(&a).is_some());
+        assert!(cache.get(&b).is_none(), "b was used longest ago");
+        assert!(cache.get(&c).is_some());
+    }
+
+    #[test]
+    fn the_number_of_entries_is_bounded() {
+        let cache = Chronologies::with_limits(100, 10, 1 << 20);
+        cache.put(&dossier(1, 6), 6, cache.epoch(), chronology(6));
+        cache.put(&dossier(2, 6), 6, cache.epoch(), chronology(6));
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get(&dossier(2, 6)).is_some());
+        // A chronology larger than the whole cache is not kept at all.
+        cache.put(&dossier(3, 11), 11, cache.epoch(), chronology(11));
+        assert!(cache.get(&dossier(3, 11)).is_none());
+        assert!(cache.get(&dossier(2, 6)).is_some());
+    }
+
+    #[test]
+    fn the_stored_size_is_bounded() {
+        let cache = Chronologies::with_limits(100, 1_000, 1_000);
+        cache.put(&dossier(1, 6), 6, cache.epoch(), chronology(6));
+        cache.put(&dossier(2, 6), 6, cache.epoch(), chronology(6));
+        assert_eq!(cache.len(), 1, "600 + 600 bytes is over the limit");
+        cache.put(&dossier(3, 11), 11, cache.epoch(), chronology(11));
+        assert!(cache.get(&dossier(3, 11)).is_none(), "1,100 bytes alone is over the limit");
+    }
+
+    #[test]
+    fn a_dropped_erasure_guard_still_empties_the_cache() {
+        let cache = Chronologies::default();
+        let d = dossier(7, 3);
+        let guard = cache.erasure_guard();
+        // Read while the erasure is under way, stored before it commits.
+        cache.put(&d, 3, cache.epoch(), chronology(3));
+        assert!(cache.get(&d).is_some());
+        drop(guard);
+        assert!(cache.get(&d).is_none());
+    }
+}
