@@ -356,6 +356,10 @@ struct DemoDossiers<'a> {
 }
 
 impl DemoDossiers<'_> {
+    fn io(&self) -> dossiers::Io<'_> {
+        dossiers::Io { db: self.db, writer: self.writer, cache: self.chronologies }
+    }
+
     fn ago(&self, days: i64) -> Option<Date> {
         Some(self.today - Duration::days(days))
     }
@@ -379,18 +383,10 @@ impl DemoDossiers<'_> {
         body: EntryBody,
         on: Option<Date>,
     ) -> Result<(), String> {
-        dossiers::append(
-            self.db,
-            self.writer,
-            self.chronologies,
-            &self.t,
-            d,
-            dossiers::Draft { author, body, occurred_on: on },
-            None,
-        )
-        .await
-        .map(|_| ())
-        .map_err(|e| err(format!("{e:?}")))
+        dossiers::append(self.io(), &self.t, d, dossiers::Draft { author, body, occurred_on: on }, None)
+            .await
+            .map(|_| ())
+            .map_err(|e| err(format!("{e:?}")))
     }
 
     /// Step 1: a first signal.
@@ -465,7 +461,7 @@ impl DemoDossiers<'_> {
             content: std::sync::Arc::from(content),
             description: Some(description.to_string()),
         };
-        dossiers::append_attachment(self.db, self.writer, self.chronologies, &self.t, d, upload, None)
+        dossiers::append_attachment(self.io(), &self.t, d, upload, None)
             .await
             .map(|_| ())
             .map_err(|e| err(format!("{e:?}")))

@@ -97,9 +97,7 @@ async fn plant(db: &Database) -> Planted {
     .await
     .unwrap();
     dossiers::append(
-        db,
-        &writer,
-        &Default::default(),
+        dossiers::Io { db, writer: &writer, cache: &Default::default() },
         &t,
         d1,
         Draft { author: ib.id, body: consultation("CANARY-PO-UNSHARED-KIND"), occurred_on: None },
@@ -110,9 +108,7 @@ async fn plant(db: &Database) -> Planted {
     // A file whose content only those who see attachment entries of this dossier may read.
     let canary_file: &[u8] = b"CANARY-PO-ATTACHMENT";
     let (_, _, attachment) = dossiers::append_attachment(
-        db,
-        &writer,
-        &Default::default(),
+        dossiers::Io { db, writer: &writer, cache: &Default::default() },
         &t,
         d1,
         dossiers::Upload {

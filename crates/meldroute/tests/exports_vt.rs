@@ -126,7 +126,9 @@ async fn plant(db: &Database) -> (DossierId, OrgId) {
             board_informed: true,
         }),
     ] {
-        dossiers::append(db, &writer, &Default::default(), &t, d, draft(body), None).await.unwrap();
+        dossiers::append(dossiers::Io { db, writer: &writer, cache: &Default::default() }, &t, d, draft(body), None)
+            .await
+            .unwrap();
     }
     drop(writer);
     task.await.unwrap();

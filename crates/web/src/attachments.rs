@@ -210,16 +210,8 @@ pub async fn upload(
     };
     let upload =
         Upload { author: me.user.id, checked, content: Arc::from(content), description: Some(description.clone()) };
-    match dossiers::append_attachment(
-        &state.db,
-        &state.writer,
-        &state.chronologies,
-        &me.tenant,
-        loaded.dossier.id,
-        upload,
-        parts.seen_last_seq,
-    )
-    .await
+    match dossiers::append_attachment(state.dossier_io(), &me.tenant, loaded.dossier.id, upload, parts.seen_last_seq)
+        .await
     {
         Ok((_, seq, _)) => {
             audit_read(&state, &me, &addr, AUDIT_APPEND, "allowed", pupil, dossier).await?;

@@ -164,6 +164,15 @@ async fn load_at(
     Ok(Loaded { dossier, pupil, location, ctx, entries, entries_bytes, epoch, state })
 }
 
+/// What writing to a dossier needs: the database, the group-commit writer and this node's chronology
+/// cache ([`crate::AppState::dossier_io`] gives them).
+#[derive(Clone, Copy)]
+pub struct Io<'a> {
+    pub db: &'a Database,
+    pub writer: &'a Writer,
+    pub cache: &'a Chronologies,
+}
+
 /// A new entry as a user submits it.
 #[derive(Debug, Clone)]
 pub struct Draft {
@@ -226,16 +235,14 @@ const RETRIES: usize = 5;
 /// a newer chronology is refused as [`DossierError::Stale`]; without it, the append is re-validated and
 /// retried against whatever landed in between.
 pub async fn append(
-    db: &Database,
-    writer: &Writer,
-    cache: &Chronologies,
+    io: Io<'_>,
     t: &TenantCtx,
     id: DossierId,
     draft: Draft,
     seen_last_seq: Option<i64>,
 ) -> Result<(EntryId, i64), DossierError> {
     refuse_attachment_without_file(&draft.body)?;
-    append_with((db, writer, cache), t, id, None, draft, seen_last_seq, None, None).await
+    append_with(io, t, id, None, draft, seen_last_seq, None, None).await
 }
 
 /// [`append`], with the audit row that records it written in the same transaction: the entry and its
@@ -243,11 +250,8 @@ pub async fn append(
 /// is set to the moment of the write. `loaded` is the dossier as the caller just loaded it (to authorise):
 /// the first attempt validates against it instead of reading it all again, and if anything landed in
 /// between, the writer refuses that attempt as stale and the next one reads afresh.
-#[allow(clippy::too_many_arguments)]
 pub async fn append_audited(
-    db: &Database,
-    writer: &Writer,
-    cache: &Chronologies,
+    io: Io<'_>,
     t: &TenantCtx,
     loaded: Loaded,
     draft: Draft,
@@ -256,7 +260,7 @@ pub async fn append_audited(
 ) -> Result<(EntryId, i64), DossierError> {
     refuse_attachment_without_file(&draft.body)?;
     let id = loaded.dossier.id;
-    append_with((db, writer, cache), t, id, Some(loaded), draft, seen_last_seq, None, Some(audit)).await
+    append_with(io, t, id, Some(loaded), draft, seen_last_seq, None, Some(audit)).await
 }
 
 /// An attachment entry (not a correction of one) only ever comes with its file, through [`append_attachment`]:
@@ -277,9 +281,7 @@ pub struct Upload {
 /// is computed here, and entry and file land in the same transaction or not at all. Returns the entry id,
 /// its seq and the attachment id.
 pub async fn append_attachment(
-    db: &Database,
-    writer: &Writer,
-    cache: &Chronologies,
+    io: Io<'_>,
     t: &TenantCtx,
     id: DossierId,
     upload: Upload,
@@ -305,13 +307,13 @@ pub async fn append_attachment(
         created_at: clock::now_utc(),
     };
     let draft = Draft { author: upload.author, body, occurred_on: None };
-    let (entry, seq) = append_with((db, writer, cache), t, id, None, draft, seen_last_seq, Some(file), None).await?;
+    let (entry, seq) = append_with(io, t, id, None, draft, seen_last_seq, Some(file), None).await?;
     Ok((entry, seq, attachment_id))
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn append_with(
-    (db, writer, cache): (&Database, &Writer, &Chronologies),
+    Io { db, writer, cache }: Io<'_>,
     t: &TenantCtx,
     id: DossierId,
     mut first: Option<Loaded>,

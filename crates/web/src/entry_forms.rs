@@ -641,18 +641,7 @@ pub async fn create_entry(
     // The entry and the audit row that records it land in one commit.
     let action = format!("dossier.append.{}", kind.as_str());
     let audit = audit_event(&me, &addr, &action, "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id));
-    match dossiers::append_audited(
-        &state.db,
-        &state.writer,
-        &state.chronologies,
-        &me.tenant,
-        loaded.clone(),
-        draft,
-        seen,
-        audit,
-    )
-    .await
-    {
+    match dossiers::append_audited(state.dossier_io(), &me.tenant, loaded.clone(), draft, seen, audit).await {
         Ok(_) => {
             if kind == EntryKind::Disclosure {
                 let (location, dossier) = (loaded.dossier.location, loaded.dossier.id);
@@ -847,7 +836,7 @@ pub async fn create_dossier(
             agreements: None,
         });
         let draft = Draft { author: me.user.id, body: disclosure, occurred_on };
-        dossiers::append(&state.db, &state.writer, &state.chronologies, &me.tenant, dossier, draft, None).await?;
+        dossiers::append(state.dossier_io(), &me.tenant, dossier, draft, None).await?;
         audit_read(&state, &me, &addr, "dossier.append.disclosure", "allowed", Some(pupil.id), Some(dossier)).await?;
         crate::dossier_pages::notify_location_leads(&state, &me, pupil.location, dossier, "disclosure", true).await?;
     }
@@ -1048,18 +1037,7 @@ pub async fn correct_submit(
     let draft = Draft { author: me.user.id, body: correction, occurred_on: None };
     let (pupil, dossier) = (loaded.pupil.id, loaded.dossier.id);
     let audit = audit_event(&me, &addr, "dossier.append.correction", "allowed", Some(pupil), Some(dossier));
-    match dossiers::append_audited(
-        &state.db,
-        &state.writer,
-        &state.chronologies,
-        &me.tenant,
-        loaded.clone(),
-        draft,
-        seen,
-        audit,
-    )
-    .await
-    {
+    match dossiers::append_audited(state.dossier_io(), &me.tenant, loaded.clone(), draft, seen, audit).await {
         Ok(_) => Ok(Redirect::to(&format!("/dossiers/{id}")).into_response()),
         Err(DossierError::Refused(err)) => {
             // The reason of the correction itself is its own field, below the entry's fields.

@@ -53,6 +53,13 @@ pub struct AppState {
     pub chronologies: Arc<chronology::Chronologies>,
 }
 
+impl AppState {
+    /// What [`dossiers::append`] and its siblings write with.
+    pub fn dossier_io(&self) -> dossiers::Io<'_> {
+        dossiers::Io { db: &self.db, writer: &self.writer, cache: &self.chronologies }
+    }
+}
+
 /// The application's routes with all middleware applied.
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();

@@ -360,17 +360,8 @@ async fn append_entry(
     let draft = Draft { author: me.user.id, body: request.entry, occurred_on: request.occurred_on };
     // The entry and the audit row that records it land in one commit.
     let audit = audit_event(me, addr, ACTION, "allowed", pupil, dossier);
-    match dossiers::append_audited(
-        &state.db,
-        &state.writer,
-        &state.chronologies,
-        &me.tenant,
-        loaded,
-        draft,
-        request.expected_last_seq,
-        audit,
-    )
-    .await
+    match dossiers::append_audited(state.dossier_io(), &me.tenant, loaded, draft, request.expected_last_seq, audit)
+        .await
     {
         Ok((entry, seq)) => {
             Ok(created(format!("/api/v1/dossiers/{id}/entries"), json!({ "entry_id": entry, "seq": seq })))

@@ -245,6 +245,16 @@ pub struct FieldView {
     pub yours: Option<String>,
 }
 
+/// The session's groups and everyone seated in them.
+async fn groups_and_members(
+    state: &AppState,
+    j: &Joined,
+) -> Result<(Vec<meldroute_store::TeamGroup>, Vec<meldroute_store::TeamGroupMember>), Response> {
+    let groups = db(state.db.list_team_groups(&j.tenant, j.session.id).await)?;
+    let members = db(state.db.list_team_group_members(&j.tenant, j.session.id).await)?;
+    Ok((groups, members))
+}
+
 async fn casework_view(
     state: &AppState,
     i: &I18n,
@@ -253,8 +263,7 @@ async fn casework_view(
     plan: &meldroute_domain::team_session::SessionPlan,
     conflicts: &[(usize, CaseField, String)],
 ) -> Result<CaseworkView, Response> {
-    let groups = db(state.db.list_team_groups(&j.tenant, j.session.id).await)?;
-    let members = db(state.db.list_team_group_members(&j.tenant, j.session.id).await)?;
+    let (groups, members) = groups_and_members(state, j).await?;
     let case_title = |index: i64| {
         usize::try_from(index).ok().and_then(|c| plan.cases.get(c)).map(|c| c.title.clone()).unwrap_or_default()
     };
@@ -862,12 +871,9 @@ pub async fn create_group(
         let (state, j) = (&state, &r.j);
         async move { finish(participant_page(state, lang, j, Some((None, e)), group_status(e)).await) }
     };
-    let (groups, members) = match (
-        state.db.list_team_groups(&r.j.tenant, r.j.session.id).await,
-        state.db.list_team_group_members(&r.j.tenant, r.j.session.id).await,
-    ) {
-        (Ok(g), Ok(m)) => (g, m),
-        (Err(e), _) | (_, Err(e)) => return crate::admin::store_error(e),
+    let (groups, members) = match groups_and_members(&state, &r.j).await {
+        Ok(both) => both,
+        Err(response) => return response,
     };
     let in_group = members.iter().any(|m| m.participant == r.participant);
     let case = r.form.case.trim().parse::<usize>().unwrap_or(usize::MAX);
@@ -936,12 +942,9 @@ pub async fn join_group(
         let (state, j) = (&state, &r.j);
         async move { finish(participant_page(state, lang, j, Some((None, e)), group_status(e)).await) }
     };
-    let (groups, members) = match (
-        state.db.list_team_groups(&r.j.tenant, r.j.session.id).await,
-        state.db.list_team_group_members(&r.j.tenant, r.j.session.id).await,
-    ) {
-        (Ok(g), Ok(m)) => (g, m),
-        (Err(e), _) | (_, Err(e)) => return crate::admin::store_error(e),
+    let (groups, members) = match groups_and_members(&state, &r.j).await {
+        Ok(both) => both,
+        Err(response) => return response,
     };
     let Some(group) = r.form.group.trim().parse::<i64>().ok().and_then(|g| groups.iter().find(|x| x.id == g)) else {
         return refuse(TeamError::NoSuchGroup).await;
