@@ -1092,12 +1092,9 @@ pub async fn a_refused_import_writes_nothing<S: Store + BatchApply + TransferSto
     assert!(results[0].is_ok(), "{results:?}");
 }
 
-/// An audited write lands together with its audit row, in one savepoint: when the write is refused (stale),
-/// neither lands; an audited write cannot nest another.
-pub async fn audited_writes_land_with_their_audit_row<S: Store + BatchApply>(s: &S) {
-    let f = fixture(s, "Alpha").await;
-    let d = open_dossier(s, &f).await;
-    let audit = |action: &str| NewAuditEvent {
+/// The audit row of the fixture's user doing `action` on dossier `d`.
+fn audit_row(f: &Fixture, d: DossierId, action: &str) -> NewAuditEvent {
+    NewAuditEvent {
         at: T0,
         org: Some(f.tenant.org),
         actor: Some(f.user.id),
@@ -1107,14 +1104,27 @@ pub async fn audited_writes_land_with_their_audit_row<S: Store + BatchApply>(s: 
         action: action.into(),
         outcome: "allowed".into(),
         source: "127.0.0.1".into(),
-    };
-    let append = |expected, n| WriteOp::AppendEntry {
+    }
+}
+
+/// Appending entry `n` by `author` to dossier `d`, validated against a chronology ending at `expected`.
+fn append_op(f: &Fixture, d: DossierId, expected: Option<i64>, author: UserId, n: usize) -> WriteOp {
+    WriteOp::AppendEntry {
         tenant: f.tenant,
         dossier: d,
         expected_last_seq: expected,
-        entry: entry(f.user.id, n),
+        entry: entry(author, n),
         projection: DossierProjection { step: 2, closed: false, urgent: false, next_due: None, closed_on: None },
-    };
+    }
+}
+
+/// An audited write lands together with its audit row, in one savepoint: when the write is refused (stale),
+/// neither lands; an audited write cannot nest another.
+pub async fn audited_writes_land_with_their_audit_row<S: Store + BatchApply>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let d = open_dossier(s, &f).await;
+    let audit = |action: &str| audit_row(&f, d, action);
+    let append = |expected, n| append_op(&f, d, expected, f.user.id, n);
     let audited = |op, action: &str| WriteOp::Audited { op: Box::new(op), audit: audit(action) };
     let nested = audited(audited(append(None, 9), "inner"), "outer");
     let results = s
@@ -1143,24 +1153,8 @@ pub async fn a_database_error_fails_only_its_own_write<S: Store + BatchApply>(s:
     let f = fixture(s, "Alpha").await;
     let other = fixture(s, "Beta").await;
     let d = open_dossier(s, &f).await;
-    let audit = |action: &str| NewAuditEvent {
-        at: T0,
-        org: Some(f.tenant.org),
-        actor: Some(f.user.id),
-        on_behalf_of: None,
-        pupil: Some(f.pupil.id),
-        dossier: Some(d),
-        action: action.into(),
-        outcome: "allowed".into(),
-        source: "127.0.0.1".into(),
-    };
-    let append = |expected, author, n| WriteOp::AppendEntry {
-        tenant: f.tenant,
-        dossier: d,
-        expected_last_seq: expected,
-        entry: entry(author, n),
-        projection: DossierProjection { step: 2, closed: false, urgent: false, next_due: None, closed_on: None },
-    };
+    let audit = |action: &str| audit_row(&f, d, action);
+    let append = |expected, author, n| append_op(&f, d, expected, author, n);
     let audited = |op, action: &str| WriteOp::Audited { op: Box::new(op), audit: audit(action) };
     let results = s
         .apply_batch(&[
