@@ -1107,6 +1107,12 @@ fn audit_row(f: &Fixture, d: DossierId, action: &str) -> NewAuditEvent {
     }
 }
 
+/// The actions of dossier `d`'s audit rows, as the store lists them.
+async fn audit_actions<S: Store>(s: &S, f: &Fixture, d: DossierId) -> Vec<String> {
+    let filter = AuditFilter { dossier: Some(d), ..Default::default() };
+    s.list_audit(&f.tenant, &filter).await.unwrap().into_iter().map(|e| e.event.action).collect()
+}
+
 /// Appending entry `n` by `author` to dossier `d`, validated against a chronology ending at `expected`.
 fn append_op(f: &Fixture, d: DossierId, expected: Option<i64>, author: UserId, n: usize) -> WriteOp {
     WriteOp::AppendEntry {
@@ -1135,13 +1141,7 @@ pub async fn audited_writes_land_with_their_audit_row<S: Store + BatchApply>(s: 
     assert!(matches!(results[1], Err(StoreError::Conflict(_))), "{results:?}");
     assert!(results[2].is_err(), "{results:?}");
     assert_eq!(s.list_entries(&f.tenant, d).await.unwrap().len(), 2);
-    let actions: Vec<String> = s
-        .list_audit(&f.tenant, &AuditFilter { dossier: Some(d), ..Default::default() })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event.action)
-        .collect();
+    let actions = audit_actions(s, &f, d).await;
     assert_eq!(actions, vec!["append.ok".to_string()]);
 }
 
@@ -1177,13 +1177,7 @@ pub async fn a_database_error_fails_only_its_own_write<S: Store + BatchApply>(s:
         vec![(1, b"{\"n\":0}".to_vec()), (2, b"{\"n\":2}".to_vec()), (3, b"{\"n\":4}".to_vec()),]
     );
     assert_eq!(s.get_dossier(&f.tenant, d).await.unwrap().last_seq, 3);
-    let actions: Vec<String> = s
-        .list_audit(&f.tenant, &AuditFilter { dossier: Some(d), ..Default::default() })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event.action)
-        .collect();
+    let actions = audit_actions(s, &f, d).await;
     let mut actions_sorted = actions.clone();
     actions_sorted.sort();
     assert_eq!(actions_sorted, vec!["append.ok", "dossier.read", "dossier.read.again"], "{actions:?}");
