@@ -105,8 +105,8 @@ pub struct Loaded {
     pub entries: Arc<Vec<Entry>>,
     /// The entries' stored size in bytes (for the cache's limit).
     pub entries_bytes: usize,
-    /// Taken before the dossier was read: an append keeps its new chronology in the cache only if no
-    /// erasure began since.
+    /// Taken before the entries were read ([`load`]: before the dossier row too): an append keeps its new
+    /// chronology in the cache only if no erasure began since.
     pub epoch: Epoch,
     pub state: DossierState,
 }
