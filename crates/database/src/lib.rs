@@ -146,6 +146,7 @@ delegate! { Store {
     async fn siblings_of(&self, t: &TenantCtx, id: PupilId) -> StoreResult<Vec<Pupil>>;
     async fn import_pupils(&self, t: &TenantCtx, location: LocationId, rows: Vec<NewPupil>) -> StoreResult<usize>;
     async fn get_dossier(&self, t: &TenantCtx, id: DossierId) -> StoreResult<Dossier>;
+    async fn dossier_context(&self, t: &TenantCtx, id: DossierId) -> StoreResult<DossierContext>;
     async fn list_dossiers(&self, t: &TenantCtx, filter: &DossierFilter) -> StoreResult<Vec<Dossier>>;
     async fn list_entries(&self, t: &TenantCtx, dossier: DossierId) -> StoreResult<Vec<StoredEntry>>;
     async fn get_attachment(&self, t: &TenantCtx, dossier: DossierId, id: &str) -> StoreResult<StoredAttachment>;

@@ -149,6 +149,108 @@ fn dossier(row: PgRow) -> Result<Dossier, sqlx::Error> {
     })
 }
 
+/// A dossier, its pupil, both locations, whether it was received, and one share per row (none: one row with
+/// the share's columns NULL). Read by position, in this order, by [`dossier_context`] and [`context_share`].
+const DOSSIER_CONTEXT: &str = "SELECT \
+     d.id, d.location_id, d.pupil_id, d.opened_at, d.opened_by, d.step, d.closed, d.urgent, d.next_due, \
+     d.closed_on, d.last_seq, d.updated_at, \
+     p.location_id, p.group_id, p.first_name, p.last_name, p.date_of_birth, p.family_id, p.external_ref, \
+     dl.name, dl.sector, pl.name, pl.sector, \
+     EXISTS (SELECT 1 FROM received_dossiers r WHERE r.org_id = d.org_id AND r.dossier_id = d.id), \
+     s.id, s.partner_user_id, s.entry_kinds, s.until, s.created_by, s.created_at, s.revoked_at \
+     FROM dossiers d \
+     JOIN pupils p ON p.org_id = d.org_id AND p.id = d.pupil_id \
+     JOIN locations dl ON dl.org_id = d.org_id AND dl.id = d.location_id \
+     JOIN locations pl ON pl.org_id = p.org_id AND pl.id = p.location_id \
+     LEFT JOIN shares s ON s.org_id = d.org_id AND s.dossier_id = d.id \
+     WHERE d.org_id = $1 AND d.id = $2 ORDER BY s.id";
+
+/// Reads a row's columns one after the other.
+struct Columns<'a> {
+    row: &'a PgRow,
+    next: usize,
+}
+
+impl<'a> Columns<'a> {
+    fn at(row: &'a PgRow, first: usize) -> Self {
+        Columns { row, next: first }
+    }
+
+    fn next<T>(&mut self) -> Result<T, sqlx::Error>
+    where
+        T: sqlx::Decode<'a, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        self.next += 1;
+        self.row.try_get(self.next - 1)
+    }
+
+    /// A location's name and sector, the next two columns.
+    fn location(&mut self, id: LocationId, org: OrgId) -> Result<Location, sqlx::Error> {
+        let name = self.next()?;
+        let sector: String = self.next()?;
+        let sector = sector_from_code(&sector).map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
+        Ok(Location { id, org, name, sector })
+    }
+}
+
+/// The first column of the share in a [`DOSSIER_CONTEXT`] row.
+const CONTEXT_SHARE: usize = 24;
+
+fn dossier_context(org: OrgId, row: &PgRow) -> Result<DossierContext, sqlx::Error> {
+    let mut c = Columns::at(row, 0);
+    let dossier = Dossier {
+        id: DossierId(c.next()?),
+        org,
+        location: LocationId(c.next()?),
+        pupil: PupilId(c.next()?),
+        opened_at: c.next()?,
+        opened_by: UserId(c.next()?),
+        projection: DossierProjection {
+            step: u8::try_from(c.next::<i64>()?).unwrap_or(1),
+            closed: c.next()?,
+            urgent: c.next()?,
+            next_due: c.next()?,
+            closed_on: c.next()?,
+        },
+        last_seq: c.next()?,
+        updated_at: c.next()?,
+    };
+    let pupil = Pupil {
+        id: dossier.pupil,
+        org,
+        location: LocationId(c.next()?),
+        group: c.next::<Option<i64>>()?.map(GroupId),
+        first_name: c.next()?,
+        last_name: c.next()?,
+        date_of_birth: c.next()?,
+        family: c.next::<Option<i64>>()?.map(FamilyId),
+        external_ref: c.next()?,
+    };
+    let location = c.location(dossier.location, org)?;
+    let pupil_location = c.location(pupil.location, org)?;
+    let received = c.next()?;
+    debug_assert_eq!(c.next, CONTEXT_SHARE);
+    let shares = context_share(dossier.id, row)?.into_iter().collect();
+    Ok(DossierContext { dossier, pupil, location, pupil_location, shares, received })
+}
+
+fn context_share(dossier: DossierId, row: &PgRow) -> Result<Option<Share>, sqlx::Error> {
+    let mut c = Columns::at(row, CONTEXT_SHARE);
+    let Some(id) = c.next::<Option<i64>>()? else { return Ok(None) };
+    let partner = UserId(c.next()?);
+    let kinds: String = c.next()?;
+    Ok(Some(Share {
+        id,
+        dossier,
+        partner,
+        entry_kinds: kinds.split(',').filter(|k| !k.is_empty()).map(str::to_string).collect(),
+        until: c.next()?,
+        created_by: UserId(c.next()?),
+        created_at: c.next()?,
+        revoked_at: c.next()?,
+    }))
+}
+
 fn entry(row: PgRow) -> Result<StoredEntry, sqlx::Error> {
     Ok(StoredEntry {
         id: EntryId(row.try_get("id")?),
@@ -631,6 +733,16 @@ impl Store for PgStore {
             .fetch_one(&self.pool)
             .await
             .map_err(other)
+    }
+
+    async fn dossier_context(&self, t: &TenantCtx, id: DossierId) -> StoreResult<DossierContext> {
+        let rows = sqlx::query(DOSSIER_CONTEXT).bind(t.org.0).bind(id.0).fetch_all(&self.pool).await.map_err(other)?;
+        let (first, rest) = rows.split_first().ok_or(StoreError::NotFound)?;
+        let mut context = dossier_context(t.org, first).map_err(other)?;
+        for row in rest {
+            context.shares.extend(context_share(context.dossier.id, row).map_err(other)?);
+        }
+        Ok(context)
     }
 
     async fn list_dossiers(&self, t: &TenantCtx, f: &DossierFilter) -> StoreResult<Vec<Dossier>> {

@@ -222,6 +222,111 @@ fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEntry> {
     })
 }
 
+/// A dossier, its pupil, both locations, whether it was received, and one share per row (none: one row with
+/// the share's columns NULL). Read by position, in this order, by [`dossier_context`] and [`context_share`].
+const DOSSIER_CONTEXT: &str = "SELECT \
+     d.id, d.location_id, d.pupil_id, d.opened_at, d.opened_by, d.step, d.closed, d.urgent, d.next_due, \
+     d.closed_on, d.last_seq, d.updated_at, \
+     p.location_id, p.group_id, p.first_name, p.last_name, p.date_of_birth, p.family_id, p.external_ref, \
+     dl.name, dl.sector, pl.name, pl.sector, \
+     EXISTS (SELECT 1 FROM received_dossiers r WHERE r.org_id = d.org_id AND r.dossier_id = d.id), \
+     s.id, s.partner_user_id, s.entry_kinds, s.until, s.created_by, s.created_at, s.revoked_at \
+     FROM dossiers d \
+     JOIN pupils p ON p.org_id = d.org_id AND p.id = d.pupil_id \
+     JOIN locations dl ON dl.org_id = d.org_id AND dl.id = d.location_id \
+     JOIN locations pl ON pl.org_id = p.org_id AND pl.id = p.location_id \
+     LEFT JOIN shares s ON s.org_id = d.org_id AND s.dossier_id = d.id \
+     WHERE d.org_id = ?1 AND d.id = ?2 ORDER BY s.id";
+
+/// Reads a row's columns one after the other (a query whose columns are read by position, which is faster
+/// than by name).
+struct Columns<'a, 'r> {
+    row: &'a rusqlite::Row<'r>,
+    next: usize,
+}
+
+impl<'a, 'r> Columns<'a, 'r> {
+    fn new(row: &'a rusqlite::Row<'r>) -> Self {
+        Columns { row, next: 0 }
+    }
+
+    fn at(row: &'a rusqlite::Row<'r>, first: usize) -> Self {
+        Columns { row, next: first }
+    }
+
+    fn next<T: rusqlite::types::FromSql>(&mut self) -> rusqlite::Result<T> {
+        self.next += 1;
+        self.row.get(self.next - 1)
+    }
+
+    /// A location's name and sector, the next two columns.
+    fn location(&mut self, id: LocationId, org: OrgId) -> rusqlite::Result<Location> {
+        let name = self.next()?;
+        let sector: String = self.next()?;
+        let sector = sector_from_code(&sector)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))?;
+        Ok(Location { id, org, name, sector })
+    }
+}
+
+/// The first column of the share in a [`DOSSIER_CONTEXT`] row.
+const CONTEXT_SHARE: usize = 24;
+
+fn dossier_context(org: OrgId, row: &rusqlite::Row<'_>) -> rusqlite::Result<DossierContext> {
+    let mut c = Columns::new(row);
+    let dossier = Dossier {
+        id: DossierId(c.next()?),
+        org,
+        location: LocationId(c.next()?),
+        pupil: PupilId(c.next()?),
+        opened_at: c.next::<Ts>()?.0,
+        opened_by: UserId(c.next()?),
+        projection: DossierProjection {
+            step: u8::try_from(c.next::<i64>()?).unwrap_or(1),
+            closed: c.next()?,
+            urgent: c.next()?,
+            next_due: c.next::<Option<Day>>()?.map(|d| d.0),
+            closed_on: c.next::<Option<Day>>()?.map(|d| d.0),
+        },
+        last_seq: c.next()?,
+        updated_at: c.next::<Ts>()?.0,
+    };
+    let pupil = Pupil {
+        id: dossier.pupil,
+        org,
+        location: LocationId(c.next()?),
+        group: c.next::<Option<i64>>()?.map(GroupId),
+        first_name: c.next()?,
+        last_name: c.next()?,
+        date_of_birth: c.next::<Option<Day>>()?.map(|d| d.0),
+        family: c.next::<Option<i64>>()?.map(FamilyId),
+        external_ref: c.next()?,
+    };
+    let location = c.location(dossier.location, org)?;
+    let pupil_location = c.location(pupil.location, org)?;
+    let received = c.next()?;
+    debug_assert_eq!(c.next, CONTEXT_SHARE);
+    let shares = context_share(dossier.id, row)?.into_iter().collect();
+    Ok(DossierContext { dossier, pupil, location, pupil_location, shares, received })
+}
+
+fn context_share(dossier: DossierId, row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Share>> {
+    let mut c = Columns::at(row, CONTEXT_SHARE);
+    let Some(id) = c.next::<Option<i64>>()? else { return Ok(None) };
+    let partner = UserId(c.next()?);
+    let kinds: String = c.next()?;
+    Ok(Some(Share {
+        id,
+        dossier,
+        partner,
+        entry_kinds: kinds.split(',').filter(|k| !k.is_empty()).map(str::to_string).collect(),
+        until: c.next::<Day>()?.0,
+        created_by: UserId(c.next()?),
+        created_at: c.next::<Ts>()?.0,
+        revoked_at: c.next::<Option<Ts>>()?.map(|t| t.0),
+    }))
+}
+
 fn audit_event(row: SqliteRow) -> Result<AuditEvent, sqlx::Error> {
     Ok(AuditEvent {
         seq: row.try_get("seq")?,
@@ -687,6 +792,19 @@ impl Store for SqliteStore {
         self.readers.read(|c| {
             c.prepare_cached("SELECT * FROM dossiers WHERE org_id = ? AND id = ?")?
                 .query_row(params![t.org.0, id.0], dossier)
+        })
+    }
+
+    async fn dossier_context(&self, t: &TenantCtx, id: DossierId) -> StoreResult<DossierContext> {
+        self.readers.read(|c| {
+            let mut statement = c.prepare_cached(DOSSIER_CONTEXT)?;
+            let mut rows = statement.query(params![t.org.0, id.0])?;
+            let Some(row) = rows.next()? else { return Err(rusqlite::Error::QueryReturnedNoRows) };
+            let mut context = dossier_context(t.org, row)?;
+            while let Some(row) = rows.next()? {
+                context.shares.extend(context_share(context.dossier.id, row)?);
+            }
+            Ok(context)
         })
     }
 

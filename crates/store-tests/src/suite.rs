@@ -1240,6 +1240,68 @@ pub async fn session_context_matches_the_separate_reads<S: Store + AccountStore 
 }
 
 /// Names for a few accounts: only the tenant's own, unknown ids left out, none asked none given.
+/// `dossier_context` gives exactly what the separate reads give: the dossier, its pupil, the dossier's and the
+/// pupil's own location (different here), every share, and whether it was received.
+pub async fn dossier_context_matches_the_separate_reads<S: Store + AccountStore + BatchApply + TransferStore>(
+    s: &S,
+) {
+    let f = fixture(s, "Alpha").await;
+    let annex =
+        s.create_location(&f.tenant, NewLocation { name: "Bovenbouw".into(), sector: Sector::Vo }).await.unwrap();
+    // A dossier kept at another location than the pupil's own.
+    let results = s
+        .apply_batch(&[WriteOp::OpenDossier {
+            tenant: f.tenant,
+            location: annex.id,
+            pupil: f.pupil.id,
+            opened_by: f.user.id,
+            opened_at: T0,
+            first_entry: entry(f.user.id, 0),
+            projection: projection(2),
+        }])
+        .await
+        .unwrap();
+    let Ok(WriteOutcome::DossierOpened { dossier: d, .. }) = results[0] else { panic!("{results:?}") };
+
+    let ctx = s.dossier_context(&f.tenant, d).await.unwrap();
+    assert_eq!(ctx.dossier, s.get_dossier(&f.tenant, d).await.unwrap());
+    assert_eq!(ctx.pupil, s.get_pupil(&f.tenant, f.pupil.id).await.unwrap());
+    assert_eq!((ctx.location.clone(), ctx.pupil_location.clone()), (annex.clone(), f.location.clone()));
+    assert_eq!((ctx.shares.len(), ctx.received), (0, false));
+
+    // Two partners, one share revoked: every share, in id order, as `shares_of_dossier` gives them.
+    for (login, kinds) in [("jgz@alpha", vec!["observation".to_string()]), ("wijk@alpha", vec![])] {
+        let partner = s.create_user(&f.tenant, new_user(login)).await.unwrap();
+        let share = NewShare {
+            dossier: d,
+            partner: partner.id,
+            entry_kinds: kinds,
+            until: date!(2026 - 04 - 30),
+            created_by: f.user.id,
+            created_at: T0,
+        };
+        s.create_share(&f.tenant, share).await.unwrap();
+    }
+    let shares = s.shares_of_dossier(&f.tenant, d).await.unwrap();
+    s.revoke_share(&f.tenant, shares[1].id, T0).await.unwrap();
+    let shares = s.shares_of_dossier(&f.tenant, d).await.unwrap();
+    let ctx = s.dossier_context(&f.tenant, d).await.unwrap();
+    assert_eq!(ctx.shares, shares);
+    assert_eq!((ctx.shares.len(), ctx.shares[1].revoked_at), (2, Some(T0)));
+    assert_eq!(ctx.dossier, s.get_dossier(&f.tenant, d).await.unwrap(), "one row's values, however many shares");
+
+    // A received dossier is marked.
+    let imported = imported_dossier(&f, "Sem", None, vec![imported_entry(f.user.id, 1, None, None)]);
+    let results = s.apply_batch(&[imported]).await.unwrap();
+    let Ok(WriteOutcome::DossierImported { dossier: received, .. }) = results[0] else { panic!("{results:?}") };
+    assert!(s.dossier_context(&f.tenant, received).await.unwrap().received);
+
+    // Another tenant's id, or none: not found.
+    let b = fixture(s, "Beta").await;
+    assert!(matches!(s.dossier_context(&b.tenant, d).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.dossier_context(&f.tenant, DossierId(d.0 + 1000)).await, Err(StoreError::NotFound)));
+}
+
 pub async fn user_names_are_tenant_scoped<S: Store>(s: &S) {
     let f = fixture(s, "Alpha").await;
     let b = fixture(s, "Beta").await;

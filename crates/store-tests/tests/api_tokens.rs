@@ -32,10 +32,19 @@ async fn lookup_expiry_and_last_use(db: &Database) {
     assert_eq!(token.last_used_at, None);
     assert!(token.is_active(T0));
 
-    // Found by hash while valid; the use is recorded.
+    // Found by hash while valid, with its user and the user's grants (as read on their own); the use is
+    // recorded.
+    db.grant_role(&f.tenant, RoleGrant { user: f.user.id, location: Some(f.location.id), role: Role::Medewerker })
+        .await
+        .unwrap();
+    db.grant_role(&f.tenant, RoleGrant { user: f.user.id, location: None, role: Role::Directeur }).await.unwrap();
     let found = db.find_api_token(&hash(1), T0 + Duration::hours(1)).await.unwrap().unwrap();
-    assert_eq!(found.id, token.id);
-    assert_eq!(found.last_used_at, Some(T0 + Duration::hours(1)));
+    assert_eq!(found.token.id, token.id);
+    assert_eq!(found.token.last_used_at, Some(T0 + Duration::hours(1)));
+    assert_eq!(found.user, db.get_user(&f.tenant, f.user.id).await.unwrap());
+    assert_eq!(found.grants.len(), 2);
+    assert_eq!(found.grants, db.roles_of(&f.tenant, f.user.id).await.unwrap());
+    assert_eq!(ApiToken { last_used_at: None, ..found.token.clone() }, token, "the token as created");
     // Within a minute the recorded use is not rewritten; after it, it is.
     db.find_api_token(&hash(1), T0 + Duration::hours(1) + Duration::seconds(10)).await.unwrap().unwrap();
     let listed = db.list_api_tokens(&f.tenant, f.user.id).await.unwrap();

@@ -55,5 +55,6 @@ conformance!(
     audited_writes_land_with_their_audit_row,
     a_database_error_fails_only_its_own_write,
     session_context_matches_the_separate_reads,
+    dossier_context_matches_the_separate_reads,
     user_names_are_tenant_scoped,
 );

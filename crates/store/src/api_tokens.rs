@@ -5,9 +5,9 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::TenantCtx;
 use crate::error::StoreResult;
 use crate::ids::*;
+use crate::{RoleGrant, TenantCtx, User};
 
 /// A token as listed to its owner. The hash is deliberately not part of it: nothing above the store needs
 /// it back.
@@ -33,6 +33,16 @@ impl ApiToken {
     }
 }
 
+/// What a request made with a token needs to know, read in one query ([`ApiTokenStore::find_api_token`]): the
+/// token, its user and the user's role grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenContext {
+    pub token: ApiToken,
+    pub user: User,
+    /// Ordered as [`crate::Store::roles_of`] gives them.
+    pub grants: Vec<RoleGrant>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewApiToken {
     pub user: UserId,
@@ -51,9 +61,9 @@ pub trait ApiTokenStore: Clone + Send + Sync + 'static {
     /// Stores a new token for a user of this tenant (`NotFound` when the user is not this tenant's).
     async fn create_api_token(&self, t: &TenantCtx, new: NewApiToken) -> StoreResult<ApiToken>;
     /// The token with this hash when it is neither revoked nor expired at `now` (a request arrives before
-    /// the tenant is known, like a session cookie). Records `now` as its last use when the recorded one is
-    /// older than [`LAST_USED_GRANULARITY`].
-    async fn find_api_token(&self, token_hash: &[u8], now: OffsetDateTime) -> StoreResult<Option<ApiToken>>;
+    /// the tenant is known, like a session cookie), with its user and the user's grants, in one query.
+    /// Records `now` as its last use when the recorded one is older than [`LAST_USED_GRANULARITY`].
+    async fn find_api_token(&self, token_hash: &[u8], now: OffsetDateTime) -> StoreResult<Option<TokenContext>>;
     /// Every token of a user (active, expired and revoked), newest first.
     async fn list_api_tokens(&self, t: &TenantCtx, user: UserId) -> StoreResult<Vec<ApiToken>>;
     /// Revokes a token of this user in this tenant; `NotFound` when there is no such token or it was already

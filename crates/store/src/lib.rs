@@ -19,7 +19,7 @@ pub mod types;
 pub mod writer;
 
 pub use accounts::{AccountStore, LinkPurpose, NewShare, SessionContext, SessionRecord, Share, ThrottleState};
-pub use api_tokens::{ApiToken, ApiTokenStore, NewApiToken};
+pub use api_tokens::{ApiToken, ApiTokenStore, NewApiToken, TokenContext};
 pub use error::{StoreError, StoreResult};
 pub use ids::*;
 pub use notifications::{NewNotification, Notification, NotificationStore};
@@ -102,6 +102,9 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     // Dossiers and their chronology (reads; appends go through the writer).
     async fn get_dossier(&self, t: &TenantCtx, id: DossierId) -> StoreResult<Dossier>;
+    /// The dossier with its pupil, both locations, its shares and whether it was received, in one query
+    /// (the same values as reading each on its own). `NotFound` as for [`Store::get_dossier`].
+    async fn dossier_context(&self, t: &TenantCtx, id: DossierId) -> StoreResult<DossierContext>;
     async fn list_dossiers(&self, t: &TenantCtx, filter: &DossierFilter) -> StoreResult<Vec<Dossier>>;
     async fn list_entries(&self, t: &TenantCtx, dossier: DossierId) -> StoreResult<Vec<StoredEntry>>;
     /// One attachment of one dossier of this tenant, with its content; `NotFound` for an id of another

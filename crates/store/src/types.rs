@@ -166,6 +166,23 @@ pub struct Dossier {
     pub updated_at: OffsetDateTime,
 }
 
+/// A dossier with what every page and write about it needs, read in one query
+/// ([`crate::Store::dossier_context`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DossierContext {
+    pub dossier: Dossier,
+    pub pupil: Pupil,
+    /// The location the dossier belongs to.
+    pub location: Location,
+    /// The pupil's own location, whose sector the deadlines follow (another one than the dossier's after
+    /// the pupil moved within the organisation).
+    pub pupil_location: Location,
+    /// Every share of the dossier with a partner (active, expired and revoked), by id.
+    pub shares: Vec<crate::Share>,
+    /// Whether the dossier was received from another school (`TransferStore::received_dossier` has the rest).
+    pub received: bool,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DossierFilter {
     pub location: Option<LocationId>,

@@ -176,7 +176,7 @@ pub async fn upload(
         return Ok(csrf::FormError::BadToken.into_response());
     }
     let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
-    let resource = dossier_resource(&state, &me, &loaded).await?;
+    let resource = dossier_resource(&me, &loaded);
     let (pupil, dossier) = (Some(loaded.pupil.id), Some(loaded.dossier.id));
     if me.authorize(Action::AppendEntry(EntryKind::Attachment), &resource).is_err() {
         audit_read(&state, &me, &addr, "dossier.append", "denied", pupil, dossier).await?;
@@ -272,7 +272,7 @@ pub async fn fetch(
         }
     };
     let (pupil, dossier) = (Some(loaded.pupil.id), Some(loaded.dossier.id));
-    let resource = dossier_resource(state, me, &loaded).await?;
+    let resource = dossier_resource(me, &loaded);
     if let Err(denied) = me.authorize(Action::ReadDossier, &resource) {
         audit_read(state, me, addr, AUDIT_READ, "denied", pupil, dossier).await?;
         return Err(denied.into());

@@ -144,6 +144,25 @@ impl Chronologies {
         drop(evicted);
     }
 
+    /// Forgets the chronology of `dossier` if it is cached at exactly that state. An append calls this before
+    /// extending the chronology it loaded: with no other reference left, the entries are then extended in place
+    /// instead of copied one by one, and the append stores the result again once it is written.
+    pub fn remove(&self, dossier: &Dossier) {
+        let mut inner = self.lock();
+        let key = (dossier.org, dossier.id);
+        let exact = inner.map.get(&key).is_some_and(|c| {
+            c.last_seq == dossier.last_seq && c.pupil == dossier.pupil && c.opened_at == dossier.opened_at
+        });
+        let gone = if exact { inner.map.remove(&key) } else { None };
+        if let Some(gone) = &gone {
+            inner.entries -= gone.entries.len();
+            inner.bytes -= gone.bytes;
+        }
+        drop(inner);
+        // Freed here, outside the lock.
+        drop(gone);
+    }
+
     /// Call before and after erasing a dossier: forgets every cached chronology and refuses to store any
     /// read before now.
     pub fn erasing(&self) {
@@ -285,6 +304,28 @@ mod tests {
         assert_eq!(cache.len(), 1, "600 + 600 bytes is over the limit");
         cache.put(&dossier(3, 11), 11, cache.epoch(), chronology(11));
         assert!(cache.get(&dossier(3, 11)).is_none(), "1,100 bytes alone is over the limit");
+    }
+
+    #[test]
+    fn an_append_takes_out_only_the_state_it_extends() {
+        let cache = Chronologies::with_limits(100, 10, 1 << 20);
+        let d = dossier(7, 3);
+        cache.put(&d, 3, cache.epoch(), chronology(3));
+        // Another state of the same dossier (another node appended, or the id was handed out again): kept.
+        cache.remove(&dossier(7, 2));
+        cache.remove(&Dossier { pupil: PupilId(99), ..d.clone() });
+        let loaded = cache.get(&d).unwrap();
+        cache.remove(&d);
+        assert!(cache.get(&d).is_none());
+        // With the cache's reference gone, the loaded entries are the only ones: extended without a copy.
+        let buffer = loaded.entries.as_ptr();
+        let mut extended = Arc::unwrap_or_clone(loaded.entries);
+        assert_eq!(extended.as_ptr(), buffer, "the same entries, not a copy");
+        extended.extend(entries(1).iter().cloned());
+        // The entry count was given back: the 4 extended entries and 6 more still fit the bound of 10.
+        cache.put(&dossier(7, 4), 4, cache.epoch(), Chronology { entries: Arc::new(extended), bytes: 400 });
+        cache.put(&dossier(8, 6), 6, cache.epoch(), chronology(6));
+        assert_eq!(cache.len(), 2);
     }
 
     #[test]

@@ -180,35 +180,25 @@ pub async fn pupils(
 // --- dossier visibility ------------------------------------------------------------------------------------
 
 /// The dossier as a resource for the access policy, seen by `me`.
-pub(crate) async fn dossier_resource(
-    state: &AppState,
-    me: &CurrentUser,
-    loaded: &Loaded,
-) -> Result<Resource, PageError> {
+pub(crate) fn dossier_resource(me: &CurrentUser, loaded: &Loaded) -> Resource {
     let involved = loaded.dossier.opened_by == me.user.id || loaded.entries.iter().any(|e| e.author.0 == me.user.id.0);
     let today = clock::today_nl();
-    let share = state
-        .db
-        .shares_of_dossier(&me.tenant, loaded.dossier.id)
-        .await?
-        .into_iter()
-        .filter(|s| s.partner == me.user.id)
-        .fold(None::<ShareGrant>, |acc, s| {
-            let kinds: BTreeSet<EntryKind> = s.entry_kinds.iter().filter_map(|k| EntryKind::from_code(k)).collect();
-            let active = s.is_active(today);
-            match acc {
-                // Several shares: the union of the active ones.
-                Some(mut grant) => {
-                    if active {
-                        grant.active = true;
-                        grant.entry_kinds.extend(kinds);
-                    }
-                    Some(grant)
+    let share = loaded.shares.iter().filter(|s| s.partner == me.user.id).fold(None::<ShareGrant>, |acc, s| {
+        let kinds: BTreeSet<EntryKind> = s.entry_kinds.iter().filter_map(|k| EntryKind::from_code(k)).collect();
+        let active = s.is_active(today);
+        match acc {
+            // Several shares: the union of the active ones.
+            Some(mut grant) => {
+                if active {
+                    grant.active = true;
+                    grant.entry_kinds.extend(kinds);
                 }
-                None => Some(ShareGrant { entry_kinds: if active { kinds } else { BTreeSet::new() }, active }),
+                Some(grant)
             }
-        });
-    Ok(Resource::Dossier { location: loaded.dossier.location.0, involved, share })
+            None => Some(ShareGrant { entry_kinds: if active { kinds } else { BTreeSet::new() }, active }),
+        }
+    });
+    Resource::Dossier { location: loaded.dossier.location.0, involved, share }
 }
 
 /// Dossiers matching `base` at `location` that `me` may read, by the policy's list scope: all of the
@@ -462,7 +452,7 @@ pub async fn dossier(
             return Err(e.into());
         }
     };
-    let resource = dossier_resource(&state, &me, &loaded).await?;
+    let resource = dossier_resource(&me, &loaded);
     if let Err(denied) = me.authorize(Action::ReadDossier, &resource) {
         audit_read(&state, &me, &addr, "dossier.read", "denied", Some(loaded.pupil.id), Some(loaded.dossier.id))
             .await?;
@@ -474,7 +464,7 @@ pub async fn dossier(
     let limited = !matches!(filter, EntryKindFilter::All);
     let layout = Layout::for_user(&state, &me, "dossier-title");
     let i = layout.i;
-    let received = state.db.received_dossier(&me.tenant, loaded.dossier.id).await?;
+    let received = if loaded.received { state.db.received_dossier(&me.tenant, loaded.dossier.id).await? } else { None };
     // Only the accounts this page names: the authors and whoever took in a received dossier.
     let mut named: Vec<UserId> = loaded.entries.iter().map(|e| UserId(e.author.0)).collect();
     named.extend(received.as_ref().map(|r| r.received_by));
@@ -771,7 +761,7 @@ pub async fn access_log(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
-    let resource = dossier_resource(&state, &me, &loaded).await?;
+    let resource = dossier_resource(&me, &loaded);
     if let Err(denied) = me.authorize(Action::ViewDossierAccessLog, &resource) {
         audit_read(&state, &me, &addr, "dossier.access_log", "denied", Some(loaded.pupil.id), Some(loaded.dossier.id))
             .await?;
@@ -858,8 +848,13 @@ pub async fn tasks(
     for location in &locations {
         for d in visible_open_dossiers_at(&state, &me, location.id).await? {
             let id = d.id;
-            let loaded = dossiers::load_listed(&state.db, &state.chronologies, &me.tenant, d, &locations).await?;
-            let resource = dossier_resource(&state, &me, &loaded).await?;
+            let loaded = match dossiers::load(&state.db, &state.chronologies, &me.tenant, id).await {
+                Ok(loaded) => loaded,
+                // Erased since it was listed.
+                Err(dossiers::DossierError::NotFound) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let resource = dossier_resource(&me, &loaded);
             // A partner's limited view carries no engine state.
             if !matches!(visible_entry_kinds(&me.actor(), &resource), EntryKindFilter::All) {
                 continue;
@@ -1043,7 +1038,7 @@ async fn shares_page(
 
 async fn load_for_sharing(state: &AppState, me: &CurrentUser, id: i64) -> Result<Loaded, PageError> {
     let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
-    let resource = dossier_resource(state, me, &loaded).await?;
+    let resource = dossier_resource(me, &loaded);
     me.authorize(Action::ShareDossier, &resource)?;
     Ok(loaded)
 }

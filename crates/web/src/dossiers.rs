@@ -100,49 +100,29 @@ pub struct Loaded {
     pub pupil: Pupil,
     /// The location the dossier belongs to.
     pub location: Location,
+    /// Every share of the dossier (active, expired and revoked), read with the dossier.
+    pub shares: Vec<Share>,
+    /// Whether it was received from another school (the details: `TransferStore::received_dossier`).
+    pub received: bool,
     pub ctx: FoldContext,
     /// Shared with the chronology cache: entries never change once written.
     pub entries: Arc<Vec<Entry>>,
     /// The entries' stored size in bytes (for the cache's limit).
     pub entries_bytes: usize,
-    /// Taken before the entries were read ([`load`]: before the dossier row too): an append keeps its new
-    /// chronology in the cache only if no erasure began since.
+    /// Taken before the dossier row was read: an append keeps its new chronology in the cache only if no
+    /// erasure began since.
     pub epoch: Epoch,
     pub state: DossierState,
 }
 
+/// A dossier of this tenant with what pages and writes need: its pupil, location and shares in one query, its
+/// chronology from this node's cache when the cache holds exactly the chronology the row ends at, and its state.
 pub async fn load(db: &Database, cache: &Chronologies, t: &TenantCtx, id: DossierId) -> Result<Loaded, DossierError> {
     let epoch = cache.epoch();
-    let dossier = db.get_dossier(t, id).await?;
-    let locations = db.list_locations(t).await?;
-    load_at(db, cache, epoch, t, dossier, &locations).await
-}
-
-/// [`load`] for a dossier already read from a listing, with the organisation's locations already at hand
-/// (pages that load many dossiers, such as "Mijn taken", save two queries per dossier).
-pub async fn load_listed(
-    db: &Database,
-    cache: &Chronologies,
-    t: &TenantCtx,
-    dossier: Dossier,
-    locations: &[Location],
-) -> Result<Loaded, DossierError> {
-    load_at(db, cache, cache.epoch(), t, dossier, locations).await
-}
-
-async fn load_at(
-    db: &Database,
-    cache: &Chronologies,
-    epoch: Epoch,
-    t: &TenantCtx,
-    dossier: Dossier,
-    locations: &[Location],
-) -> Result<Loaded, DossierError> {
-    let pupil = db.get_pupil(t, dossier.pupil).await?;
-    let find = |id: LocationId| locations.iter().find(|l| l.id == id).cloned().ok_or(DossierError::NotFound);
-    let location = find(dossier.location)?;
+    let DossierContext { dossier, pupil, location, pupil_location, shares, received } =
+        db.dossier_context(t, id).await?;
     let pupil_age = pupil.date_of_birth.map(|dob| age_on(dob, clock::today_nl()));
-    let ctx = FoldContext { sector: find(pupil.location)?.sector, pupil_age, calendar: Calendar::new() };
+    let ctx = FoldContext { sector: pupil_location.sector, pupil_age, calendar: Calendar::new() };
     let chronology = match cache.get(&dossier) {
         Some(chronology) => chronology,
         None => {
@@ -161,7 +141,7 @@ async fn load_at(
     };
     let Chronology { entries, bytes: entries_bytes } = chronology;
     let state = fold(&ctx, &entries);
-    Ok(Loaded { dossier, pupil, location, ctx, entries, entries_bytes, epoch, state })
+    Ok(Loaded { dossier, pupil, location, shares, received, ctx, entries, entries_bytes, epoch, state })
 }
 
 /// What writing to a dossier needs: the database, the group-commit writer and this node's chronology
@@ -341,8 +321,10 @@ async fn append_with(
         validate_occurred_on(occurred_on, local).map_err(DossierError::Refused)?;
         validate_append(&loaded.ctx, &loaded.entries, &body, UserRef(author.0), local)
             .map_err(DossierError::Refused)?;
-        let mut entries = Vec::with_capacity(loaded.entries.len() + 1);
-        entries.extend(loaded.entries.iter().cloned());
+        // The new chronology is the loaded one plus this entry. Taken out of the cache first: unless a page
+        // is reading the same chronology at this moment, it is then extended in place, not copied.
+        cache.remove(&loaded.dossier);
+        let mut entries = Arc::unwrap_or_clone(loaded.entries);
         let seq = loaded.dossier.last_seq + 1;
         entries.push(Entry {
             id: DomainEntryId(0),

@@ -530,7 +530,7 @@ pub async fn new_entry_form(
 ) -> Result<Response, PageError> {
     let kind = kind_of(q.kind.as_deref()).ok_or(PageError::NotFound)?;
     let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
-    let resource = dossier_resource(&state, &me, &loaded).await?;
+    let resource = dossier_resource(&me, &loaded);
     me.authorize(Action::AppendEntry(kind), &resource)?;
     let mut p = Posted::new();
     if kind == EntryKind::AssessmentAnswer
@@ -612,7 +612,7 @@ pub async fn create_entry(
     let p = posted(&body)?;
     let kind = kind_of(Some(one(&p, "kind"))).ok_or(PageError::NotFound)?;
     let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
-    let resource = dossier_resource(&state, &me, &loaded).await?;
+    let resource = dossier_resource(&me, &loaded);
     // Before anything about the dossier is shown back: may this person record this kind here at all?
     if me.authorize(Action::AppendEntry(kind), &resource).is_err() {
         audit_read(&state, &me, &addr, "dossier.append", "denied", Some(loaded.pupil.id), Some(loaded.dossier.id))
@@ -967,7 +967,7 @@ pub async fn correct_form(
     Path((id, seq)): Path<(i64, u32)>,
 ) -> Result<Response, PageError> {
     let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
-    let resource = dossier_resource(&state, &me, &loaded).await?;
+    let resource = dossier_resource(&me, &loaded);
     let (entry, effective) = target(&loaded, seq)?;
     let kind = entry.body.kind();
     // Only someone who may record this kind may see it in a correction form (a partner never can).
@@ -989,7 +989,7 @@ pub async fn correct_submit(
     }
     let p = posted(&body)?;
     let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
-    let resource = dossier_resource(&state, &me, &loaded).await?;
+    let resource = dossier_resource(&me, &loaded);
     let (entry, effective) = target(&loaded, seq)?;
     let kind = entry.body.kind();
     me.authorize(Action::AppendEntry(kind), &resource)?;

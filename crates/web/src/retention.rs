@@ -399,7 +399,7 @@ async fn proposer_may_erase(
             .map(|g| meldroute_domain::access::Grant { role: g.role, location: g.location.map(|l| l.0) })
             .collect(),
     };
-    let resource = dossier_resource(state, me, loaded).await?;
+    let resource = dossier_resource(me, loaded);
     Ok(matches!(
         meldroute_domain::access::authorize(&actor, Action::EraseDossier, &resource),
         meldroute_domain::access::Decision::Allow
@@ -408,7 +408,7 @@ async fn proposer_may_erase(
 
 async fn load_for_erasure(state: &AppState, me: &CurrentUser, id: i64) -> Result<Loaded, PageError> {
     let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, DossierId(id)).await?;
-    let resource = dossier_resource(state, me, &loaded).await?;
+    let resource = dossier_resource(me, &loaded);
     me.authorize(Action::EraseDossier, &resource)?;
     Ok(loaded)
 }

@@ -242,7 +242,7 @@ async fn load_for(
             return Err(e.into());
         }
     };
-    let resource = dossier_resource(state, me, &loaded).await?;
+    let resource = dossier_resource(me, &loaded);
     if let Err(denied) = me.authorize(action, &resource) {
         audit_read(state, me, addr, audit, "denied", Some(loaded.pupil.id), Some(loaded.dossier.id)).await?;
         return Err(denied.into());

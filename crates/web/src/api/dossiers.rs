@@ -129,7 +129,7 @@ async fn readable(
             return Err(e.into());
         }
     };
-    let resource = dossier_resource(state, me, &loaded).await?;
+    let resource = dossier_resource(me, &loaded);
     if let Err(denied) = me.authorize(Action::ReadDossier, &resource) {
         audit_read(state, me, addr, ACTION, "denied", Some(loaded.pupil.id), Some(loaded.dossier.id)).await?;
         return Err(denied.into());
@@ -345,7 +345,7 @@ async fn append_entry(
         }
     };
     let (pupil, dossier) = (Some(loaded.pupil.id), Some(loaded.dossier.id));
-    let resource = dossier_resource(state, me, &loaded).await?;
+    let resource = dossier_resource(me, &loaded);
     // Who may not read the dossier learns nothing, not even whether their body was well-formed.
     if let Err(denied) = me.authorize(Action::ReadDossier, &resource) {
         audit_read(state, me, addr, ACTION, "denied", pupil, dossier).await?;

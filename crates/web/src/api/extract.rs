@@ -42,23 +42,18 @@ pub async fn authenticate(db: &Database, headers: &HeaderMap) -> Result<CurrentU
     }
     let hash = token_hash(token);
     let now = clock::now_utc();
-    let found = db.find_api_token(&hash, now).await?.ok_or_else(ApiError::invalid_token)?;
-    let tenant = TenantCtx::new(found.org);
-    let user = match db.get_user(&tenant, found.user).await {
-        Ok(user) => user,
-        Err(StoreError::NotFound) => return Err(ApiError::invalid_token()),
-        Err(other) => return Err(other.into()),
-    };
+    let TokenContext { token, user, grants } =
+        db.find_api_token(&hash, now).await?.ok_or_else(ApiError::invalid_token)?;
     if user.disabled {
         return Err(ApiError::invalid_token());
     }
-    let grants = db.roles_of(&tenant, user.id).await?;
+    let tenant = TenantCtx::new(token.org);
     let lang = Lang::from_code(&user.lang).unwrap_or_default();
     let session = SessionRecord {
         id_hash: hash,
-        org: found.org,
-        user: found.user,
-        created_at: found.created_at,
+        org: token.org,
+        user: token.user,
+        created_at: token.created_at,
         last_seen_at: now,
         second_factor_done: true,
         csrf_token: String::new(),

@@ -61,7 +61,7 @@ async fn tasks(state: &AppState, me: &CurrentUser, addr: &SocketAddr) -> Result<
             continue;
         }
         let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, d.id).await?;
-        let resource = dossier_resource(state, me, &loaded).await?;
+        let resource = dossier_resource(me, &loaded);
         if me.authorize(Action::ReadDossier, &resource).is_err()
             || !matches!(visible_entry_kinds(&me.actor(), &resource), EntryKindFilter::All)
         {
