@@ -121,7 +121,7 @@ impl BatchApply for SqliteStore {
 
 /// One batch in one transaction; an `Err` means nothing of it was committed.
 fn apply(conn: &mut Connection, key: Option<&AuditKey>, ops: &[WriteOp]) -> BatchResult {
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
     let mut results = Vec::with_capacity(ops.len());
     let mut audit = PendingAudit::new(key);
     for op in ops {
@@ -133,14 +133,16 @@ fn apply(conn: &mut Connection, key: Option<&AuditKey>, ops: &[WriteOp]) -> Batc
             results.push(seq.map(|seq| WriteOutcome::Audited { seq }));
             continue;
         }
-        let mut savepoint = tx.savepoint().map_err(sql_err)?;
+        // Each operation in a savepoint of its own, whose statements are prepared once (rusqlite's
+        // `Savepoint` parses them anew every time).
+        run_cached(&tx, "SAVEPOINT op")?;
         let mark = audit.mark();
-        let result = apply_one(&savepoint, op, &mut audit);
+        let result = apply_one(&tx, op, &mut audit);
         if result.is_err() {
-            savepoint.rollback().map_err(sql_err)?;
+            run_cached(&tx, "ROLLBACK TO op")?;
             audit.rollback_to(mark);
         }
-        savepoint.commit().map_err(sql_err)?;
+        run_cached(&tx, "RELEASE op")?;
         results.push(result);
     }
     // The batch's audit rows and the new head, in the same transaction as the writes they record.
@@ -150,6 +152,10 @@ fn apply(conn: &mut Connection, key: Option<&AuditKey>, ops: &[WriteOp]) -> Batc
         crate::retention::checkpoint_after_erasure(conn);
     }
     Ok(results)
+}
+
+fn run_cached(conn: &Connection, sql: &str) -> StoreResult<()> {
+    conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop).map_err(sql_err)
 }
 
 /// An operation; for [`WriteOp::Audited`], its inner operation and then its audit row, in the same savepoint.

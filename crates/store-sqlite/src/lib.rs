@@ -210,15 +210,21 @@ fn dossier(row: &rusqlite::Row<'_>) -> rusqlite::Result<Dossier> {
     })
 }
 
+/// A chronology's rows, with the columns [`entry`] reads by position (a chronology is the most rows a page
+/// reads).
+const LIST_ENTRIES: &str = "SELECT id, dossier_id, seq, recorded_at, author_id, kind, payload FROM entries \
+     WHERE org_id = ? AND dossier_id = ? ORDER BY seq";
+
 fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEntry> {
+    let mut c = Columns::new(row);
     Ok(StoredEntry {
-        id: EntryId(row.get("id")?),
-        dossier: DossierId(row.get("dossier_id")?),
-        seq: row.get("seq")?,
-        recorded_at: row.get::<_, Ts>("recorded_at")?.0,
-        author: UserId(row.get("author_id")?),
-        kind: row.get("kind")?,
-        payload: row.get("payload")?,
+        id: EntryId(c.next()?),
+        dossier: DossierId(c.next()?),
+        seq: c.next()?,
+        recorded_at: c.next::<Ts>()?.0,
+        author: UserId(c.next()?),
+        kind: c.next()?,
+        payload: c.next()?,
     })
 }
 
@@ -833,11 +839,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_entries(&self, t: &TenantCtx, d: DossierId) -> StoreResult<Vec<StoredEntry>> {
-        self.readers.read(|c| {
-            c.prepare_cached("SELECT * FROM entries WHERE org_id = ? AND dossier_id = ? ORDER BY seq")?
-                .query_map(params![t.org.0, d.0], entry)?
-                .collect()
-        })
+        self.readers.read(|c| c.prepare_cached(LIST_ENTRIES)?.query_map(params![t.org.0, d.0], entry)?.collect())
     }
 
     async fn get_attachment(&self, t: &TenantCtx, d: DossierId, id: &str) -> StoreResult<StoredAttachment> {

@@ -1242,9 +1242,7 @@ pub async fn session_context_matches_the_separate_reads<S: Store + AccountStore 
 /// Names for a few accounts: only the tenant's own, unknown ids left out, none asked none given.
 /// `dossier_context` gives exactly what the separate reads give: the dossier, its pupil, the dossier's and the
 /// pupil's own location, every share, and whether it was received.
-pub async fn dossier_context_matches_the_separate_reads<S: Store + AccountStore + BatchApply + TransferStore>(
-    s: &S,
-) {
+pub async fn dossier_context_matches_the_separate_reads<S: Store + AccountStore + BatchApply + TransferStore>(s: &S) {
     let f = fixture(s, "Alpha").await;
     s.create_location(&f.tenant, NewLocation { name: "Bovenbouw".into(), sector: Sector::Vo }).await.unwrap();
     let d = open_dossier(s, &f).await;
