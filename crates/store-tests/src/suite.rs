@@ -1239,7 +1239,6 @@ pub async fn session_context_matches_the_separate_reads<S: Store + AccountStore 
     assert_eq!(s.session_context(&record.id_hash).await.unwrap(), None, "ended session");
 }
 
-/// Names for a few accounts: only the tenant's own, unknown ids left out, none asked none given.
 /// `dossier_context` gives exactly what the separate reads give: the dossier, its pupil, the dossier's and the
 /// pupil's own location, every share, and whether it was received.
 pub async fn dossier_context_matches_the_separate_reads<S: Store + AccountStore + BatchApply + TransferStore>(s: &S) {
@@ -1286,6 +1285,7 @@ pub async fn dossier_context_matches_the_separate_reads<S: Store + AccountStore 
     assert!(matches!(s.dossier_context(&f.tenant, DossierId(d.0 + 1000)).await, Err(StoreError::NotFound)));
 }
 
+/// Names for a few accounts: only the tenant's own, unknown ids left out, none asked none given.
 pub async fn user_names_are_tenant_scoped<S: Store>(s: &S) {
     let f = fixture(s, "Alpha").await;
     let b = fixture(s, "Beta").await;

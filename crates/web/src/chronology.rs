@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 /// How many dossiers, and how many entries and stored bytes (the entries' encoded size) in all, are kept.
 const MAX_DOSSIERS: usize = 2_000;
 const MAX_ENTRIES: usize = 100_000;
-const MAX_BYTES: usize = 64 << 20;
+const MAX_BYTES: usize = 32 << 20;
 
 pub struct Chronologies {
     inner: Mutex<Inner>,

@@ -181,9 +181,15 @@ pub async fn pupils(
 
 /// The dossier as a resource for the access policy, seen by `me`.
 pub(crate) fn dossier_resource(me: &CurrentUser, loaded: &Loaded) -> Resource {
-    let involved = loaded.dossier.opened_by == me.user.id || loaded.entries.iter().any(|e| e.author.0 == me.user.id.0);
+    resource_for(me.user.id, loaded)
+}
+
+/// The dossier as a resource for the access policy, seen by `user` (whether they are involved in it, and what
+/// is shared with them).
+pub(crate) fn resource_for(user: UserId, loaded: &Loaded) -> Resource {
+    let involved = loaded.dossier.opened_by == user || loaded.entries.iter().any(|e| e.author.0 == user.0);
     let today = clock::today_nl();
-    let share = loaded.shares.iter().filter(|s| s.partner == me.user.id).fold(None::<ShareGrant>, |acc, s| {
+    let share = loaded.shares.iter().filter(|s| s.partner == user).fold(None::<ShareGrant>, |acc, s| {
         let kinds: BTreeSet<EntryKind> = s.entry_kinds.iter().filter_map(|k| EntryKind::from_code(k)).collect();
         let active = s.is_active(today);
         match acc {
@@ -855,6 +861,13 @@ pub async fn tasks(
                 Err(e) => return Err(e.into()),
             };
             let resource = dossier_resource(&me, &loaded);
+            // Read again by id: only the dossier that was listed (SQLite may give an erased dossier's id to a
+            // new one), and only while `me` may still read it.
+            if (loaded.dossier.pupil, loaded.dossier.opened_at) != (d.pupil, d.opened_at)
+                || me.authorize(Action::ReadDossier, &resource).is_err()
+            {
+                continue;
+            }
             // A partner's limited view carries no engine state.
             if !matches!(visible_entry_kinds(&me.actor(), &resource), EntryKindFilter::All) {
                 continue;

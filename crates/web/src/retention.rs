@@ -399,7 +399,8 @@ async fn proposer_may_erase(
             .map(|g| meldroute_domain::access::Grant { role: g.role, location: g.location.map(|l| l.0) })
             .collect(),
     };
-    let resource = dossier_resource(me, loaded);
+    // The proposer's own view: whether they are involved in the dossier, and what is shared with them.
+    let resource = crate::dossier_pages::resource_for(proposer, loaded);
     Ok(matches!(
         meldroute_domain::access::authorize(&actor, Action::EraseDossier, &resource),
         meldroute_domain::access::Decision::Allow
