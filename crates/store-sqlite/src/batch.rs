@@ -183,8 +183,8 @@ fn apply_plain(conn: &Connection, op: &WriteOp, pending: &mut PendingAudit<'_>) 
             }
             let dossier: i64 = conn
                 .prepare_cached(
-                    "INSERT INTO dossiers (org_id, location_id, pupil_id, opened_at, opened_by, step, closed, urgent, next_due, closed_on, last_seq, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
+                    "INSERT INTO dossiers (id, org_id, location_id, pupil_id, opened_at, opened_by, step, closed, urgent, next_due, closed_on, last_seq, updated_at) \
+                     VALUES ((SELECT last + 1 FROM id_high_water WHERE name = 'dossiers'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
                 )
                 .and_then(|mut s| {
                     s.query_row(

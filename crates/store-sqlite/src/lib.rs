@@ -662,8 +662,8 @@ impl Store for SqliteStore {
 
     async fn create_pupil(&self, t: &TenantCtx, new: NewPupil) -> StoreResult<Pupil> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO pupils (org_id, location_id, group_id, first_name, last_name, date_of_birth, family_id, external_ref, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO pupils (id, org_id, location_id, group_id, first_name, last_name, date_of_birth, family_id, external_ref, created_at) \
+             VALUES ((SELECT last + 1 FROM id_high_water WHERE name = 'pupils'), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(t.org.0)
         .bind(new.location.0)
@@ -771,8 +771,8 @@ impl Store for SqliteStore {
                 }
             }
             sqlx::query(
-                "INSERT INTO pupils (org_id, location_id, group_id, first_name, last_name, date_of_birth, family_id, external_ref, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO pupils (id, org_id, location_id, group_id, first_name, last_name, date_of_birth, family_id, external_ref, created_at) \
+                 VALUES ((SELECT last + 1 FROM id_high_water WHERE name = 'pupils'), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .bind(t.org.0)
             .bind(location.0)

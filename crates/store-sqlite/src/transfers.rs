@@ -32,8 +32,8 @@ pub(crate) fn import(conn: &Connection, tenant: &TenantCtx, d: &ImportedDossier)
     }
     let pupil: i64 = conn
         .prepare_cached(
-            "INSERT INTO pupils (org_id, location_id, group_id, first_name, last_name, date_of_birth, family_id, external_ref, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO pupils (id, org_id, location_id, group_id, first_name, last_name, date_of_birth, family_id, external_ref, created_at) \
+             VALUES ((SELECT last + 1 FROM id_high_water WHERE name = 'pupils'), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .and_then(|mut s| {
             s.query_row(
@@ -56,8 +56,8 @@ pub(crate) fn import(conn: &Connection, tenant: &TenantCtx, d: &ImportedDossier)
     let projection = &d.projection;
     let dossier: i64 = conn
         .prepare_cached(
-            "INSERT INTO dossiers (org_id, location_id, pupil_id, opened_at, opened_by, step, closed, urgent, next_due, closed_on, last_seq, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO dossiers (id, org_id, location_id, pupil_id, opened_at, opened_by, step, closed, urgent, next_due, closed_on, last_seq, updated_at) \
+             VALUES ((SELECT last + 1 FROM id_high_water WHERE name = 'dossiers'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .and_then(|mut s| {
             s.query_row(

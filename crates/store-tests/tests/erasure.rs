@@ -48,6 +48,7 @@ both_backends!(
     proposals_and_requests,
     erasure_removes_everything_and_leaves_a_tombstone,
     erasure_refusals_change_nothing,
+    erased_ids_are_never_given_again,
 );
 
 struct World {
@@ -386,4 +387,43 @@ async fn erasure_refusals_change_nothing(db: &Database) {
     assert_eq!(count(&after, "dossiers"), count(&before, "dossiers"));
     assert_eq!(db.erasure_proposal(&w.t, d).await.unwrap(), Some(p));
     db.verify_audit(&test_audit_key()).await.unwrap();
+}
+
+/// An erased dossier's id, and an erased pupil's, are never given to a new one (SQLite would hand out the
+/// highest id again, see migration 0014): a request that loaded the erased dossier or pupil a moment before can
+/// never act on another child's.
+async fn erased_ids_are_never_given_again(db: &Database) {
+    let w = world(db, "Alpha").await;
+    let first = closed_dossier(db, &w).await;
+    let newest = closed_dossier(db, &w).await;
+    let p = propose(db, &w, newest, w.af).await;
+    let r = db.apply_batch(&[erase(&w, newest, p.id, w.director)]).await.unwrap();
+    assert!(matches!(r[0], Ok(WriteOutcome::DossierErased { pupil_erased: false })), "{r:?}");
+    let next = closed_dossier(db, &w).await;
+    assert!(next.0 > newest.0, "dossier {next:?} opened after erasing {newest:?}");
+
+    // Erasing the pupil's last dossiers erases the pupil (the newest pupil); the next pupil gets a new id.
+    for d in [first, next] {
+        let p = propose(db, &w, d, w.af).await;
+        let r = db.apply_batch(&[erase(&w, d, p.id, w.director)]).await.unwrap();
+        assert!(r[0].is_ok(), "{r:?}");
+    }
+    assert!(matches!(db.get_pupil(&w.t, w.pupil).await, Err(StoreError::NotFound)));
+    let new_pupil = NewPupil {
+        location: w.location,
+        group: None,
+        first_name: "Sem".into(),
+        last_name: "Nieuw".into(),
+        date_of_birth: Some(date!(2011 - 01 - 01)),
+        family: None,
+        external_ref: None,
+        created_at: T0,
+    };
+    let created = db.create_pupil(&w.t, new_pupil.clone()).await.unwrap();
+    assert!(created.id.0 > w.pupil.0, "pupil {:?} created after erasing {:?}", created.id, w.pupil);
+    // An import takes the next id as well.
+    db.import_pupils(&w.t, w.location, vec![NewPupil { first_name: "Lot".into(), ..new_pupil }]).await.unwrap();
+    let listed = db.list_pupils(&w.t, &PupilFilter::default()).await.unwrap();
+    assert!(listed.iter().all(|p| p.id.0 > w.pupil.0), "{listed:?}");
+    assert_eq!(listed.len(), 2);
 }

@@ -8,7 +8,7 @@
 //! reads the database, which stays the only source of truth; this holds for several nodes on one
 //! PostgreSQL too, where another node's append simply moves `last_seq` on.
 //!
-//! Erasure is the one way rows disappear, and SQLite may hand a removed dossier's id to the next dossier.
+//! Erasure is the one way rows disappear (ids are never handed out again: SQLite migration 0014).
 //! [`Chronologies::erasing`] is called before and after every erasure: it empties the cache (no erased text
 //! stays in this process's memory) and moves an epoch on, and a chronology read before the epoch moved is
 //! never stored after it.

@@ -861,8 +861,8 @@ pub async fn tasks(
                 Err(e) => return Err(e.into()),
             };
             let resource = dossier_resource(&me, &loaded);
-            // Read again by id: only the dossier that was listed (SQLite may give an erased dossier's id to a
-            // new one), and only while `me` may still read it.
+            // Read again by id: only the dossier that was listed (the same pupil and opening moment), and only
+            // while `me` may still read it.
             if (loaded.dossier.pupil, loaded.dossier.opened_at) != (d.pupil, d.opened_at)
                 || me.authorize(Action::ReadDossier, &resource).is_err()
             {
