@@ -149,22 +149,6 @@ fn dossier(row: PgRow) -> Result<Dossier, sqlx::Error> {
     })
 }
 
-/// A dossier, its pupil, both locations, whether it was received, and one share per row (none: one row with
-/// the share's columns NULL). Read by position, in this order, by [`dossier_context`] and [`context_share`].
-const DOSSIER_CONTEXT: &str = "SELECT \
-     d.id, d.location_id, d.pupil_id, d.opened_at, d.opened_by, d.step, d.closed, d.urgent, d.next_due, \
-     d.closed_on, d.last_seq, d.updated_at, \
-     p.location_id, p.group_id, p.first_name, p.last_name, p.date_of_birth, p.family_id, p.external_ref, \
-     dl.name, dl.sector, pl.name, pl.sector, \
-     EXISTS (SELECT 1 FROM received_dossiers r WHERE r.org_id = d.org_id AND r.dossier_id = d.id), \
-     s.id, s.partner_user_id, s.entry_kinds, s.until, s.created_by, s.created_at, s.revoked_at \
-     FROM dossiers d \
-     JOIN pupils p ON p.org_id = d.org_id AND p.id = d.pupil_id \
-     JOIN locations dl ON dl.org_id = d.org_id AND dl.id = d.location_id \
-     JOIN locations pl ON pl.org_id = p.org_id AND pl.id = p.location_id \
-     LEFT JOIN shares s ON s.org_id = d.org_id AND s.dossier_id = d.id \
-     WHERE d.org_id = $1 AND d.id = $2 ORDER BY s.id";
-
 /// Reads a row's columns one after the other.
 struct Columns<'a> {
     row: &'a PgRow,
@@ -193,9 +177,7 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// The first column of the share in a [`DOSSIER_CONTEXT`] row.
-const CONTEXT_SHARE: usize = 24;
-
+/// The first row of a [`DOSSIER_CONTEXT_SQL`] result (with its share, if any).
 fn dossier_context(org: OrgId, row: &PgRow) -> Result<DossierContext, sqlx::Error> {
     let mut c = Columns::at(row, 0);
     let dossier = Dossier {
@@ -229,13 +211,14 @@ fn dossier_context(org: OrgId, row: &PgRow) -> Result<DossierContext, sqlx::Erro
     let location = c.location(dossier.location, org)?;
     let pupil_location = c.location(pupil.location, org)?;
     let received = c.next()?;
-    debug_assert_eq!(c.next, CONTEXT_SHARE);
+    debug_assert_eq!(c.next, DOSSIER_CONTEXT_SHARE);
     let shares = context_share(dossier.id, row)?.into_iter().collect();
     Ok(DossierContext { dossier, pupil, location, pupil_location, shares, received })
 }
 
+/// The share of a [`DOSSIER_CONTEXT_SQL`] row, if it has one.
 fn context_share(dossier: DossierId, row: &PgRow) -> Result<Option<Share>, sqlx::Error> {
-    let mut c = Columns::at(row, CONTEXT_SHARE);
+    let mut c = Columns::at(row, DOSSIER_CONTEXT_SHARE);
     let Some(id) = c.next::<Option<i64>>()? else { return Ok(None) };
     let partner = UserId(c.next()?);
     let kinds: String = c.next()?;
@@ -736,7 +719,8 @@ impl Store for PgStore {
     }
 
     async fn dossier_context(&self, t: &TenantCtx, id: DossierId) -> StoreResult<DossierContext> {
-        let rows = sqlx::query(DOSSIER_CONTEXT).bind(t.org.0).bind(id.0).fetch_all(&self.pool).await.map_err(other)?;
+        let rows =
+            sqlx::query(DOSSIER_CONTEXT_SQL).bind(t.org.0).bind(id.0).fetch_all(&self.pool).await.map_err(other)?;
         let (first, rest) = rows.split_first().ok_or(StoreError::NotFound)?;
         let mut context = dossier_context(t.org, first).map_err(other)?;
         for row in rest {

@@ -228,22 +228,6 @@ fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEntry> {
     })
 }
 
-/// A dossier, its pupil, both locations, whether it was received, and one share per row (none: one row with
-/// the share's columns NULL). Read by position, in this order, by [`dossier_context`] and [`context_share`].
-const DOSSIER_CONTEXT: &str = "SELECT \
-     d.id, d.location_id, d.pupil_id, d.opened_at, d.opened_by, d.step, d.closed, d.urgent, d.next_due, \
-     d.closed_on, d.last_seq, d.updated_at, \
-     p.location_id, p.group_id, p.first_name, p.last_name, p.date_of_birth, p.family_id, p.external_ref, \
-     dl.name, dl.sector, pl.name, pl.sector, \
-     EXISTS (SELECT 1 FROM received_dossiers r WHERE r.org_id = d.org_id AND r.dossier_id = d.id), \
-     s.id, s.partner_user_id, s.entry_kinds, s.until, s.created_by, s.created_at, s.revoked_at \
-     FROM dossiers d \
-     JOIN pupils p ON p.org_id = d.org_id AND p.id = d.pupil_id \
-     JOIN locations dl ON dl.org_id = d.org_id AND dl.id = d.location_id \
-     JOIN locations pl ON pl.org_id = p.org_id AND pl.id = p.location_id \
-     LEFT JOIN shares s ON s.org_id = d.org_id AND s.dossier_id = d.id \
-     WHERE d.org_id = ?1 AND d.id = ?2 ORDER BY s.id";
-
 /// Reads a row's columns one after the other (a query whose columns are read by position, which is faster
 /// than by name).
 struct Columns<'a, 'r> {
@@ -275,9 +259,7 @@ impl<'a, 'r> Columns<'a, 'r> {
     }
 }
 
-/// The first column of the share in a [`DOSSIER_CONTEXT`] row.
-const CONTEXT_SHARE: usize = 24;
-
+/// The first row of a [`DOSSIER_CONTEXT_SQL`] result (with its share, if any).
 fn dossier_context(org: OrgId, row: &rusqlite::Row<'_>) -> rusqlite::Result<DossierContext> {
     let mut c = Columns::new(row);
     let dossier = Dossier {
@@ -311,13 +293,14 @@ fn dossier_context(org: OrgId, row: &rusqlite::Row<'_>) -> rusqlite::Result<Doss
     let location = c.location(dossier.location, org)?;
     let pupil_location = c.location(pupil.location, org)?;
     let received = c.next()?;
-    debug_assert_eq!(c.next, CONTEXT_SHARE);
+    debug_assert_eq!(c.next, DOSSIER_CONTEXT_SHARE);
     let shares = context_share(dossier.id, row)?.into_iter().collect();
     Ok(DossierContext { dossier, pupil, location, pupil_location, shares, received })
 }
 
+/// The share of a [`DOSSIER_CONTEXT_SQL`] row, if it has one.
 fn context_share(dossier: DossierId, row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Share>> {
-    let mut c = Columns::at(row, CONTEXT_SHARE);
+    let mut c = Columns::at(row, DOSSIER_CONTEXT_SHARE);
     let Some(id) = c.next::<Option<i64>>()? else { return Ok(None) };
     let partner = UserId(c.next()?);
     let kinds: String = c.next()?;
@@ -803,7 +786,7 @@ impl Store for SqliteStore {
 
     async fn dossier_context(&self, t: &TenantCtx, id: DossierId) -> StoreResult<DossierContext> {
         self.readers.read(|c| {
-            let mut statement = c.prepare_cached(DOSSIER_CONTEXT)?;
+            let mut statement = c.prepare_cached(DOSSIER_CONTEXT_SQL)?;
             let mut rows = statement.query(params![t.org.0, id.0])?;
             let Some(row) = rows.next()? else { return Err(rusqlite::Error::QueryReturnedNoRows) };
             let mut context = dossier_context(t.org, row)?;

@@ -183,6 +183,28 @@ pub struct DossierContext {
     pub received: bool,
 }
 
+/// The query behind [`crate::Store::dossier_context`], the same on both backends: the dossier (columns 0 to 11),
+/// its pupil (12 to 18), the dossier's location (19, 20), the pupil's location (21, 22), whether it was received
+/// (23), and one share per row from [`DOSSIER_CONTEXT_SHARE`] on (no share: one row with those columns NULL).
+/// The backends read the columns by position, in this order. The parameters are the organisation and the
+/// dossier: `$1` and `$2` for PostgreSQL; SQLite takes them as two named parameters, bound by position.
+pub const DOSSIER_CONTEXT_SQL: &str = "SELECT \
+     d.id, d.location_id, d.pupil_id, d.opened_at, d.opened_by, d.step, d.closed, d.urgent, d.next_due, \
+     d.closed_on, d.last_seq, d.updated_at, \
+     p.location_id, p.group_id, p.first_name, p.last_name, p.date_of_birth, p.family_id, p.external_ref, \
+     dl.name, dl.sector, pl.name, pl.sector, \
+     EXISTS (SELECT 1 FROM received_dossiers r WHERE r.org_id = d.org_id AND r.dossier_id = d.id), \
+     s.id, s.partner_user_id, s.entry_kinds, s.until, s.created_by, s.created_at, s.revoked_at \
+     FROM dossiers d \
+     JOIN pupils p ON p.org_id = d.org_id AND p.id = d.pupil_id \
+     JOIN locations dl ON dl.org_id = d.org_id AND dl.id = d.location_id \
+     JOIN locations pl ON pl.org_id = p.org_id AND pl.id = p.location_id \
+     LEFT JOIN shares s ON s.org_id = d.org_id AND s.dossier_id = d.id \
+     WHERE d.org_id = $1 AND d.id = $2 ORDER BY s.id";
+
+/// The first column of the share in a [`DOSSIER_CONTEXT_SQL`] row.
+pub const DOSSIER_CONTEXT_SHARE: usize = 24;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DossierFilter {
     pub location: Option<LocationId>,
