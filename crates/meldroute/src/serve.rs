@@ -6,15 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use axum::routing::get;
-use meldroute_web::AppState;
 use meldroute_web::metrics::Metrics;
+use meldroute_web::{App, AppState};
 use tokio::net::TcpListener;
 
 use crate::config::{LogFormat, Settings};
 use crate::{demo, ops};
 
 pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
-    init_logging(settings.log_format);
+    // Kept to the end: dropping it writes out what is still queued.
+    let _log = init_logging(settings.log_format);
     // Bind first: a port in use fails before anything is written.
     let listener = bind(settings.addr, "--addr or MELDROUTE_ADDR").await?;
     let metrics_listener = match settings.metrics_addr {
@@ -56,7 +57,7 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
             }
         });
     }
-    let state = AppState {
+    let state = AppState::new(App {
         db: db.clone(),
         writer: writer.clone(),
         demo: demo_mode,
@@ -66,7 +67,7 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
         pdf: Arc::new(meldroute_pdf::PdfRenderer::new(2)),
         team: team.clone(),
         chronologies: Arc::default(),
-    };
+    });
     let app = meldroute_web::router(state);
 
     let local = listener.local_addr().map_err(|e| e.to_string())?;
@@ -180,17 +181,26 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-fn init_logging(format: LogFormat) {
+/// Log lines are formatted on the request's thread and written by a thread of their own, in batches: a line
+/// per request written straight to stderr under its lock was a few percent of a page's work
+/// (docs/performance.md). No line is dropped: when the queue is full, the request waits, as it did before.
+/// The guard writes out what is queued when it is dropped; `None` when a subscriber was already installed.
+fn init_logging(format: LogFormat) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("MELDROUTE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    use std::io::IsTerminal;
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("meldroute-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal());
-    let _ = match format {
+    let installed = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+    installed.ok().map(|()| guard)
 }

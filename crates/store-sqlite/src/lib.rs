@@ -569,11 +569,16 @@ impl Store for SqliteStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = serde_json::to_string(&ids.iter().map(|u| u.0).collect::<Vec<i64>>())
-            .map_err(|e| StoreError::Other(e.to_string()))?;
+        // Each id once: the join below gives a row per id in the list.
+        let mut ids: Vec<i64> = ids.iter().map(|u| u.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Other(e.to_string()))?;
         self.readers.read(|c| {
+            // Driven by the list (a join, not `IN (SELECT ...)`, which would build a temporary index first).
             c.prepare_cached(
-                "SELECT id, display_name FROM users WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))",
+                "SELECT u.id, u.display_name FROM json_each(?2) AS j JOIN users AS u ON u.id = j.value \
+                 WHERE u.org_id = ?1",
             )?
             .query_map(params![t.org.0, ids], |r| Ok((UserId(r.get(0)?), r.get(1)?)))?
             .collect()

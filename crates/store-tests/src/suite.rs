@@ -1285,16 +1285,17 @@ pub async fn dossier_context_matches_the_separate_reads<S: Store + AccountStore 
     assert!(matches!(s.dossier_context(&f.tenant, DossierId(d.0 + 1000)).await, Err(StoreError::NotFound)));
 }
 
-/// Names for a few accounts: only the tenant's own, unknown ids left out, none asked none given.
+/// Names for a few accounts: only the tenant's own, each once, unknown ids left out, none asked none given.
 pub async fn user_names_are_tenant_scoped<S: Store>(s: &S) {
     let f = fixture(s, "Alpha").await;
     let b = fixture(s, "Beta").await;
     let second = s.create_user(&f.tenant, new_user("ib@alpha")).await.unwrap();
-    let mut names = s.user_names(&f.tenant, &[second.id, f.user.id, b.user.id, UserId(987_654)]).await.unwrap();
+    let asked = [second.id, f.user.id, b.user.id, UserId(987_654), second.id];
+    let mut names = s.user_names(&f.tenant, &asked).await.unwrap();
     names.sort_by_key(|(id, _)| id.0);
     let mut expected = vec![(f.user.id, f.user.display_name.clone()), (second.id, second.display_name.clone())];
     expected.sort_by_key(|(id, _)| id.0);
-    assert_eq!(names, expected, "another tenant's account and an unknown id are left out");
+    assert_eq!(names, expected, "another tenant's account and an unknown id are left out, a repeated id named once");
     assert!(s.user_names(&f.tenant, &[]).await.unwrap().is_empty());
     assert!(s.user_names(&b.tenant, &[f.user.id]).await.unwrap().is_empty());
 }

@@ -8,6 +8,11 @@
 //! reads the database, which stays the only source of truth; this holds for several nodes on one
 //! PostgreSQL too, where another node's append simply moves `last_seq` on.
 //!
+//! Next to each chronology the cache keeps, per language, what a page shows of its entries
+//! ([`EntryText`]: labels, values and dates, the same for everyone allowed to see the entry), rendered once.
+//! They cover the first entries of the chronology; since entries never change, an append leaves them valid,
+//! and a page renders only the entries beyond them.
+//!
 //! Erasure is the one way rows disappear (ids are never handed out again: SQLite migration 0014).
 //! [`Chronologies::erasing`] is called before and after every erasure: it empties the cache (no erased text
 //! stays in this process's memory) and moves an epoch on, and a chronology read before the epoch moved is
@@ -18,10 +23,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use meldroute_domain::Entry;
+use meldroute_i18n::Lang;
 use meldroute_store::{Dossier, DossierId, OrgId, PupilId};
 use time::OffsetDateTime;
 
-/// How many dossiers, and how many entries and stored bytes (the entries' encoded size) in all, are kept.
+use crate::dossier_pages::EntryText;
+
+/// How many dossiers, and how many entries and bytes (the entries' encoded size and their rendered texts) in
+/// all, are kept.
 const MAX_DOSSIERS: usize = 2_000;
 const MAX_ENTRIES: usize = 100_000;
 const MAX_BYTES: usize = 32 << 20;
@@ -49,14 +58,56 @@ struct Cached {
     opened_at: OffsetDateTime,
     entries: Arc<Vec<Entry>>,
     bytes: usize,
+    texts: Rendered,
     used: u64,
 }
 
-/// A cached chronology and its encoded size (for [`Chronologies::put`] after an append).
+impl Cached {
+    /// What this chronology counts against the byte bound.
+    fn size(&self) -> usize {
+        self.bytes + self.texts.bytes()
+    }
+
+    fn is(&self, dossier: &Dossier) -> bool {
+        self.last_seq == dossier.last_seq && self.pupil == dossier.pupil && self.opened_at == dossier.opened_at
+    }
+}
+
+/// A cached chronology, its encoded size, and its entries' texts as far as rendered (all three for
+/// [`Chronologies::put`] after an append).
 #[derive(Clone)]
 pub struct Chronology {
     pub entries: Arc<Vec<Entry>>,
     pub bytes: usize,
+    pub texts: Rendered,
+}
+
+/// The texts of the first entries of a chronology in one language, and their size in bytes.
+#[derive(Clone, Default)]
+pub struct Texts {
+    pub entries: Arc<Vec<Arc<EntryText>>>,
+    pub bytes: usize,
+}
+
+/// [`Texts`] per language, where rendered.
+#[derive(Clone, Default)]
+pub struct Rendered([Option<Texts>; 2]);
+
+impl Rendered {
+    fn slot(lang: Lang) -> usize {
+        match lang {
+            Lang::Nl => 0,
+            Lang::En => 1,
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> Option<&Texts> {
+        self.0[Self::slot(lang)].as_ref()
+    }
+
+    fn bytes(&self) -> usize {
+        self.0.iter().flatten().map(|t| t.bytes).sum()
+    }
 }
 
 /// See [`Chronologies::erasure_guard`].
@@ -98,20 +149,22 @@ impl Chronologies {
         let mut inner = self.lock();
         inner.clock += 1;
         let now = inner.clock;
-        let cached = inner.map.get_mut(&(dossier.org, dossier.id))?;
-        if cached.last_seq != dossier.last_seq || cached.pupil != dossier.pupil || cached.opened_at != dossier.opened_at
-        {
-            return None;
-        }
+        let cached = inner.map.get_mut(&(dossier.org, dossier.id)).filter(|c| c.is(dossier))?;
         cached.used = now;
-        Some(Chronology { entries: cached.entries.clone(), bytes: cached.bytes })
+        Some(Chronology { entries: cached.entries.clone(), bytes: cached.bytes, texts: cached.texts.clone() })
     }
 
     /// Keeps `chronology` as that of `dossier` up to `last_seq`, unless an erasure began since `epoch` was
     /// taken, or the chronology alone is larger than the whole cache.
+    /// Texts of more entries than the chronology has are not kept.
     pub fn put(&self, dossier: &Dossier, last_seq: i64, epoch: Epoch, chronology: Chronology) {
-        let Chronology { entries, bytes } = chronology;
-        if entries.len() > self.max_entries || bytes > self.max_bytes || self.max_dossiers == 0 {
+        let Chronology { entries, bytes, mut texts } = chronology;
+        for slot in &mut texts.0 {
+            if slot.as_ref().is_some_and(|t| t.entries.len() > entries.len()) {
+                *slot = None;
+            }
+        }
+        if entries.len() > self.max_entries || bytes + texts.bytes() > self.max_bytes || self.max_dossiers == 0 {
             return;
         }
         let mut evicted = Vec::new();
@@ -123,40 +176,72 @@ impl Chronologies {
         inner.clock += 1;
         let used = inner.clock;
         let added = entries.len();
-        let cached = Cached { last_seq, pupil: dossier.pupil, opened_at: dossier.opened_at, entries, bytes, used };
+        let cached =
+            Cached { last_seq, pupil: dossier.pupil, opened_at: dossier.opened_at, entries, bytes, texts, used };
+        let size = cached.size();
         if let Some(old) = inner.map.insert((dossier.org, dossier.id), cached) {
             inner.entries -= old.entries.len();
-            inner.bytes -= old.bytes;
+            inner.bytes -= old.size();
             evicted.push(old);
         }
         inner.entries += added;
-        inner.bytes += bytes;
-        while inner.map.len() > self.max_dossiers || inner.entries > self.max_entries || inner.bytes > self.max_bytes {
-            let Some(oldest) = inner.map.iter().min_by_key(|(_, c)| c.used).map(|(k, _)| *k) else { break };
-            if let Some(gone) = inner.map.remove(&oldest) {
-                inner.entries -= gone.entries.len();
-                inner.bytes -= gone.bytes;
-                evicted.push(gone);
-            }
-        }
+        inner.bytes += size;
+        self.shrink(&mut inner, &mut evicted);
         drop(inner);
         // Freed here, outside the lock.
         drop(evicted);
     }
 
+    /// Keeps `texts` as the texts in `lang` of `dossier`'s entries, if the cache holds exactly that state (the
+    /// one whose entries were rendered), no erasure began since `epoch`, and they cover more entries than the
+    /// texts kept so far.
+    pub fn put_texts(&self, dossier: &Dossier, epoch: Epoch, lang: Lang, texts: Texts) {
+        let mut evicted = Vec::new();
+        let mut inner = self.lock();
+        if self.epoch() != epoch {
+            return;
+        }
+        let Some(cached) = inner.map.get_mut(&(dossier.org, dossier.id)).filter(|c| c.is(dossier)) else { return };
+        let slot = &mut cached.texts.0[Rendered::slot(lang)];
+        if texts.entries.len() > cached.entries.len()
+            || slot.as_ref().is_some_and(|t| t.entries.len() >= texts.entries.len())
+        {
+            return;
+        }
+        let (added, old) = (texts.bytes, slot.replace(texts));
+        let removed = old.as_ref().map_or(0, |t| t.bytes);
+        inner.bytes = inner.bytes + added - removed;
+        self.shrink(&mut inner, &mut evicted);
+        drop(inner);
+        // Freed here, outside the lock.
+        drop(old);
+        drop(evicted);
+    }
+
+    /// Evicts the chronologies used longest ago until the cache is within its bounds.
+    fn shrink(&self, inner: &mut Inner, evicted: &mut Vec<Cached>) {
+        while inner.map.len() > self.max_dossiers || inner.entries > self.max_entries || inner.bytes > self.max_bytes {
+            let Some(oldest) = inner.map.iter().min_by_key(|(_, c)| c.used).map(|(k, _)| *k) else { break };
+            if let Some(gone) = inner.map.remove(&oldest) {
+                inner.entries -= gone.entries.len();
+                inner.bytes -= gone.size();
+                evicted.push(gone);
+            }
+        }
+    }
+
     /// Forgets the chronology of `dossier` if it is cached at exactly that state. An append calls this before
     /// extending the chronology it loaded: with no other reference left, the entries are then extended in place
-    /// instead of copied one by one, and the append stores the result again once it is written.
+    /// instead of copied one by one, and the append stores the result again (with the texts it loaded) once it
+    /// is written.
     pub fn remove(&self, dossier: &Dossier) {
         let mut inner = self.lock();
         let key = (dossier.org, dossier.id);
-        let exact = inner.map.get(&key).is_some_and(|c| {
-            c.last_seq == dossier.last_seq && c.pupil == dossier.pupil && c.opened_at == dossier.opened_at
-        });
+        let exact = inner.map.get(&key).is_some_and(|c| c.is(dossier));
         let gone = if exact { inner.map.remove(&key) } else { None };
         if let Some(gone) = &gone {
             inner.entries -= gone.entries.len();
-            inner.bytes -= gone.bytes;
+            inner.bytes -= gone.size();
         }
         drop(inner);
         // Freed here, outside the lock.
@@ -214,7 +299,7 @@ mod tests {
     }
 
     fn chronology(n: usize) -> Chronology {
-        Chronology { entries: entries(n), bytes: 100 * n }
+        Chronology { entries: entries(n), bytes: 100 * n, texts: Rendered::default() }
     }
 
     fn entries(n: usize) -> Arc<Vec<Entry>> {
@@ -323,7 +408,8 @@ mod tests {
         assert_eq!(extended.as_ptr(), buffer, "the same entries, not a copy");
         extended.extend(entries(1).iter().cloned());
         // The entry count was given back: the 4 extended entries and 6 more still fit the bound of 10.
-        cache.put(&dossier(7, 4), 4, cache.epoch(), Chronology { entries: Arc::new(extended), bytes: 400 });
+        let extended = Chronology { entries: Arc::new(extended), bytes: 400, texts: Rendered::default() };
+        cache.put(&dossier(7, 4), 4, cache.epoch(), extended);
         cache.put(&dossier(8, 6), 6, cache.epoch(), chronology(6));
         assert_eq!(cache.len(), 2);
     }
@@ -338,5 +424,85 @@ mod tests {
         assert!(cache.get(&d).is_some());
         drop(guard);
         assert!(cache.get(&d).is_none());
+    }
+
+    fn texts(n: usize, bytes: usize) -> Texts {
+        let text = |seq: usize| EntryText {
+            kind_label: "Signaal".into(),
+            recorded: format!("2 maart 2026 10:0{seq}"),
+            occurred: String::new(),
+            fields: vec![],
+            attachment: None,
+        };
+        Texts { entries: Arc::new((1..=n).map(|seq| Arc::new(text(seq))).collect()), bytes }
+    }
+
+    fn text_count(cache: &Chronologies, d: &Dossier, lang: Lang) -> Option<usize> {
+        cache.get(d)?.texts.get(lang).map(|t| t.entries.len())
+    }
+
+    #[test]
+    fn texts_are_kept_only_for_the_exact_state_and_per_language() {
+        let cache = Chronologies::default();
+        let d = dossier(7, 3);
+        cache.put(&d, 3, cache.epoch(), chronology(3));
+        assert_eq!(text_count(&cache, &d, Lang::Nl), None);
+        // Rendered from an older state of the dossier (another entry landed since): not kept.
+        cache.put_texts(&dossier(7, 2), cache.epoch(), Lang::Nl, texts(2, 10));
+        assert_eq!(text_count(&cache, &d, Lang::Nl), None);
+        // Read before an erasure began: not kept.
+        let before = cache.epoch();
+        cache.erasing();
+        cache.put(&d, 3, cache.epoch(), chronology(3));
+        cache.put_texts(&d, before, Lang::Nl, texts(3, 10));
+        assert_eq!(text_count(&cache, &d, Lang::Nl), None);
+        // The exact state: kept, for that language only.
+        cache.put_texts(&d, cache.epoch(), Lang::Nl, texts(3, 10));
+        assert_eq!(text_count(&cache, &d, Lang::Nl), Some(3));
+        assert_eq!(text_count(&cache, &d, Lang::En), None);
+        // Fewer texts than kept, or more than there are entries: ignored.
+        cache.put_texts(&d, cache.epoch(), Lang::Nl, texts(2, 10));
+        cache.put_texts(&d, cache.epoch(), Lang::En, texts(4, 10));
+        assert_eq!(text_count(&cache, &d, Lang::Nl), Some(3));
+        assert_eq!(text_count(&cache, &d, Lang::En), None);
+    }
+
+    #[test]
+    fn an_append_keeps_the_texts_of_the_entries_before_it() {
+        let cache = Chronologies::default();
+        let d = dossier(7, 3);
+        cache.put(&d, 3, cache.epoch(), chronology(3));
+        cache.put_texts(&d, cache.epoch(), Lang::Nl, texts(3, 10));
+        let loaded = cache.get(&d).unwrap();
+        cache.remove(&d);
+        let mut extended = Arc::unwrap_or_clone(loaded.entries);
+        extended.extend(entries(1).iter().cloned());
+        let next = dossier(7, 4);
+        cache.put(&next, 4, cache.epoch(), Chronology { entries: Arc::new(extended), bytes: 400, texts: loaded.texts });
+        // The first three still hold; a page renders the fourth and stores all four.
+        assert_eq!(text_count(&cache, &next, Lang::Nl), Some(3));
+        cache.put_texts(&next, cache.epoch(), Lang::Nl, texts(4, 12));
+        assert_eq!(text_count(&cache, &next, Lang::Nl), Some(4));
+        // Texts longer than the chronology they are stored with are dropped, never shown for other entries.
+        let more = cache.get(&next).unwrap().texts;
+        cache.put(&dossier(8, 2), 2, cache.epoch(), Chronology { entries: entries(2), bytes: 200, texts: more });
+        assert_eq!(text_count(&cache, &dossier(8, 2), Lang::Nl), None);
+    }
+
+    #[test]
+    fn texts_count_against_the_byte_bound() {
+        let cache = Chronologies::with_limits(100, 1_000, 1_000);
+        cache.put(&dossier(1, 3), 3, cache.epoch(), chronology(3));
+        cache.put(&dossier(2, 3), 3, cache.epoch(), chronology(3));
+        assert_eq!(cache.len(), 2, "300 + 300 bytes fit");
+        let _ = cache.get(&dossier(2, 3));
+        cache.put_texts(&dossier(2, 3), cache.epoch(), Lang::Nl, texts(3, 500));
+        assert_eq!(cache.len(), 1, "with 500 bytes of texts the one used longest ago goes");
+        assert_eq!(text_count(&cache, &dossier(2, 3), Lang::Nl), Some(3));
+        // Everything removed gives its bytes back: the texts too.
+        cache.remove(&dossier(2, 3));
+        cache.put(&dossier(3, 3), 3, cache.epoch(), chronology(3));
+        cache.put(&dossier(4, 3), 3, cache.epoch(), chronology(3));
+        assert_eq!(cache.len(), 2);
     }
 }

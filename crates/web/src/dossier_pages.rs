@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -358,18 +359,75 @@ pub struct DossierQuery {
 
 pub struct EntryView {
     pub seq: u32,
-    pub kind: String,
-    pub kind_label: String,
+    pub kind: &'static str,
+    /// Labels, values and dates, kept rendered in the chronology cache.
+    pub text: Arc<EntryText>,
     pub author: String,
+    pub corrected_by: Option<u32>,
+    pub corrects: Option<u32>,
+    /// The entry came with a transfer from another school (the author is the original author there).
+    pub received: bool,
+}
+
+/// What a page shows of an entry in one language that is the same for everyone who may see it (who wrote
+/// it, and what corrects it, are looked up per page). Rendered once per entry and language and kept next to
+/// the cached chronology ([`crate::chronology`]).
+pub struct EntryText {
+    pub kind_label: String,
     pub recorded: String,
     pub occurred: String,
     pub fields: Vec<(String, String)>,
-    pub corrected_by: Option<u32>,
-    pub corrects: Option<u32>,
     /// For an attachment entry: the file, with its download link.
     pub attachment: Option<AttachmentView>,
-    /// The entry came with a transfer from another school (the author is the original author there).
-    pub received: bool,
+}
+
+impl EntryText {
+    pub(crate) fn new(i: &I18n, dossier: DossierId, e: &Entry) -> EntryText {
+        EntryText {
+            kind_label: i.t(&format!("kind-{}", e.body.kind().as_str())),
+            recorded: format_datetime(e.recorded_at),
+            occurred: e.occurred_on.map(format_date).unwrap_or_default(),
+            fields: entry_fields(i, e),
+            attachment: match &e.body {
+                meldroute_domain::EntryBody::Attachment(a) => Some(AttachmentView {
+                    url: format!("/dossiers/{}/attachments/{}", dossier.0, a.attachment_id),
+                    file_name: a.file_name.clone(),
+                    media_label: a.media_type.label().to_string(),
+                    size: format_size(i.lang, a.size_bytes),
+                }),
+                _ => None,
+            },
+        }
+    }
+
+    /// About how much memory it takes (for the cache's bound).
+    fn bytes(&self) -> usize {
+        let strings = |s: &[&String]| s.iter().map(|s| s.capacity() + size_of::<String>()).sum::<usize>();
+        let fields: usize = self.fields.iter().map(|(l, v)| strings(&[l, v])).sum();
+        let attachment =
+            self.attachment.as_ref().map_or(0, |a| strings(&[&a.url, &a.file_name, &a.media_label, &a.size]));
+        size_of::<Self>() + strings(&[&self.kind_label, &self.recorded, &self.occurred]) + fields + attachment
+    }
+}
+
+/// The texts of every entry of `loaded` in the page's language: those the cache holds, and the rest rendered
+/// now and handed to the cache.
+fn entry_texts(state: &AppState, i: &I18n, loaded: &Loaded) -> Arc<Vec<Arc<EntryText>>> {
+    let kept = loaded.texts.get(i.lang).cloned().unwrap_or_default();
+    if kept.entries.len() >= loaded.entries.len() {
+        return kept.entries;
+    }
+    let mut texts = Arc::unwrap_or_clone(kept.entries);
+    let mut bytes = kept.bytes;
+    for e in &loaded.entries[texts.len()..] {
+        let text = EntryText::new(i, loaded.dossier.id, e);
+        bytes += text.bytes() + size_of::<Arc<EntryText>>();
+        texts.push(Arc::new(text));
+    }
+    let texts = Arc::new(texts);
+    let kept = crate::chronology::Texts { entries: texts.clone(), bytes };
+    state.chronologies.put_texts(&loaded.dossier, loaded.epoch, i.lang, kept);
+    texts
 }
 
 pub struct AttachmentView {
@@ -483,32 +541,22 @@ pub async fn dossier(
         |id: meldroute_domain::EntryId| received.as_ref().and_then(|r| r.entries.iter().find(|x| x.entry.0 == id.0));
     let corrected: Vec<_> = loaded.state.corrected.clone();
     let seq_of = |id: meldroute_domain::EntryId| loaded.entries.iter().find(|e| e.id == id).map(|e| e.seq);
+    let texts = entry_texts(&state, &i, &loaded);
     let entries: Vec<EntryView> = loaded
         .entries
         .iter()
-        .filter(|e| entry_visible(&filter, &e.body))
-        .filter(|e| wanted.is_none_or(|k| e.body.kind() == k))
-        .map(|e| EntryView {
+        .zip(texts.iter())
+        .filter(|(e, _)| entry_visible(&filter, &e.body))
+        .filter(|(e, _)| wanted.is_none_or(|k| e.body.kind() == k))
+        .map(|(e, text)| EntryView {
             seq: e.seq,
-            kind: e.body.kind().as_str().to_string(),
-            kind_label: i.t(&format!("kind-{}", e.body.kind().as_str())),
+            kind: e.body.kind().as_str(),
+            text: text.clone(),
             author: original(e.id).map_or_else(|| name_of(e.author.0), |o| o.author_name.clone()),
             received: original(e.id).is_some(),
-            recorded: format_datetime(e.recorded_at),
-            occurred: e.occurred_on.map(format_date).unwrap_or_default(),
-            fields: entry_fields(&i, e),
             corrected_by: corrected.iter().find(|c| c.original == e.id).and_then(|c| seq_of(c.by)),
             corrects: match &e.body {
                 meldroute_domain::EntryBody::Correction(c) => seq_of(c.corrects),
-                _ => None,
-            },
-            attachment: match &e.body {
-                meldroute_domain::EntryBody::Attachment(a) => Some(AttachmentView {
-                    url: format!("/dossiers/{}/attachments/{}", loaded.dossier.id.0, a.attachment_id),
-                    file_name: a.file_name.clone(),
-                    media_label: a.media_type.label().to_string(),
-                    size: format_size(i.lang, a.size_bytes),
-                }),
                 _ => None,
             },
         })

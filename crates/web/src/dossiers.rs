@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use crate::chronology::{Chronologies, Chronology, Epoch};
+use crate::chronology::{Chronologies, Chronology, Epoch, Rendered};
 use crate::clock;
 
 /// How an entry's content is stored in the opaque payload column.
@@ -109,6 +109,8 @@ pub struct Loaded {
     pub entries: Arc<Vec<Entry>>,
     /// The entries' stored size in bytes (for the cache's limit).
     pub entries_bytes: usize,
+    /// What pages show of the first entries, per language, as far as the cache had them rendered.
+    pub texts: Rendered,
     /// Taken before the dossier row was read: an append keeps its new chronology in the cache only if no
     /// erasure began since.
     pub epoch: Epoch,
@@ -130,6 +132,7 @@ pub async fn load(db: &Database, cache: &Chronologies, t: &TenantCtx, id: Dossie
             let chronology = Chronology {
                 entries: Arc::new(stored.iter().map(decode).collect::<Result<Vec<_>, _>>()?),
                 bytes: stored.iter().map(|e| e.payload.len()).sum(),
+                texts: Rendered::default(),
             };
             // Kept only when the rows read are exactly the chronology up to the dossier row's `last_seq`
             // (an entry that landed between the two reads makes it one longer).
@@ -139,9 +142,9 @@ pub async fn load(db: &Database, cache: &Chronologies, t: &TenantCtx, id: Dossie
             chronology
         }
     };
-    let Chronology { entries, bytes: entries_bytes } = chronology;
+    let Chronology { entries, bytes: entries_bytes, texts } = chronology;
     let state = fold(&ctx, &entries);
-    Ok(Loaded { dossier, pupil, location, shares, received, ctx, entries, entries_bytes, epoch, state })
+    Ok(Loaded { dossier, pupil, location, shares, received, ctx, entries, entries_bytes, texts, epoch, state })
 }
 
 /// What writing to a dossier needs: the database, the group-commit writer and this node's chronology
@@ -378,7 +381,9 @@ async fn append_with(
                     (entries.last_mut(), decode(&StoredEntry { id: entry, seq, ..written }))
                 {
                     *last = decoded;
-                    cache.put(&loaded.dossier, seq, loaded.epoch, Chronology { entries: Arc::new(entries), bytes });
+                    // The texts rendered so far still hold: they cover the entries before this one.
+                    let chronology = Chronology { entries: Arc::new(entries), bytes, texts: loaded.texts };
+                    cache.put(&loaded.dossier, seq, loaded.epoch, chronology);
                 }
                 return Ok((entry, seq));
             }

@@ -37,9 +37,27 @@ use axum::Router;
 use meldroute_database::Database;
 use meldroute_store::Writer;
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach: one shared [`App`], so a clone (axum makes several per request) is one
+/// reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<App>);
+
+impl AppState {
+    pub fn new(app: App) -> AppState {
+        AppState(Arc::new(app))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// See [`AppState`].
+pub struct App {
     pub db: Database,
     pub writer: Writer,
     pub demo: bool,
@@ -53,7 +71,7 @@ pub struct AppState {
     pub chronologies: Arc<chronology::Chronologies>,
 }
 
-impl AppState {
+impl App {
     /// What [`dossiers::append`] and its siblings write with.
     pub fn dossier_io(&self) -> dossiers::Io<'_> {
         dossiers::Io { db: &self.db, writer: &self.writer, cache: &self.chronologies }
