@@ -152,6 +152,15 @@ pub fn text(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
     render(bundle(lang), key, args).or_else(|| render(bundle(Lang::Nl), key, args)).unwrap_or_else(|| key.to_string())
 }
 
+/// [`text`] without arguments, borrowed from the translation files when the message is plain text (most
+/// labels and headings), so that showing it allocates nothing.
+pub fn text_ref(lang: Lang, key: &str) -> std::borrow::Cow<'static, str> {
+    match plain(lang).get(key) {
+        Some(text) => std::borrow::Cow::Borrowed(text.as_str()),
+        None => std::borrow::Cow::Owned(text(lang, key, &[])),
+    }
+}
+
 /// Whether `key` exists in `lang`.
 pub fn has(lang: Lang, key: &str) -> bool {
     bundle(lang).has_message(key)

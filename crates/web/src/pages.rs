@@ -22,6 +22,12 @@ impl I18n {
         meldroute_i18n::text(self.lang, key, &[])
     }
 
+    /// [`I18n::t`] for templates: borrowed, not copied, when the text is plain (see
+    /// [`meldroute_i18n::text_ref`]). A page shows a hundred or so of them.
+    pub fn tr(&self, key: &str) -> std::borrow::Cow<'static, str> {
+        meldroute_i18n::text_ref(self.lang, key)
+    }
+
     /// A text with named arguments.
     pub fn t_args(&self, key: &str, args: &[(&str, String)]) -> String {
         meldroute_i18n::text(self.lang, key, args)
@@ -257,4 +263,36 @@ pub async fn readable_errors(
         return render(&FormRefusedPage { layout, back: same_site_referer(&headers) }, StatusCode::FORBIDDEN);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every text a template names literally exists in Dutch and in English (a missing one would show its key),
+    /// and the borrowed form gives the same text as [`I18n::t`].
+    #[test]
+    fn every_text_a_template_names_exists() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut files = vec![dir];
+        let mut keys = std::collections::BTreeSet::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for part in text.split("i.tr(\"").skip(1) {
+                keys.insert(part.split('"').next().unwrap().to_string());
+            }
+        }
+        assert!(keys.len() > 300, "the templates were read: {} keys", keys.len());
+        for lang in Lang::ALL {
+            let i = I18n { lang };
+            for key in &keys {
+                assert!(meldroute_i18n::has(lang, key), "{} lacks {key}", lang.code());
+                assert_eq!(i.tr(key), i.t(key));
+            }
+        }
+    }
 }
