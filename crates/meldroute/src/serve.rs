@@ -67,6 +67,7 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
         pdf: Arc::new(meldroute_pdf::PdfRenderer::new(2)),
         team: team.clone(),
         chronologies: Arc::default(),
+        names: Default::default(),
     });
     let app = meldroute_web::router(state);
 

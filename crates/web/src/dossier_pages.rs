@@ -534,7 +534,7 @@ pub async fn dossier(
     named.extend(received.as_ref().map(|r| r.received_by));
     named.sort_by_key(|u| u.0);
     named.dedup();
-    let users = state.db.user_names(&me.tenant, &named).await?;
+    let users = state.names.of(&state.db, &me.tenant, &named).await?;
     let name_of = |u: i64| users.iter().find(|(id, _)| id.0 == u).map_or_else(|| format!("#{u}"), |(_, n)| n.clone());
     let wanted = query.kind.as_deref().and_then(EntryKind::from_code);
     let original =

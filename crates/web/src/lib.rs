@@ -21,6 +21,7 @@ pub mod headers;
 pub mod health;
 pub mod library;
 pub mod metrics;
+pub mod names;
 pub mod pages;
 pub mod password;
 pub mod request_id;
@@ -69,6 +70,8 @@ pub struct App {
     pub team: Arc<team::live::TeamHub>,
     /// Decoded chronologies of recently used dossiers (see [`chronology`]).
     pub chronologies: Arc<chronology::Chronologies>,
+    /// Display names of accounts, for the authors a dossier page names (see [`names`]).
+    pub names: names::Names,
 }
 
 impl App {
