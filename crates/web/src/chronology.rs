@@ -259,8 +259,9 @@ impl Chronologies {
         drop(forgotten);
     }
 
-    /// [`Chronologies::erasing`] now and again when the guard is dropped: also when the request waiting for
-    /// the erasure is cancelled, because the erasure itself still commits.
+    /// [`Chronologies::erasing`] now and again when the guard is dropped. The erasure handler holds it in a task
+    /// of its own until the writer has answered, so the second emptying also follows an erasure whose request
+    /// was cancelled (the erasure itself still commits).
     pub fn erasure_guard(&self) -> ErasureGuard<'_> {
         self.erasing();
         ErasureGuard(self)

@@ -16,8 +16,9 @@ use meldroute_store::{OrgId, Store, StoreResult, TenantCtx, UserId};
 
 /// How long a name is used before it is read again.
 const MAX_AGE: Duration = Duration::from_secs(300);
-/// How many names are kept; when full, the oldest half goes.
-const MAX_NAMES: usize = 50_000;
+/// How many names are kept; when full, the oldest half goes. A display name is at most 300 characters, so
+/// this is at most a few megabytes, and typically a few hundred kilobytes.
+const MAX_NAMES: usize = 10_000;
 
 pub struct Names {
     inner: Mutex<HashMap<(OrgId, UserId), (String, Instant)>>,

@@ -614,11 +614,17 @@ pub async fn confirm(
         at: clock::now_utc(),
         source: addr.ip().to_string(),
     };
-    // Before and after (also if this request is cancelled while the erasure commits): no chronology read in
-    // between is kept, and none of the erased text stays cached.
-    let guard = state.chronologies.erasure_guard();
-    let result = state.writer.submit(op).await;
-    drop(guard);
+    // Before and after the erasure commits: no chronology read in between is kept, and none of the erased
+    // text stays cached. In a task of its own, so that the second emptying waits for the writer's answer even
+    // when this request is cancelled (the erasure still commits then).
+    let task = state.clone();
+    let erasure = tokio::spawn(async move {
+        let guard = task.chronologies.erasure_guard();
+        let result = task.writer.submit(op).await;
+        drop(guard);
+        result
+    });
+    let result = erasure.await.map_err(|_| PageError::Unavailable)?;
     match result {
         Ok(WriteOutcome::DossierErased { .. }) => Ok(Redirect::to("/retention?erased=1").into_response()),
         // Withdrawn, reopened or confirmed by someone else between the check and the write.
