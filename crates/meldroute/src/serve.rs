@@ -68,6 +68,7 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
         team: team.clone(),
         chronologies: Arc::default(),
         names: Default::default(),
+        route_histories: Default::default(),
     });
     let app = meldroute_web::router(state);
 

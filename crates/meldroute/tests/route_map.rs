@@ -161,6 +161,18 @@ async fn route_map_journey(backend: Backend) {
     assert!(page.body.contains("Dirk Directeur (demo)"), "step 2 names the director");
     assert!(page.body.contains("routekaart versie 2"), "step 1 was reached under version 2");
 
+    // A new version of the route map shows on the next view of the same dossier (the server keeps the
+    // history it read, and must notice the newer version).
+    let edit = af.get(&format!("{PO_MAP}/edit"));
+    let af_csrf = Browser::csrf_of(&edit);
+    let mut form = valid_form(&af_csrf, "2");
+    form.retain(|(k, _)| *k != "steps.1.people");
+    form.push(("steps.1.people", "Nieuwe Directeur (fictief)"));
+    assert_eq!(af.post(PO_MAP, &form).status, 303);
+    let page = teacher.get(&dossier);
+    assert!(page.body.contains("Nieuwe Directeur (fictief)") && !page.body.contains("Dirk Directeur (demo)"));
+    assert!(page.body.contains("routekaart versie 2"), "step 1 was still reached under version 2");
+
     // The emergency page lists the school's own numbers from the route map, as tel: links.
     let page = teacher.get("/noodnummers");
     assert!(page.body.contains("href=\"tel:0305550999\""), "regional Veilig Thuis: {}", page.body);
@@ -173,7 +185,7 @@ async fn route_map_journey(backend: Backend) {
 
     // The route card and the protocol as PDF, from the current version, with selectable text.
     for (path, pages, expected) in
-        [("card.pdf", 2..=3, "Routekaart versie 2"), ("protocol.pdf", 8..=60, "Meldcodeprotocol huiselijk geweld")]
+        [("card.pdf", 2..=3, "Routekaart versie 3"), ("protocol.pdf", 8..=60, "Meldcodeprotocol huiselijk geweld")]
     {
         let r = teacher.get(&format!("{PO_MAP}/{path}"));
         assert_eq!(r.status, 200, "{path}");
@@ -197,7 +209,7 @@ async fn route_map_journey(backend: Backend) {
     let csrf = Browser::csrf_of(&page);
     af.post("/account/language", &[("_csrf", &csrf), ("lang", "en")]);
     let page = af.get(PO_MAP);
-    assert!(page.body.contains("Version 2") && page.body.contains("Who acts"), "{}", page.body);
+    assert!(page.body.contains("Version 3") && page.body.contains("Who acts"), "{}", page.body);
 
     server.terminate();
     env.finish().await;

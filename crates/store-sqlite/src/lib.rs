@@ -293,9 +293,10 @@ fn dossier_context(org: OrgId, row: &rusqlite::Row<'_>) -> rusqlite::Result<Doss
     let location = c.location(dossier.location, org)?;
     let pupil_location = c.location(pupil.location, org)?;
     let received = c.next()?;
+    let route_map_version = c.next()?;
     debug_assert_eq!(c.next, DOSSIER_CONTEXT_SHARE);
     let shares = context_share(dossier.id, row)?.into_iter().collect();
-    Ok(DossierContext { dossier, pupil, location, pupil_location, shares, received })
+    Ok(DossierContext { dossier, pupil, location, pupil_location, shares, received, route_map_version })
 }
 
 /// The share of a [`DOSSIER_CONTEXT_SQL`] row, if it has one.

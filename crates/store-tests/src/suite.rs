@@ -1240,8 +1240,12 @@ pub async fn session_context_matches_the_separate_reads<S: Store + AccountStore 
 }
 
 /// `dossier_context` gives exactly what the separate reads give: the dossier, its pupil, the dossier's and the
-/// pupil's own location, every share, and whether it was received.
-pub async fn dossier_context_matches_the_separate_reads<S: Store + AccountStore + BatchApply + TransferStore>(s: &S) {
+/// pupil's own location, every share, whether it was received, and its location's newest route map version.
+pub async fn dossier_context_matches_the_separate_reads<
+    S: Store + AccountStore + BatchApply + TransferStore + RouteMapStore,
+>(
+    s: &S,
+) {
     let f = fixture(s, "Alpha").await;
     s.create_location(&f.tenant, NewLocation { name: "Bovenbouw".into(), sector: Sector::Vo }).await.unwrap();
     let d = open_dossier(s, &f).await;
@@ -1250,7 +1254,26 @@ pub async fn dossier_context_matches_the_separate_reads<S: Store + AccountStore 
     assert_eq!(ctx.dossier, s.get_dossier(&f.tenant, d).await.unwrap());
     assert_eq!(ctx.pupil, s.get_pupil(&f.tenant, f.pupil.id).await.unwrap());
     assert_eq!((ctx.location.clone(), ctx.pupil_location.clone()), (f.location.clone(), f.location.clone()));
-    assert_eq!((ctx.shares.len(), ctx.received), (0, false));
+    assert_eq!((ctx.shares.len(), ctx.received, ctx.route_map_version), (0, false, None));
+
+    // The newest route map version of the dossier's location, as its history gives it; another location's
+    // versions do not count.
+    let map = |location: LocationId, based_on: Option<i64>| NewRouteMapVersion {
+        location,
+        based_on,
+        content: "{}".into(),
+        note: String::new(),
+        created_by: f.user.id,
+        created_at: T0,
+    };
+    s.save_route_map(&f.tenant, map(f.location.id, None)).await.unwrap();
+    s.save_route_map(&f.tenant, map(f.location.id, Some(1))).await.unwrap();
+    let other = s.list_locations(&f.tenant).await.unwrap().into_iter().find(|l| l.id != f.location.id).unwrap();
+    for based_on in [None, Some(1), Some(2)] {
+        s.save_route_map(&f.tenant, map(other.id, based_on)).await.unwrap();
+    }
+    let newest = s.route_map_history(&f.tenant, f.location.id).await.unwrap()[0].version;
+    assert_eq!((newest, s.dossier_context(&f.tenant, d).await.unwrap().route_map_version), (2, Some(2)));
 
     // Two partners, one share revoked: every share, in id order, as `shares_of_dossier` gives them.
     for (login, kinds) in [("jgz@alpha", vec!["observation".to_string()]), ("wijk@alpha", vec![])] {

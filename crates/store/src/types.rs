@@ -181,11 +181,15 @@ pub struct DossierContext {
     pub shares: Vec<crate::Share>,
     /// Whether the dossier was received from another school (`TransferStore::received_dossier` has the rest).
     pub received: bool,
+    /// The newest version of the route map of the dossier's location, if it has one (versions are never
+    /// changed, so a copy of the history that ends at this version is current).
+    pub route_map_version: Option<i64>,
 }
 
 /// The query behind [`crate::Store::dossier_context`], the same on both backends: the dossier (columns 0 to 11),
 /// its pupil (12 to 18), the dossier's location (19, 20), the pupil's location (21, 22), whether it was received
-/// (23), and one share per row from [`DOSSIER_CONTEXT_SHARE`] on (no share: one row with those columns NULL).
+/// (23), the newest route map version of the dossier's location (24), and one share per row from
+/// [`DOSSIER_CONTEXT_SHARE`] on (no share: one row with those columns NULL).
 /// The backends read the columns by position, in this order. The parameters are the organisation and the
 /// dossier: `$1` and `$2` for PostgreSQL; SQLite takes them as two named parameters, bound by position.
 pub const DOSSIER_CONTEXT_SQL: &str = "SELECT \
@@ -194,6 +198,7 @@ pub const DOSSIER_CONTEXT_SQL: &str = "SELECT \
      p.location_id, p.group_id, p.first_name, p.last_name, p.date_of_birth, p.family_id, p.external_ref, \
      dl.name, dl.sector, pl.name, pl.sector, \
      EXISTS (SELECT 1 FROM received_dossiers r WHERE r.org_id = d.org_id AND r.dossier_id = d.id), \
+     (SELECT max(m.version) FROM route_maps m WHERE m.org_id = d.org_id AND m.location_id = d.location_id), \
      s.id, s.partner_user_id, s.entry_kinds, s.until, s.created_by, s.created_at, s.revoked_at \
      FROM dossiers d \
      JOIN pupils p ON p.org_id = d.org_id AND p.id = d.pupil_id \
@@ -203,7 +208,7 @@ pub const DOSSIER_CONTEXT_SQL: &str = "SELECT \
      WHERE d.org_id = $1 AND d.id = $2 ORDER BY s.id";
 
 /// The first column of the share in a [`DOSSIER_CONTEXT_SQL`] row.
-pub const DOSSIER_CONTEXT_SHARE: usize = 24;
+pub const DOSSIER_CONTEXT_SHARE: usize = 25;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DossierFilter {

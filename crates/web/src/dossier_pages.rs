@@ -651,9 +651,8 @@ struct RoutePanel {
 async fn route_panel(state: &AppState, me: &CurrentUser, loaded: &Loaded, i: &I18n) -> Result<RoutePanel, PageError> {
     use meldroute_domain::route_map::{STEPS, version_at};
     // Newest version first: the one in force, and every version's date for the steps already taken.
-    let history = state.db.route_map_history(&me.tenant, loaded.location.id).await?;
-    let versions: Vec<(i64, time::OffsetDateTime)> = history.iter().map(|v| (v.version, v.created_at)).collect();
-    let current = crate::route_map::current_of(&loaded.location, history.into_iter().next());
+    let history = state.route_histories.of(&state.db, &me.tenant, &loaded.location, loaded.route_map_version).await?;
+    let (versions, current) = (&history.versions, &history.current);
     let step = loaded.state.step;
     let mut who = Vec::new();
     if !loaded.state.closed {
@@ -677,7 +676,7 @@ async fn route_panel(state: &AppState, me: &CurrentUser, loaded: &Loaded, i: &I1
     let steps_taken = reached
         .into_iter()
         .map(|(s, at)| {
-            let version = match version_at(&versions, at) {
+            let version = match version_at(versions, at) {
                 Some(v) => i.t_args("routemap-version-short", &[("version", v.to_string())]),
                 None => i.t("routemap-panel-no-version"),
             };

@@ -104,6 +104,8 @@ pub struct Loaded {
     pub shares: Vec<Share>,
     /// Whether it was received from another school (the details: `TransferStore::received_dossier`).
     pub received: bool,
+    /// The newest route map version of the dossier's location, if any.
+    pub route_map_version: Option<i64>,
     pub ctx: FoldContext,
     /// Shared with the chronology cache: entries never change once written.
     pub entries: Arc<Vec<Entry>>,
@@ -121,7 +123,7 @@ pub struct Loaded {
 /// chronology from this node's cache when the cache holds exactly the chronology the row ends at, and its state.
 pub async fn load(db: &Database, cache: &Chronologies, t: &TenantCtx, id: DossierId) -> Result<Loaded, DossierError> {
     let epoch = cache.epoch();
-    let DossierContext { dossier, pupil, location, pupil_location, shares, received } =
+    let DossierContext { dossier, pupil, location, pupil_location, shares, received, route_map_version } =
         db.dossier_context(t, id).await?;
     let pupil_age = pupil.date_of_birth.map(|dob| age_on(dob, clock::today_nl()));
     let ctx = FoldContext { sector: pupil_location.sector, pupil_age, calendar: Calendar::new() };
@@ -144,7 +146,20 @@ pub async fn load(db: &Database, cache: &Chronologies, t: &TenantCtx, id: Dossie
     };
     let Chronology { entries, bytes: entries_bytes, texts } = chronology;
     let state = fold(&ctx, &entries);
-    Ok(Loaded { dossier, pupil, location, shares, received, ctx, entries, entries_bytes, texts, epoch, state })
+    Ok(Loaded {
+        dossier,
+        pupil,
+        location,
+        shares,
+        received,
+        route_map_version,
+        ctx,
+        entries,
+        entries_bytes,
+        texts,
+        epoch,
+        state,
+    })
 }
 
 /// What writing to a dossier needs: the database, the group-commit writer and this node's chronology

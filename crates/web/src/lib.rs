@@ -72,6 +72,8 @@ pub struct App {
     pub chronologies: Arc<chronology::Chronologies>,
     /// Display names of accounts, for the authors a dossier page names (see [`names`]).
     pub names: names::Names,
+    /// Route map histories of recently shown locations (see [`route_map::Histories`]).
+    pub route_histories: route_map::Histories,
 }
 
 impl App {

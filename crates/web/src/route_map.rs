@@ -8,14 +8,16 @@
 
 #![allow(clippy::result_large_err)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use meldroute_database::Database;
 use meldroute_domain::access::{Action, Actor, Resource, Role, authorize};
 use meldroute_domain::route_map::{
     Lead, Partner, PartnerKind, RouteActor, RouteMap, RoutePerson, STEPS, StepPlan, normalize_phone,
@@ -47,6 +49,61 @@ pub struct Current {
 /// absent rather than failing the page that asked.
 pub async fn current(state: &AppState, tenant: &TenantCtx, location: &Location) -> StoreResult<Current> {
     Ok(current_of(location, state.db.current_route_map(tenant, location.id).await?))
+}
+
+/// A location's route maps as the dossier page's panel uses them: every version's number and date (newest
+/// first), and the map in force.
+pub struct History {
+    pub versions: Vec<(i64, time::OffsetDateTime)>,
+    pub current: Current,
+}
+
+/// The [`History`] of recently shown locations. Saved versions are never changed and a change is a new version,
+/// so a kept history whose newest version is the one the dossier row names (`DossierContext::route_map_version`)
+/// is current; any other is read again. A location without a route map needs no read at all.
+#[derive(Default)]
+pub struct Histories {
+    inner: Mutex<HashMap<(OrgId, LocationId), Arc<History>>>,
+}
+
+/// How many locations' histories are kept; when full, they are all read again.
+const MAX_HISTORIES: usize = 1_000;
+
+impl Histories {
+    pub async fn of(
+        &self,
+        db: &Database,
+        t: &TenantCtx,
+        location: &Location,
+        newest: Option<i64>,
+    ) -> StoreResult<Arc<History>> {
+        let Some(newest) = newest else {
+            return Ok(Arc::new(History { versions: Vec::new(), current: current_of(location, None) }));
+        };
+        let key = (t.org, location.id);
+        let ends_at = |h: &History| h.current.version.as_ref().map(|v| v.version) == Some(newest);
+        if let Some(kept) = self.lock().get(&key).filter(|h| ends_at(h)) {
+            return Ok(kept.clone());
+        }
+        let stored = db.route_map_history(t, location.id).await?;
+        let versions = stored.iter().map(|v| (v.version, v.created_at)).collect();
+        let history = Arc::new(History { versions, current: current_of(location, stored.into_iter().next()) });
+        // Kept only when it ends at the version the row named and parsed (a version saved since is read next
+        // time; one that does not parse shows the defaults and is not kept).
+        if ends_at(&history) {
+            let mut kept = self.lock();
+            if kept.len() >= MAX_HISTORIES {
+                kept.clear();
+            }
+            kept.insert(key, history.clone());
+        }
+        Ok(history)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<(OrgId, LocationId), Arc<History>>> {
+        // Every change is one insert or clear, so the map is consistent even after a panic elsewhere.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// The route map in force at `location` given its newest stored version: that version, or the sector's
