@@ -108,6 +108,13 @@ pub(crate) async fn append(
     pending: &mut PendingAudit<'_>,
     event: &NewAuditEvent,
 ) -> StoreResult<i64> {
+    start(conn, pending).await?;
+    pending.push(event).map_err(|problem| StoreError::Other(format!("audit chain: {problem}")))
+}
+
+/// Makes `pending` ready to chain rows: the first time, reads and locks the head and checks it. Fails without
+/// a key, without a head, or when the head is not authentic.
+pub(crate) async fn start(conn: &mut PgConnection, pending: &mut PendingAudit<'_>) -> StoreResult<()> {
     pending.key().map_err(StoreError::Other)?;
     if pending.needs_head() {
         let head = lock_head(conn).await?.ok_or_else(|| {
@@ -119,7 +126,7 @@ pub(crate) async fn append(
             StoreError::Other(format!("audit chain: {problem}"))
         })?;
     }
-    pending.push(event).map_err(|problem| StoreError::Other(format!("audit chain: {problem}")))
+    Ok(())
 }
 
 /// Rows per multi-row insert at most (12 parameters each).

@@ -1,6 +1,8 @@
 //! The group-commit side of the PostgreSQL backend: a batch of operations in one `READ COMMITTED`
 //! transaction; operations of several statements each in a savepoint of their own.
 
+use std::collections::{HashMap, HashSet};
+
 use meldroute_store::audit::PendingAudit;
 use meldroute_store::*;
 use sqlx::{PgConnection, Postgres, Transaction};
@@ -42,26 +44,32 @@ impl PgStore {
         let mut tx: Transaction<'_, Postgres> = self.pool.begin().await.map_err(other)?;
         let mut results = Vec::with_capacity(ops.len());
         let mut audit = PendingAudit::new(self.audit_key.as_deref());
-        for op in ops {
+        let mut rest = ops;
+        while let Some(op) = rest.first() {
             if let WriteOp::Audit(event) = op
                 && !audit.needs_head()
             {
                 // Chained in memory only (the head is already read): nothing to roll back, so no savepoint.
                 let seq = audit.push(event).map_err(|problem| StoreError::Other(format!("audit chain: {problem}")));
                 results.push(seq.map(|seq| WriteOutcome::Audited { seq }));
+                rest = &rest[1..];
                 continue;
             }
-            if guard == Guard::WhereNeeded && single_statement(op) {
-                match apply_unguarded(&mut tx, op, &mut audit).await {
-                    Ok(result) => {
-                        results.push(result);
-                        continue;
-                    }
-                    Err(_) => {
-                        // Not logged with its message: a constraint's message can quote the row's values.
-                        tracing::info!("a write failed in SQL; applying its batch again with savepoints");
-                        tx.rollback().await.map_err(other)?;
-                        return Ok(Run::Retry);
+            if guard == Guard::WhereNeeded {
+                let len = segment_len(rest);
+                if len > 0 {
+                    match apply_segment(&mut tx, &rest[..len], &mut audit).await {
+                        Ok(segment) => {
+                            results.extend(segment);
+                            rest = &rest[len..];
+                            continue;
+                        }
+                        Err(_) => {
+                            // Not logged with its message: a constraint's message can quote the row's values.
+                            tracing::info!("a write failed in SQL; applying its batch again with savepoints");
+                            tx.rollback().await.map_err(other)?;
+                            return Ok(Run::Retry);
+                        }
                     }
                 }
             }
@@ -74,6 +82,7 @@ impl PgStore {
             }
             sqlx::query("RELEASE SAVEPOINT op").execute(&mut *tx).await.map_err(other)?;
             results.push(result);
+            rest = &rest[1..];
         }
         // The batch's audit rows and the new head, in the same transaction as the writes they record.
         crate::audit::flush(&mut tx, &audit).await?;
@@ -87,44 +96,140 @@ impl PgStore {
     }
 }
 
-/// Operations that change the database with at most one statement and refuse (a stale or unknown dossier)
-/// before changing anything, so they need no savepoint: an audit row (the head is read at most once, and
-/// chaining happens in memory) and an appended entry with or without its audit row.
-fn single_statement(op: &WriteOp) -> bool {
+/// An appended entry's part of a [`WriteOp::AppendEntry`].
+struct Append<'a> {
+    tenant: &'a TenantCtx,
+    dossier: DossierId,
+    expected_last_seq: Option<i64>,
+    entry: &'a NewEntry,
+    projection: &'a DossierProjection,
+}
+
+/// The parts of an operation that changes the database with at most one statement and refuses (a stale or
+/// unknown dossier) before changing anything, so it needs no savepoint: an audit row (the head is read at
+/// most once, and chaining happens in memory), an appended entry, or an appended entry with its audit row.
+/// `None` for every other operation.
+fn single_statement(op: &WriteOp) -> Option<(Option<Append<'_>>, Option<&NewAuditEvent>)> {
     match op {
-        WriteOp::Audit(_) | WriteOp::AppendEntry { .. } => true,
-        WriteOp::Audited { op, .. } => matches!(**op, WriteOp::AppendEntry { .. }),
-        _ => false,
+        WriteOp::Audit(event) => Some((None, Some(event))),
+        WriteOp::Audited { op, audit } => append_of(op).map(|append| (Some(append), Some(audit))),
+        other => append_of(other).map(|append| (Some(append), None)),
     }
 }
 
-/// A [`single_statement`] operation without a savepoint. The outer error means the transaction is no longer
-/// usable (an SQL error, or a failure after the entry was written); the inner one is a refusal that changed
-/// nothing.
-async fn apply_unguarded(
-    conn: &mut PgConnection,
-    op: &WriteOp,
-    pending: &mut PendingAudit<'_>,
-) -> StoreResult<StoreResult<WriteOutcome>> {
-    let (append, audit) = match op {
-        WriteOp::Audit(event) => {
-            let seq = crate::audit::append(conn, pending, event).await?;
-            return Ok(Ok(WriteOutcome::Audited { seq }));
+fn append_of(op: &WriteOp) -> Option<Append<'_>> {
+    match op {
+        WriteOp::AppendEntry { tenant, dossier, expected_last_seq, entry, projection } => {
+            Some(Append { tenant, dossier: *dossier, expected_last_seq: *expected_last_seq, entry, projection })
         }
-        WriteOp::Audited { op, audit } => (&**op, Some(audit)),
-        other => (other, None),
-    };
-    let WriteOp::AppendEntry { tenant, dossier, expected_last_seq, entry, projection } = append else {
-        return Err(StoreError::Other("not a single-statement operation".into()));
-    };
-    let (id, seq) = match append_entry(conn, tenant, dossier, expected_last_seq, entry, projection).await? {
-        Ok(appended) => appended,
-        Err(refused) => return Ok(Err(refused)),
-    };
-    if let Some(event) = audit {
-        crate::audit::append(conn, pending, event).await?;
+        _ => None,
     }
-    Ok(Ok(WriteOutcome::EntryAppended { entry: id, seq }))
+}
+
+/// How many operations at the start of `ops` form one segment: [`single_statement`] operations whose appends
+/// go to different dossiers, so that one statement can apply all their appends (a statement updates a row at
+/// most once).
+fn segment_len(ops: &[WriteOp]) -> usize {
+    let mut dossiers = HashSet::new();
+    ops.iter()
+        .take_while(|op| match single_statement(op) {
+            Some((Some(append), _)) => dossiers.insert(append.dossier),
+            Some((None, _)) => true,
+            None => false,
+        })
+        .count()
+}
+
+/// A segment (see [`segment_len`]) without savepoints: all its appends in one statement, then, in the
+/// operations' order, each audit row chained in memory and each refused append's reason read. The outer error
+/// means the transaction is no longer usable (an SQL error, or an audit row that could not be chained after
+/// entries were written); an inner one is a refusal that changed nothing.
+async fn apply_segment(
+    conn: &mut PgConnection,
+    ops: &[WriteOp],
+    pending: &mut PendingAudit<'_>,
+) -> StoreResult<Vec<StoreResult<WriteOutcome>>> {
+    let parts: Vec<_> = ops.iter().filter_map(single_statement).collect();
+    if parts.len() != ops.len() {
+        return Err(StoreError::Other("not a single-statement operation".into()));
+    }
+    if parts.iter().any(|(_, audit)| audit.is_some()) {
+        crate::audit::start(conn, pending).await?;
+    }
+    let appends: Vec<&Append<'_>> = parts.iter().filter_map(|(append, _)| append.as_ref()).collect();
+    let landed = append_entries(conn, &appends).await?;
+    let mut results = Vec::with_capacity(ops.len());
+    for (append, audit) in &parts {
+        let appended = match append {
+            Some(append) => match landed.get(&append.dossier) {
+                Some(&(entry, seq)) => Some(WriteOutcome::EntryAppended { entry, seq }),
+                None => {
+                    results.push(Err(refusal(conn, append.tenant, append.dossier, append.expected_last_seq).await?));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let audited = match audit {
+            Some(event) => {
+                let seq =
+                    pending.push(event).map_err(|problem| StoreError::Other(format!("audit chain: {problem}")))?;
+                Some(WriteOutcome::Audited { seq })
+            }
+            None => None,
+        };
+        match appended.or(audited) {
+            Some(outcome) => results.push(Ok(outcome)),
+            None => return Err(StoreError::Other("an operation without a write".into())),
+        }
+    }
+    Ok(results)
+}
+
+/// Appends every entry of `appends` (each to a different dossier) in one statement, as [`append_entry`] does
+/// for one: a dossier whose chronology moved on past its `expected_last_seq`, or that is not the tenant's, is
+/// left alone and missing from the answer. The answer maps each changed dossier to its new entry and number.
+async fn append_entries(
+    conn: &mut PgConnection,
+    appends: &[&Append<'_>],
+) -> StoreResult<HashMap<DossierId, (EntryId, i64)>> {
+    if appends.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let column = |f: fn(&Append<'_>) -> i64| appends.iter().map(|a| f(a)).collect::<Vec<i64>>();
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "WITH input AS ( \
+             SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::BOOLEAN[], \
+                 $6::BOOLEAN[], $7::DATE[], $8::DATE[], $9::TIMESTAMPTZ[], $10::BIGINT[], $11::TEXT[], $12::BYTEA[]) \
+             AS t(org_id, id, expected, step, closed, urgent, next_due, closed_on, recorded_at, author_id, kind, \
+                 payload)), \
+         bumped AS ( \
+             UPDATE dossiers d SET last_seq = d.last_seq + 1, step = i.step, closed = i.closed, urgent = i.urgent, \
+                 next_due = i.next_due, closed_on = i.closed_on, updated_at = i.recorded_at \
+             FROM input i \
+             WHERE d.org_id = i.org_id AND d.id = i.id AND (i.expected IS NULL OR d.last_seq = i.expected) \
+             RETURNING d.org_id, d.id, d.last_seq) \
+         INSERT INTO entries (org_id, dossier_id, seq, recorded_at, author_id, kind, payload) \
+         SELECT b.org_id, b.id, b.last_seq, i.recorded_at, i.author_id, i.kind, i.payload \
+         FROM bumped b JOIN input i ON i.id = b.id \
+         RETURNING dossier_id, id, seq",
+    )
+    .bind(column(|a| a.tenant.org.0))
+    .bind(column(|a| a.dossier.0))
+    .bind(appends.iter().map(|a| a.expected_last_seq).collect::<Vec<_>>())
+    .bind(column(|a| i64::from(a.projection.step)))
+    .bind(appends.iter().map(|a| a.projection.closed).collect::<Vec<_>>())
+    .bind(appends.iter().map(|a| a.projection.urgent).collect::<Vec<_>>())
+    .bind(appends.iter().map(|a| a.projection.next_due).collect::<Vec<_>>())
+    .bind(appends.iter().map(|a| a.projection.closed_on).collect::<Vec<_>>())
+    .bind(appends.iter().map(|a| a.entry.recorded_at).collect::<Vec<_>>())
+    .bind(column(|a| a.entry.author.0))
+    .bind(appends.iter().map(|a| a.entry.kind.as_str()).collect::<Vec<_>>())
+    .bind(appends.iter().map(|a| a.entry.payload.as_slice()).collect::<Vec<_>>())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(other)?;
+    Ok(rows.into_iter().map(|(dossier, entry, seq)| (DossierId(dossier), (EntryId(entry), seq))).collect())
 }
 
 /// An operation; for [`WriteOp::Audited`], its inner operation and then its audit row, in the same savepoint.
@@ -268,23 +373,32 @@ async fn append_entry(
     .fetch_optional(&mut *conn)
     .await
     .map_err(fk_as_not_found)?;
-    if let Some((id, seq)) = appended {
-        return Ok(Ok((EntryId(id), seq)));
+    match appended {
+        Some((id, seq)) => Ok(Ok((EntryId(id), seq))),
+        None => Ok(Err(refusal(conn, tenant, *dossier, *expected_last_seq).await?)),
     }
-    // Refused: say why (the rare path, so one more read is fine).
+}
+
+/// Why an append to `dossier` was refused (the rare path, so one more read is fine).
+async fn refusal(
+    conn: &mut PgConnection,
+    tenant: &TenantCtx,
+    dossier: DossierId,
+    expected_last_seq: Option<i64>,
+) -> StoreResult<StoreError> {
     let last: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM dossiers WHERE org_id = $1 AND id = $2")
         .bind(tenant.org.0)
         .bind(dossier.0)
         .fetch_optional(&mut *conn)
         .await
         .map_err(other)?;
-    Ok(Err(match (last, expected_last_seq) {
+    Ok(match (last, expected_last_seq) {
         (None, _) => StoreError::NotFound,
         (Some(last), Some(expected)) => {
             StoreError::Conflict(format!("the dossier changed: expected last entry {expected}, found {last}"))
         }
         (Some(_), None) => StoreError::Other("the dossier could not be updated".into()),
-    }))
+    })
 }
 
 async fn insert_entry(
@@ -317,5 +431,65 @@ fn fk_as_not_found(err: sqlx::Error) -> StoreError {
     match other(err) {
         StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
         e => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::OffsetDateTime;
+
+    use super::*;
+
+    fn tenant() -> TenantCtx {
+        TenantCtx::new(OrgId(1))
+    }
+
+    fn append(dossier: i64) -> WriteOp {
+        WriteOp::AppendEntry {
+            tenant: tenant(),
+            dossier: DossierId(dossier),
+            expected_last_seq: None,
+            entry: NewEntry {
+                recorded_at: OffsetDateTime::UNIX_EPOCH,
+                author: UserId(1),
+                kind: "observation".into(),
+                payload: Vec::new(),
+            },
+            projection: DossierProjection { step: 1, closed: false, urgent: false, next_due: None, closed_on: None },
+        }
+    }
+
+    fn audit() -> NewAuditEvent {
+        NewAuditEvent {
+            at: OffsetDateTime::UNIX_EPOCH,
+            org: None,
+            actor: None,
+            on_behalf_of: None,
+            pupil: None,
+            dossier: None,
+            action: "dossier.read".into(),
+            outcome: "allowed".into(),
+            source: "cli".into(),
+        }
+    }
+
+    fn audited(op: WriteOp) -> WriteOp {
+        WriteOp::Audited { op: Box::new(op), audit: audit() }
+    }
+
+    #[test]
+    fn a_segment_ends_before_a_dossier_seen_again_or_an_operation_of_several_statements() {
+        let ops =
+            [WriteOp::Audit(audit()), append(1), audited(append(2)), WriteOp::Audit(audit()), append(1), append(3)];
+        assert_eq!(segment_len(&ops), 4);
+        assert_eq!(segment_len(&ops[4..]), 2);
+        let done =
+            WriteOp::TeamActionDone { tenant: tenant(), action: 1, by: UserId(1), at: OffsetDateTime::UNIX_EPOCH };
+        let ops = [append(1), done, append(2)];
+        assert_eq!(segment_len(&ops), 1);
+        assert_eq!(segment_len(&ops[1..]), 0);
+        // An audited write may only hold an append to stay in a segment.
+        assert_eq!(segment_len(&[audited(WriteOp::Audit(audit()))]), 0);
+        assert_eq!(segment_len(&[]), 0);
     }
 }

@@ -1183,6 +1183,86 @@ pub async fn a_database_error_fails_only_its_own_write<S: Store + BatchApply>(s:
     assert_eq!(actions_sorted, vec!["append.ok", "dossier.read", "dossier.read.again"], "{actions:?}");
 }
 
+/// A batch of appends to several dossiers, with page views' audit rows between them, gives what applying its
+/// writes one at a time gives: each append lands or is refused on its own dossier's state (stale, unknown, or
+/// another tenant's), a dossier written twice in one batch gets both entries in order, and the audit rows of
+/// the writes that landed follow the batch's order. (PostgreSQL applies such a batch with one statement for
+/// all appends to different dossiers.)
+pub async fn a_batch_over_many_dossiers_matches_one_write_at_a_time<S: Store + BatchApply>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let other = fixture(s, "Beta").await;
+    let mut d = Vec::new();
+    for _ in 0..4 {
+        d.push(open_dossier(s, &f).await);
+    }
+    let foreign = open_dossier(s, &other).await;
+    let append = |dossier, expected, n| append_op(&f, dossier, expected, f.user.id, n);
+    let audited =
+        |op, dossier, action: &str| WriteOp::Audited { op: Box::new(op), audit: audit_row(&f, dossier, action) };
+    let urgent = WriteOp::AppendEntry {
+        tenant: f.tenant,
+        dossier: d[0],
+        expected_last_seq: Some(1),
+        entry: entry(f.user.id, 10),
+        projection: DossierProjection {
+            step: 3,
+            closed: false,
+            urgent: true,
+            next_due: Some(date!(2026 - 03 - 09)),
+            closed_on: None,
+        },
+    };
+    let results = s
+        .apply_batch(&[
+            WriteOp::Audit(audit_row(&f, d[0], "read.first")),
+            audited(urgent, d[0], "append.0"),
+            append(d[1], Some(5), 11),
+            append(DossierId(i64::MAX), None, 12),
+            append(foreign, Some(1), 13),
+            audited(append(d[2], None, 14), d[2], "append.2"),
+            append(d[0], Some(2), 15),
+            audited(append(d[1], Some(1), 16), d[1], "append.1"),
+            WriteOp::Audit(audit_row(&f, d[0], "read.second")),
+            audited(append(d[3], Some(9), 17), d[3], "append.3.stale"),
+        ])
+        .await
+        .unwrap();
+    let seqs: Vec<Option<i64>> = results
+        .iter()
+        .map(|r| match r {
+            Ok(WriteOutcome::EntryAppended { seq, .. }) => Some(*seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seqs, vec![None, Some(2), None, None, None, Some(2), Some(3), Some(2), None, None], "{results:?}");
+    assert!(matches!(results[0], Ok(WriteOutcome::Audited { .. })), "{results:?}");
+    assert!(matches!(results[2], Err(StoreError::Conflict(_))), "{results:?}");
+    assert!(matches!(results[3], Err(StoreError::NotFound)), "{results:?}");
+    assert!(matches!(results[4], Err(StoreError::NotFound)), "{results:?}");
+    assert!(matches!(results[8], Ok(WriteOutcome::Audited { .. })), "{results:?}");
+    assert!(matches!(results[9], Err(StoreError::Conflict(_))), "{results:?}");
+
+    let payloads = |entries: Vec<StoredEntry>| entries.into_iter().map(|e| (e.seq, e.payload)).collect::<Vec<_>>();
+    let n = |n: usize| format!("{{\"n\":{n}}}").into_bytes();
+    let expected = [vec![(1, n(0)), (2, n(10)), (3, n(15))], vec![(1, n(0)), (2, n(16))], vec![(1, n(0)), (2, n(14))]];
+    for (dossier, expected) in d.iter().zip(expected) {
+        assert_eq!(payloads(s.list_entries(&f.tenant, *dossier).await.unwrap()), expected);
+    }
+    assert_eq!(payloads(s.list_entries(&f.tenant, d[3]).await.unwrap()), vec![(1, n(0))]);
+    assert_eq!(payloads(s.list_entries(&other.tenant, foreign).await.unwrap()), vec![(1, n(0))]);
+    let first = s.get_dossier(&f.tenant, d[0]).await.unwrap();
+    assert_eq!((first.last_seq, first.projection.step, first.projection.urgent), (3, 2, false));
+    assert_eq!(s.get_dossier(&other.tenant, foreign).await.unwrap().last_seq, 1);
+
+    let mut audit = s.list_audit(&f.tenant, &AuditFilter::default()).await.unwrap();
+    audit.sort_by_key(|e| e.seq);
+    let actions: Vec<&str> = audit.iter().map(|e| e.event.action.as_str()).collect();
+    assert_eq!(actions, vec!["read.first", "append.0", "append.2", "append.1", "read.second"]);
+    let Ok(WriteOutcome::Audited { seq: first_seq }) = results[0] else { unreachable!() };
+    let Ok(WriteOutcome::Audited { seq: last_seq }) = results[8] else { unreachable!() };
+    assert_eq!((audit[0].seq, audit[4].seq), (first_seq, last_seq));
+}
+
 /// The one-query session lookup every authenticated request makes gives exactly what the separate reads give:
 /// the session, its user, the user's grants (none, one organisation-wide, several) and the unread count; and
 /// nothing for an unknown token or a session that was ended.

@@ -54,6 +54,7 @@ conformance!(
     a_refused_import_writes_nothing,
     audited_writes_land_with_their_audit_row,
     a_database_error_fails_only_its_own_write,
+    a_batch_over_many_dossiers_matches_one_write_at_a_time,
     session_context_matches_the_separate_reads,
     dossier_context_matches_the_separate_reads,
     user_names_are_tenant_scoped,
