@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # meldroute benchmark: one run, one machine, both database backends; every number is a ratio to the physical
 # limit measured in the same run (nginx serving the same bytes; a minimal program doing the same durable
-# writes). Method and results: docs/performance.md.
+# writes). Beside nginx, a bare Rust server on meldroute's own HTTP stack serves the same bytes from memory,
+# to show what the stack alone costs. Method and results: docs/performance.md.
 #
 #   bench/run.sh [--scale national|small] [--smoke] [--backends "sqlite postgres"] [--duration SECONDS]
 #                [--connections N] [--out FILE] [--debug]
@@ -90,17 +91,18 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 # --- build ---------------------------------------------------------------------------------------------------
 if [ "$profile" = release ]; then
-  log "building release (meldroute, meldroute-bench-writer)"
+  log "building release (meldroute, meldroute-bench)"
   cargo build --release --quiet -p meldroute -p meldroute-bench
   BIN=$ROOT/target/release
 else
-  log "building debug (meldroute, meldroute-bench-writer)"
+  log "building debug (meldroute, meldroute-bench)"
   cargo build --quiet -p meldroute -p meldroute-bench
   BIN=$ROOT/target/debug
 fi
 [ -n "${CARGO_TARGET_DIR:-}" ] && BIN=$CARGO_TARGET_DIR/${BIN##*/}
 MELDROUTE=$BIN/meldroute
 WRITER=$BIN/meldroute-bench-writer
+BARE=$BIN/meldroute-bench-static
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -130,6 +132,12 @@ EOF
 "$NGINX" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" 2>"$NGINX_DIR/logs/stderr" &
 PIDS+=($!)
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && break; sleep 0.1; done
+
+# --- the bare Rust server: the same bytes from memory, on meldroute's own HTTP stack ----------------------------
+BARE_PORT=$(free_port)
+"$BARE" --dir "$NGINX_DIR/www" --addr "127.0.0.1:$BARE_PORT" 2>"$RUN/bare.err" &
+PIDS+=($!)
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$BARE_PORT/none" && break; sleep 0.1; done
 
 # wrk: "rps p50_ms p99_ms non2xx" of a run against URL with extra headers.
 WRK_THREADS=2
@@ -233,7 +241,9 @@ bench_dataset() {
     read -r rps p50 p99 bad < <(wrk_run "$base$path" "$auth")
     [ "$bad" = 0 ] || die "$backend/$name: $bad non-2xx answers on $path"
     read -r srps sp50 sp99 _ < <(wrk_run "http://127.0.0.1:$NGINX_PORT/${file##*/}")
-    record "$backend" "$name" "$what" "$rps" "$p50" "$p99" "$srps $sp50 $sp99 $(stat -c %s "$file")"
+    local brps
+    read -r brps _ < <(wrk_run "http://127.0.0.1:$BARE_PORT/${file##*/}")
+    record "$backend" "$name" "$what" "$rps" "$p50" "$p99" "$srps $sp50 $sp99 $(stat -c %s "$file") $brps"
   done
 
   # Durable writes: 64 concurrent appends through the API, against the minimal program's limit. The writers
@@ -338,13 +348,13 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "n/a" || v == "
     echo
     echo "## $backend"
     echo
-    echo "| measurement | small: req/s | p50 ms | p99 ms | large: req/s | p50 ms | p99 ms | static (nginx, large) req/s | ratio to static (large) | p99 growth small→large |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| measurement | small: req/s | p50 ms | p99 ms | large: req/s | p50 ms | p99 ms | static (nginx, large) req/s | ratio to static (large) | bare Rust server (large) req/s | ratio to bare | p99 growth small→large |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for what in dossier tasks search api_state; do
       read -r s_rps s_p50 s_p99 < <(echo "$(get "$backend" small "$what" 4) $(get "$backend" small "$what" 5) $(get "$backend" small "$what" 6)")
       read -r l_rps l_p50 l_p99 < <(echo "$(get "$backend" large "$what" 4) $(get "$backend" large "$what" 5) $(get "$backend" large "$what" 6)")
-      read -r st_rps _ <<<"$(get "$backend" large "$what" 7)"
-      echo "| $what | $s_rps | $s_p50 | $s_p99 | $l_rps | $l_p50 | $l_p99 | $st_rps | $(ratio "$l_rps" "$st_rps") | $(ratio "$l_p99" "$s_p99") |"
+      read -r st_rps _ _ _ bare_rps <<<"$(get "$backend" large "$what" 7)"
+      echo "| $what | $s_rps | $s_p50 | $s_p99 | $l_rps | $l_p50 | $l_p99 | $st_rps | $(ratio "$l_rps" "$st_rps") | $bare_rps | $(ratio "$l_rps" "$bare_rps") | $(ratio "$l_p99" "$s_p99") |"
     done
     w_rps=$(get "$backend" small writes 4); w_p99=$(get "$backend" small writes 6); w_lim=$(get "$backend" small writes 7)
     d_ratio=$(ratio "$(get "$backend" large dossier 4)" "$(get "$backend" large dossier 7 | cut -d' ' -f1)")

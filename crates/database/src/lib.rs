@@ -73,11 +73,12 @@ impl Database {
         }
     }
 
-    /// Calls `on` with every notification on `channel` from any node (PostgreSQL); `None` on SQLite.
+    /// Calls `on` with every notification on `channel` from any node (PostgreSQL), and with `None` after a lost
+    /// connection (notifications may have been missed); `None` on SQLite.
     pub async fn listen_channel(
         &self,
         channel: &str,
-        on: impl Fn(&str) + Send + 'static,
+        on: impl Fn(Option<&str>) + Send + 'static,
     ) -> StoreResult<Option<tokio::task::JoinHandle<()>>> {
         match self {
             Database::Sqlite(_) => Ok(None),

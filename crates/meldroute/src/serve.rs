@@ -41,9 +41,14 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
     // Several nodes on PostgreSQL: each publishes its team session changes and hears the others'.
     let team_listener = {
         let hub = team.clone();
-        db.listen_channel(meldroute_web::team::live::CHANNEL, move |payload| hub.on_notification(payload))
-            .await
-            .map_err(|e| format!("cannot listen for team session changes: {e}"))?
+        db.listen_channel(meldroute_web::team::live::CHANNEL, move |payload| {
+            // After a lost connection nothing needs doing: every stream starts again from the current state.
+            if let Some(payload) = payload {
+                hub.on_notification(payload);
+            }
+        })
+        .await
+        .map_err(|e| format!("cannot listen for team session changes: {e}"))?
     };
     if team_listener.is_some() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i64>();
@@ -57,6 +62,15 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
             }
         });
     }
+    let chronologies = Arc::new(meldroute_web::chronology::Chronologies::default());
+    // Several nodes on PostgreSQL: an erasure on any node empties every node's chronologies, and so does a lost
+    // connection to the database (an erasure may have gone unheard meanwhile).
+    let _erasure_listener = {
+        let chronologies = chronologies.clone();
+        db.listen_channel(meldroute_store::ERASURE_CHANNEL, move |_| chronologies.erasing())
+            .await
+            .map_err(|e| format!("cannot listen for erasures: {e}"))?
+    };
     let state = AppState::new(App {
         db: db.clone(),
         writer: writer.clone(),
@@ -66,7 +80,7 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
         // Two renders at a time: typesetting is CPU work, and the machine's other requests come first.
         pdf: Arc::new(meldroute_pdf::PdfRenderer::new(2)),
         team: team.clone(),
-        chronologies: Arc::default(),
+        chronologies: chronologies.clone(),
         names: Default::default(),
         route_histories: Default::default(),
     });
@@ -82,6 +96,7 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
 
     let metrics_task = metrics_listener.map(|listener| {
         let writer = writer.clone();
+        let chronologies = chronologies.clone();
         let metrics = metrics.clone();
         let route = get(move || {
             let text = metrics.render(&[
@@ -94,6 +109,11 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
                     "meldroute_writer_ops_total",
                     "Durable write operations processed.",
                     writer.stats().ops.load(Relaxed) as f64,
+                ),
+                (
+                    "meldroute_chronology_cache_dossiers",
+                    "Dossiers whose chronology this node keeps in memory.",
+                    chronologies.len() as f64,
                 ),
             ]);
             async move { text }

@@ -315,3 +315,93 @@ async fn sqlite_retention_and_two_person_erasure() {
 async fn postgres_retention_and_two_person_erasure() {
     retention_and_erasure(Backend::Postgres).await;
 }
+
+/// A free local port for `--metrics-addr` (taken again by the server a moment later).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// How many dossiers' chronologies the node whose metrics listen at `addr` keeps in memory.
+fn cached_dossiers(addr: &str) -> u64 {
+    let metrics = request(addr, "GET", "/metrics", &[], None);
+    assert_eq!(metrics.status, 200);
+    let line = metrics.body.lines().find(|l| l.starts_with("meldroute_chronology_cache_dossiers ")).unwrap();
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// Waits (at most ten seconds) until the node whose metrics listen at `addr` keeps no chronology.
+async fn wait_until_forgotten(addr: &str, when: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while cached_dossiers(addr) != 0 {
+        assert!(std::time::Instant::now() < deadline, "the node still keeps a chronology in memory {when}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Two server processes on one PostgreSQL database: a dossier viewed through node B is kept in B's memory; when
+/// it is erased through node A, B forgets it too (NOTIFY from the erasure's transaction), without any request
+/// to B; and B forgets what it keeps when its listening connection is lost.
+#[tokio::test]
+async fn postgres_an_erasure_through_one_node_empties_the_other_nodes_memory() {
+    let Some(env) = Env::new(Backend::Postgres).await else { return };
+    let a = Server::start(&env, &["--demo"]);
+    let metrics_b = format!("127.0.0.1:{}", free_port());
+    let b = Server::start(&env, &["--demo", "--metrics-addr", &metrics_b]);
+    let db = Database::connect(&env.pg.as_ref().unwrap().url).await.unwrap();
+    let (t, d, _) = plant(&db).await;
+    close_in_the_past(&db, &t, d, 3 * 366).await;
+    let dossier = format!("/dossiers/{}", d.0);
+    let erasure = format!("{dossier}/erasure");
+
+    let mut af = Browser::new(&a);
+    af.login("af.po", &secret_of(&a, "af.po"));
+    let mut director = Browser::new(&a);
+    director.login("directeur.po", &secret_of(&a, "directeur.po"));
+    let mut admin = Browser::new(&a);
+    admin.login("beheer", &secret_of(&a, "beheer"));
+    // Sessions live in the database: the same one works on node B.
+    let mut af_on_b = Browser::new(&b);
+    af_on_b.cookie = af.cookie.clone();
+    assert_eq!(cached_dossiers(&metrics_b), 0);
+    let page = af_on_b.get(&dossier);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(MARKER), "{}", page.body);
+    assert_eq!(cached_dossiers(&metrics_b), 1, "node B keeps the chronology it showed");
+
+    // A lost listening connection: an erasure may have gone unheard, so the node forgets everything once it
+    // listens again.
+    let pool = sqlx::PgPool::connect(&env.pg.as_ref().unwrap().url).await.unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'LISTEN \"meldroute_erasure\"%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(ended, vec![true, true], "each node listens on a connection of its own");
+    pool.close().await;
+    wait_until_forgotten(&metrics_b, "after its listening connection was lost").await;
+    assert_eq!(af_on_b.get(&dossier).status, 200);
+    assert_eq!(cached_dossiers(&metrics_b), 1);
+
+    let csrf = form_token(&mut admin, "/retention/period");
+    let r = admin.post("/retention/period", &[("_csrf", &csrf), ("months", "24"), ("basis", "Besluit bestuur")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let csrf = form_token(&mut af, &erasure);
+    let r = af.post(&format!("{erasure}/propose"), &[("_csrf", &csrf), ("reason", "Over de bewaartermijn")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let proposal = db.erasure_proposal(&t, d).await.unwrap().unwrap().id.to_string();
+    let csrf = form_token(&mut director, &erasure);
+    let number = d.0.to_string();
+    let fields =
+        [("_csrf", csrf.as_str()), ("proposal", &proposal), ("confirm_number", &number), ("understood", "yes")];
+    let r = director.post(&format!("{erasure}/confirm"), &fields);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(matches!(db.get_dossier(&t, d).await, Err(StoreError::NotFound)));
+
+    wait_until_forgotten(&metrics_b, "after the erasure through node A").await;
+    assert_eq!(af_on_b.get(&dossier).status, 404);
+    db.close().await;
+    drop((a, b));
+    env.finish().await;
+}

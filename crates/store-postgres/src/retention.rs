@@ -255,6 +255,9 @@ pub(crate) async fn erase(
         };
         crate::audit::append(conn, audit_rows, &event).await?;
     }
+    // Every node (this one too) hears of it when the transaction commits, and not at all if it is rolled back:
+    // each empties its chronology cache, so no node keeps the erased text in memory.
+    sqlx::query("SELECT pg_notify($1, '')").bind(ERASURE_CHANNEL).execute(&mut *conn).await.map_err(other)?;
     Ok(WriteOutcome::DossierErased { pupil_erased })
 }
 

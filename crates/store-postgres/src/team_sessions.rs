@@ -558,26 +558,44 @@ impl PgStore {
         Ok(())
     }
 
-    /// Listens on a notification channel and calls `on` with every payload, until the task is aborted. A lost
-    /// connection is re-established by the listener (notifications sent meanwhile are lost; the pages
-    /// recover because every stream starts again from the current state).
+    /// Listens on a notification channel and calls `on` with every payload, until the task is aborted or the
+    /// pool is closed. When the connection was lost, `on` gets `None` once the listener listens again:
+    /// notifications sent meanwhile are lost, and whoever listens must assume it missed some.
     pub async fn listen_channel(
         &self,
         channel: &str,
-        on: impl Fn(&str) + Send + 'static,
+        on: impl Fn(Option<&str>) + Send + 'static,
     ) -> StoreResult<tokio::task::JoinHandle<()>> {
-        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await.map_err(other)?;
-        listener.listen(channel).await.map_err(other)?;
+        let mut listener = listen(&self.pool, channel).await.map_err(other)?;
+        let (pool, channel) = (self.pool.clone(), channel.to_owned());
         Ok(tokio::spawn(async move {
             loop {
-                match listener.recv().await {
-                    Ok(notification) => on(notification.payload()),
+                match listener.try_recv().await {
+                    Ok(Some(notification)) => on(Some(notification.payload())),
+                    // Lost, and already listening again on a new connection.
+                    Ok(None) => on(None),
+                    Err(sqlx::Error::PoolClosed) => return,
                     Err(err) => {
                         tracing::warn!(error = %err, "notification listener lost its connection; reconnecting");
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        loop {
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            match listen(&pool, &channel).await {
+                                Ok(again) => break listener = again,
+                                Err(sqlx::Error::PoolClosed) => return,
+                                Err(err) => tracing::warn!(error = %err, "notification listener cannot reconnect yet"),
+                            }
+                        }
+                        on(None);
                     }
                 }
             }
         }))
     }
+}
+
+/// A listener on its own connection, listening on `channel`.
+async fn listen(pool: &sqlx::PgPool, channel: &str) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(channel).await?;
+    Ok(listener)
 }

@@ -24,8 +24,8 @@ pub use error::{StoreError, StoreResult};
 pub use ids::*;
 pub use notifications::{NewNotification, Notification, NotificationStore};
 pub use retention::{
-    ClosedDossier, ErasureProposal, ErasureRequest, NewErasureProposal, NewErasureRequest, RetentionSetting,
-    RetentionStore,
+    ClosedDossier, ERASURE_CHANNEL, ErasureProposal, ErasureRequest, NewErasureProposal, NewErasureRequest,
+    RetentionSetting, RetentionStore,
 };
 pub use route_maps::{NewRouteMapVersion, RouteMapStore, RouteMapVersion};
 pub use team_sessions::{

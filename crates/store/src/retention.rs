@@ -11,6 +11,10 @@ use crate::TenantCtx;
 use crate::error::StoreResult;
 use crate::ids::*;
 
+/// The notification channel on which an erasure tells every node, when it commits, that a dossier is gone
+/// (PostgreSQL's `NOTIFY`; the payload is empty). Each node then forgets the chronologies it keeps in memory.
+pub const ERASURE_CHANNEL: &str = "meldroute_erasure";
+
 /// One setting of the retention period; every change is a new row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetentionSetting {

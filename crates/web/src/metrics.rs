@@ -69,7 +69,9 @@ impl Metrics {
         }
         for (name, help, value) in extra {
             let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} counter");
+            // By the naming convention, a counter's name ends in `_total`; anything else is a gauge.
+            let kind = if name.ends_with("_total") { "counter" } else { "gauge" };
+            let _ = writeln!(out, "# TYPE {name} {kind}");
             let _ = writeln!(out, "{name} {value}");
         }
         out
@@ -85,10 +87,16 @@ mod tests {
         let m = Metrics::default();
         m.record("/healthz", "GET", 200, Duration::from_millis(3));
         m.record("/healthz", "GET", 200, Duration::from_millis(30));
-        let text = m.render(&[("meldroute_writer_batches_total", "Write batches committed.", 4.0)]);
+        let text = m.render(&[
+            ("meldroute_writer_batches_total", "Write batches committed.", 4.0),
+            ("meldroute_chronology_cache_dossiers", "Dossiers kept.", 2.0),
+        ]);
         assert!(text.contains("meldroute_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2"));
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"0.05\"} 2"));
-        assert!(text.contains("meldroute_writer_batches_total 4"));
+        assert!(text.contains("# TYPE meldroute_writer_batches_total counter\nmeldroute_writer_batches_total 4\n"));
+        assert!(
+            text.contains("# TYPE meldroute_chronology_cache_dossiers gauge\nmeldroute_chronology_cache_dossiers 2\n")
+        );
     }
 }
