@@ -241,8 +241,9 @@ bench_dataset() {
     read -r rps p50 p99 bad < <(wrk_run "$base$path" "$auth")
     [ "$bad" = 0 ] || die "$backend/$name: $bad non-2xx answers on $path"
     read -r srps sp50 sp99 _ < <(wrk_run "http://127.0.0.1:$NGINX_PORT/${file##*/}")
-    local brps
-    read -r brps _ < <(wrk_run "http://127.0.0.1:$BARE_PORT/${file##*/}")
+    local brps bbad
+    read -r brps _ _ bbad < <(wrk_run "http://127.0.0.1:$BARE_PORT/${file##*/}")
+    [ "$bbad" = 0 ] || die "the bare server answered $bbad requests for ${file##*/} with an error"
     record "$backend" "$name" "$what" "$rps" "$p50" "$p99" "$srps $sp50 $sp99 $(stat -c %s "$file") $brps"
   done
 

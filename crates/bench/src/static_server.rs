@@ -33,7 +33,7 @@ async fn file(State(files): State<Arc<Files>>, Path(name): Path<String>) -> Resp
         None if name.contains('/') || name.contains('\\') || name.starts_with('.') => {
             return StatusCode::NOT_FOUND.into_response();
         }
-        None => match std::fs::read(files.dir.join(&name)) {
+        None => match tokio::fs::read(files.dir.join(&name)).await {
             Ok(content) => {
                 let bytes = Bytes::from(content);
                 files.kept.write().unwrap_or_else(PoisonError::into_inner).insert(name.clone(), bytes.clone());

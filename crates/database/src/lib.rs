@@ -101,6 +101,13 @@ impl BatchApply for Database {
             Database::Postgres(s) => s.apply_batch(ops).await,
         }
     }
+
+    fn batches_retried(&self) -> u64 {
+        match self {
+            Database::Sqlite(s) => s.batches_retried(),
+            Database::Postgres(s) => s.batches_retried(),
+        }
+    }
 }
 
 /// Forwards each method of a store trait to the backend in the enum.

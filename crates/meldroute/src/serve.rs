@@ -97,6 +97,7 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
     let metrics_task = metrics_listener.map(|listener| {
         let writer = writer.clone();
         let chronologies = chronologies.clone();
+        let db = db.clone();
         let metrics = metrics.clone();
         let route = get(move || {
             let text = metrics.render(&[
@@ -109,6 +110,11 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
                     "meldroute_writer_ops_total",
                     "Durable write operations processed.",
                     writer.stats().ops.load(Relaxed) as f64,
+                ),
+                (
+                    "meldroute_writer_retried_batches_total",
+                    "Write batches applied a second time, with a savepoint around every operation (PostgreSQL).",
+                    meldroute_store::BatchApply::batches_retried(&db) as f64,
                 ),
                 (
                     "meldroute_chronology_cache_dossiers",

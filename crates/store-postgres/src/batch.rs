@@ -2,6 +2,7 @@
 //! transaction; operations of several statements each in a savepoint of their own.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 
 use meldroute_store::audit::PendingAudit;
 use meldroute_store::*;
@@ -15,13 +16,18 @@ impl BatchApply for PgStore {
         // views' audit rows and appended entries). An SQL error there leaves the transaction unusable, so the
         // whole batch is rolled back and applied again with a savepoint around every operation; nothing of
         // it was acknowledged yet.
-        match self.run_batch(ops, Guard::WhereNeeded).await? {
-            Run::Done(results) => Ok(results),
-            Run::Retry => match self.run_batch(ops, Guard::Always).await? {
-                Run::Done(results) => Ok(results),
-                Run::Retry => Err(StoreError::Other("the write batch failed twice".into())),
-            },
+        if let Run::Done(results) = self.run_batch(ops, Guard::WhereNeeded).await? {
+            return Ok(results);
         }
+        self.retried.fetch_add(1, Ordering::Relaxed);
+        match self.run_batch(ops, Guard::Always).await? {
+            Run::Done(results) => Ok(results),
+            Run::Retry => Err(StoreError::Other("the write batch failed twice".into())),
+        }
+    }
+
+    fn batches_retried(&self) -> u64 {
+        self.retried.load(Ordering::Relaxed)
     }
 }
 
@@ -44,6 +50,13 @@ impl PgStore {
         let mut tx: Transaction<'_, Postgres> = self.pool.begin().await.map_err(other)?;
         let mut results = Vec::with_capacity(ops.len());
         let mut audit = PendingAudit::new(self.audit_key.as_deref());
+        // The audit head before any dossier row: every node's batches take their locks in the same order, so
+        // two nodes cannot deadlock on them. When this fails (no key, no head, a head that is not authentic),
+        // nothing was changed, and each operation that needs the head fails on its own below, as it would
+        // without this.
+        if ops.iter().any(writes_audit) {
+            let _ = crate::audit::start(&mut tx, &mut audit).await;
+        }
         let mut rest = ops;
         while let Some(op) = rest.first() {
             if let WriteOp::Audit(event) = op
@@ -94,6 +107,11 @@ impl PgStore {
         }
         Ok(Run::Done(results))
     }
+}
+
+/// Whether an operation chains audit rows (and so needs the audit head).
+fn writes_audit(op: &WriteOp) -> bool {
+    matches!(op, WriteOp::Audit(_) | WriteOp::Audited { .. } | WriteOp::EraseDossier { .. })
 }
 
 /// An appended entry's part of a [`WriteOp::AppendEntry`].
@@ -211,7 +229,7 @@ async fn append_entries(
              RETURNING d.org_id, d.id, d.last_seq) \
          INSERT INTO entries (org_id, dossier_id, seq, recorded_at, author_id, kind, payload) \
          SELECT b.org_id, b.id, b.last_seq, i.recorded_at, i.author_id, i.kind, i.payload \
-         FROM bumped b JOIN input i ON i.id = b.id \
+         FROM bumped b JOIN input i ON i.org_id = b.org_id AND i.id = b.id \
          RETURNING dossier_id, id, seq",
     )
     .bind(column(|a| a.tenant.org.0))
@@ -229,7 +247,17 @@ async fn append_entries(
     .fetch_all(&mut *conn)
     .await
     .map_err(other)?;
-    Ok(rows.into_iter().map(|(dossier, entry, seq)| (DossierId(dossier), (EntryId(entry), seq))).collect())
+    // Each dossier of the input at most once (the caller's segment has each only once): anything else would
+    // give an operation another one's outcome, so the batch is applied again with savepoints instead.
+    let mut landed = HashMap::with_capacity(rows.len());
+    for (dossier, entry, seq) in rows {
+        let dossier = DossierId(dossier);
+        let known = appends.iter().any(|a| a.dossier == dossier);
+        if !known || landed.insert(dossier, (EntryId(entry), seq)).is_some() {
+            return Err(StoreError::Other("the appends' statement answered for an unexpected dossier".into()));
+        }
+    }
+    Ok(landed)
 }
 
 /// An operation; for [`WriteOp::Audited`], its inner operation and then its audit row, in the same savepoint.

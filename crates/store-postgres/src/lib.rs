@@ -29,6 +29,8 @@ pub struct PgStore {
     pool: PgPool,
     /// The key that chains audit rows (see `audit.rs`); audit writes fail without it.
     audit_key: Option<std::sync::Arc<meldroute_store::audit::AuditKey>>,
+    /// Write batches applied a second time, with a savepoint around every operation (see `batch.rs`).
+    retried: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Marks a foreign-key violation in [`StoreError::Other`], so callers that expect one (a reference to a row
@@ -64,7 +66,7 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Other(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(PgStore { pool, audit_key: None })
+        Ok(PgStore { pool, audit_key: None, retried: Default::default() })
     }
 
     pub fn pool(&self) -> &PgPool {

@@ -186,7 +186,9 @@ pub(crate) async fn erase(
     source: &str,
 ) -> StoreResult<WriteOutcome> {
     let org = tenant.org.0;
-    let row = sqlx::query("SELECT pupil_id, closed, last_seq FROM dossiers WHERE org_id = $1 AND id = $2")
+    // Locked until the transaction ends: an entry another node appends meanwhile (one that reopens the dossier)
+    // waits for the erasure, and is then refused because the dossier is gone; it can never be erased unchecked.
+    let row = sqlx::query("SELECT pupil_id, closed, last_seq FROM dossiers WHERE org_id = $1 AND id = $2 FOR UPDATE")
         .bind(org)
         .bind(dossier.0)
         .fetch_optional(&mut *conn)

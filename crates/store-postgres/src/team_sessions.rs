@@ -560,7 +560,9 @@ impl PgStore {
 
     /// Listens on a notification channel and calls `on` with every payload, until the task is aborted or the
     /// pool is closed. When the connection was lost, `on` gets `None` once the listener listens again:
-    /// notifications sent meanwhile are lost, and whoever listens must assume it missed some.
+    /// notifications sent meanwhile are lost, and whoever listens must assume it missed some. A connection
+    /// that stays silent for [`LISTEN_CHECK_AFTER`] is asked to answer, so one that a firewall dropped without
+    /// a word counts as lost too.
     pub async fn listen_channel(
         &self,
         channel: &str,
@@ -570,7 +572,15 @@ impl PgStore {
         let (pool, channel) = (self.pool.clone(), channel.to_owned());
         Ok(tokio::spawn(async move {
             loop {
-                match listener.try_recv().await {
+                // Receiving is cancel-safe (sqlx reads whole messages only), so a timeout loses nothing.
+                let heard = match tokio::time::timeout(LISTEN_CHECK_AFTER, listener.try_recv()).await {
+                    Ok(heard) => heard,
+                    Err(_silence) => match still_answers(&mut listener).await {
+                        Ok(()) => continue,
+                        Err(err) => Err(err),
+                    },
+                };
+                match heard {
                     Ok(Some(notification)) => on(Some(notification.payload())),
                     // Lost, and already listening again on a new connection.
                     Ok(None) => on(None),
@@ -598,4 +608,21 @@ async fn listen(pool: &sqlx::PgPool, channel: &str) -> Result<sqlx::postgres::Pg
     let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
     listener.listen(channel).await?;
     Ok(listener)
+}
+
+/// How long a listener waits in silence before it checks that its connection still answers.
+const LISTEN_CHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long that check may take before the connection counts as lost.
+const LISTEN_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether the listener's connection answers a query in time (notifications that arrive meanwhile are kept
+/// for the next receive).
+async fn still_answers(listener: &mut sqlx::postgres::PgListener) -> Result<(), sqlx::Error> {
+    match tokio::time::timeout(LISTEN_CHECK_TIMEOUT, sqlx::query("SELECT 1").execute(&mut *listener)).await {
+        Ok(answer) => answer.map(drop),
+        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the listening connection did not answer",
+        ))),
+    }
 }

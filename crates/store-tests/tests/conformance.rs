@@ -59,3 +59,15 @@ conformance!(
     dossier_context_matches_the_separate_reads,
     user_names_are_tenant_scoped,
 );
+
+/// SQLite gives every operation a savepoint from the start; PostgreSQL first tries without and, after the
+/// foreign key error, applies the batch once more with them. Both count what they did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_applied_again_only_where_it_was_tried_without_savepoints() {
+    let t = TestDb::sqlite().await.unwrap();
+    assert_eq!(suite::a_database_error_fails_only_its_own_write(&t.db).await, 0);
+    t.finish().await;
+    let Some(t) = TestDb::postgres().await.unwrap() else { return };
+    assert_eq!(suite::a_database_error_fails_only_its_own_write(&t.db).await, 1);
+    t.finish().await;
+}

@@ -190,6 +190,12 @@ pub trait BatchApply: Send + Sync + 'static {
         &self,
         ops: &[WriteOp],
     ) -> impl std::future::Future<Output = StoreResult<Vec<StoreResult<WriteOutcome>>>> + Send;
+
+    /// How many batches had to be applied a second time, operation by operation, because one operation failed
+    /// in the database (PostgreSQL first tries a batch without savepoints); always 0 where every batch has them.
+    fn batches_retried(&self) -> u64 {
+        0
+    }
 }
 
 struct Request {
