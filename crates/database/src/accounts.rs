@@ -26,6 +26,7 @@ delegate! { AccountStore {
     async fn throttle_get(&self, key: &str) -> StoreResult<Option<ThrottleState>>;
     async fn throttle_put(&self, key: &str, state: &ThrottleState) -> StoreResult<()>;
     async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
+    async fn throttle_update(&self, key: &str, change: &mut ThrottleChange<'_>) -> StoreResult<Option<ThrottleState>>;
     async fn create_link(&self, t: &TenantCtx, user: UserId, token_hash: &[u8], purpose: LinkPurpose, created_at: OffsetDateTime, expires_at: OffsetDateTime) -> StoreResult<()>;
     async fn consume_link(&self, token_hash: &[u8], purpose: LinkPurpose, now: OffsetDateTime) -> StoreResult<Option<(OrgId, UserId)>>;
     async fn peek_link(&self, token_hash: &[u8], purpose: LinkPurpose, now: OffsetDateTime) -> StoreResult<Option<(OrgId, UserId)>>;

@@ -115,6 +115,36 @@ async fn failures_look_the_same_and_are_throttled() {
     env.finish().await;
 }
 
+/// Guesses sent at the same moment are counted one after the other before any is checked: of twenty wrong
+/// passwords in parallel, no more are checked than the free five and the one that sets the lock.
+#[tokio::test]
+async fn parallel_guesses_do_not_slip_past_the_lock() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(env) = Env::new(backend).await else { continue };
+        let server = Server::start(&env, &["--demo"]);
+        let guesses: Vec<_> = (0..20)
+            .map(|i| {
+                let mut b = Browser::new(&server);
+                std::thread::spawn(move || {
+                    let password = format!("wrong guess {i}");
+                    b.post("/login", &[("login", "directeur.po"), ("password", password.as_str())]).body
+                })
+            })
+            .collect();
+        let bodies: Vec<String> = guesses.into_iter().map(|g| g.join().unwrap()).collect();
+        let checked = bodies.iter().filter(|b| b.contains("klopt niet")).count();
+        let refused = bodies.iter().filter(|b| b.contains("Te veel mislukte pogingen")).count();
+        assert_eq!(checked + refused, 20, "every guess is answered as checked or refused");
+        assert!(checked <= 6, "{checked} of 20 parallel guesses were checked ({backend:?})");
+        // The right password does not help during the lock.
+        let mut b = Browser::new(&server);
+        let locked = b.post("/login", &[("login", "directeur.po"), ("password", DEMO_PASSWORD)]);
+        assert!(locked.body.contains("Te veel mislukte pogingen"));
+        drop(server);
+        env.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn idle_and_disabled_sessions_end() {
     use meldroute_store::{AccountStore, Store};

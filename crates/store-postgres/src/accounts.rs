@@ -333,39 +333,28 @@ impl AccountStore for PgStore {
     }
 
     async fn throttle_get(&self, key: &str) -> StoreResult<Option<ThrottleState>> {
-        let row = sqlx::query("SELECT failures, window_start, locked_until FROM login_throttle WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(other)?;
-        row.map(|row| {
-            Ok(ThrottleState {
-                failures: row.try_get("failures").map_err(other)?,
-                window_start: row.try_get("window_start").map_err(other)?,
-                locked_until: row.try_get("locked_until").map_err(other)?,
-            })
-        })
-        .transpose()
+        let mut conn = self.pool.acquire().await.map_err(other)?;
+        read_throttle(&mut conn, key).await
     }
 
     async fn throttle_put(&self, key: &str, s: &ThrottleState) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (key) DO UPDATE SET failures = $2, window_start = $3, locked_until = $4",
-        )
-        .bind(key)
-        .bind(s.failures)
-        .bind(s.window_start)
-        .bind(s.locked_until)
-        .execute(&self.pool)
-        .await
-        .map_err(other)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(other)?;
+        write_throttle(&mut conn, key, Some(s)).await
     }
 
     async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(key).execute(&self.pool).await.map_err(other)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(other)?;
+        write_throttle(&mut conn, key, None).await
+    }
+
+    async fn throttle_update(&self, key: &str, change: &mut ThrottleChange<'_>) -> StoreResult<Option<ThrottleState>> {
+        let mut tx = self.pool.begin().await.map_err(other)?;
+        // The same key waits here for any other update of it, on every node (a transaction-scoped lock).
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(key).execute(&mut *tx).await.map_err(other)?;
+        let next = change(read_throttle(&mut tx, key).await?);
+        write_throttle(&mut tx, key, next.as_ref()).await?;
+        tx.commit().await.map_err(other)?;
+        Ok(next)
     }
 
     async fn create_link(
@@ -485,4 +474,40 @@ impl AccountStore for PgStore {
                 .map_err(other)?;
         one_row(done.rows_affected())
     }
+}
+
+async fn read_throttle(conn: &mut sqlx::PgConnection, key: &str) -> StoreResult<Option<ThrottleState>> {
+    let row = sqlx::query("SELECT failures, window_start, locked_until FROM login_throttle WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(other)?;
+    row.map(|row| {
+        Ok(ThrottleState {
+            failures: row.try_get("failures").map_err(other)?,
+            window_start: row.try_get("window_start").map_err(other)?,
+            locked_until: row.try_get("locked_until").map_err(other)?,
+        })
+    })
+    .transpose()
+}
+
+/// Stores `state` for `key`, or removes the key's state.
+async fn write_throttle(conn: &mut sqlx::PgConnection, key: &str, state: Option<&ThrottleState>) -> StoreResult<()> {
+    let Some(s) = state else {
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(key).execute(&mut *conn).await.map_err(other)?;
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key) DO UPDATE SET failures = $2, window_start = $3, locked_until = $4",
+    )
+    .bind(key)
+    .bind(s.failures)
+    .bind(s.window_start)
+    .bind(s.locked_until)
+    .execute(&mut *conn)
+    .await
+    .map_err(other)?;
+    Ok(())
 }

@@ -325,39 +325,27 @@ impl AccountStore for SqliteStore {
     }
 
     async fn throttle_get(&self, key: &str) -> StoreResult<Option<ThrottleState>> {
-        let row = sqlx::query("SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(other)?;
-        row.map(|row| {
-            Ok(ThrottleState {
-                failures: row.try_get("failures").map_err(other)?,
-                window_start: row.try_get("window_start").map_err(other)?,
-                locked_until: row.try_get("locked_until").map_err(other)?,
-            })
-        })
-        .transpose()
+        let mut conn = self.pool.acquire().await.map_err(other)?;
+        read_throttle(&mut conn, key).await
     }
 
     async fn throttle_put(&self, key: &str, s: &ThrottleState) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (key) DO UPDATE SET failures = ?2, window_start = ?3, locked_until = ?4",
-        )
-        .bind(key)
-        .bind(s.failures)
-        .bind(s.window_start)
-        .bind(s.locked_until)
-        .execute(&self.pool)
-        .await
-        .map_err(other)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(other)?;
+        write_throttle(&mut conn, key, Some(s)).await
     }
 
     async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM login_throttle WHERE key = ?").bind(key).execute(&self.pool).await.map_err(other)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(other)?;
+        write_throttle(&mut conn, key, None).await
+    }
+
+    async fn throttle_update(&self, key: &str, change: &mut ThrottleChange<'_>) -> StoreResult<Option<ThrottleState>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
+        // `BEGIN IMMEDIATE` takes the database's write lock: every other update waits until this one commits.
+        let next = change(read_throttle(&mut tx, key).await?);
+        write_throttle(&mut tx, key, next.as_ref()).await?;
+        tx.commit().await.map_err(other)?;
+        Ok(next)
     }
 
     async fn create_link(
@@ -481,4 +469,44 @@ impl AccountStore for SqliteStore {
             .map_err(other)?;
         one_row(done.rows_affected())
     }
+}
+
+async fn read_throttle(conn: &mut sqlx::SqliteConnection, key: &str) -> StoreResult<Option<ThrottleState>> {
+    let row = sqlx::query("SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?1")
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(other)?;
+    row.map(|row| {
+        Ok(ThrottleState {
+            failures: row.try_get("failures").map_err(other)?,
+            window_start: row.try_get("window_start").map_err(other)?,
+            locked_until: row.try_get("locked_until").map_err(other)?,
+        })
+    })
+    .transpose()
+}
+
+/// Stores `state` for `key`, or removes the key's state.
+async fn write_throttle(
+    conn: &mut sqlx::SqliteConnection,
+    key: &str,
+    state: Option<&ThrottleState>,
+) -> StoreResult<()> {
+    let Some(s) = state else {
+        sqlx::query("DELETE FROM login_throttle WHERE key = ?1").bind(key).execute(&mut *conn).await.map_err(other)?;
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (key) DO UPDATE SET failures = ?2, window_start = ?3, locked_until = ?4",
+    )
+    .bind(key)
+    .bind(s.failures)
+    .bind(s.window_start)
+    .bind(s.locked_until)
+    .execute(&mut *conn)
+    .await
+    .map_err(other)?;
+    Ok(())
 }

@@ -577,6 +577,27 @@ pub async fn throttling_and_one_time_links<S: Store + AccountStore>(s: &S) {
     s.throttle_clear("account:x").await.unwrap();
     assert_eq!(s.throttle_get("account:x").await.unwrap(), None);
 
+    // Updates of one key at the same moment each see the one before: twenty increments, twenty counted. An
+    // update that gives `None` removes the state.
+    let increment = || async {
+        let mut count = |previous: Option<ThrottleState>| {
+            let failures = previous.map_or(0, |p| p.failures) + 1;
+            Some(ThrottleState { failures, window_start: T0, locked_until: None })
+        };
+        s.throttle_update("account:y", &mut count).await.unwrap()
+    };
+    let mut seen = BTreeSet::new();
+    for round in 0..4 {
+        let (a, b, c, d, e) = tokio::join!(increment(), increment(), increment(), increment(), increment());
+        for state in [a, b, c, d, e] {
+            assert!(seen.insert(state.unwrap().failures), "round {round}: a count was seen twice");
+        }
+    }
+    assert_eq!(seen, (1..=20).collect::<BTreeSet<i64>>());
+    assert_eq!(s.throttle_get("account:y").await.unwrap().map(|t| t.failures), Some(20));
+    assert_eq!(s.throttle_update("account:y", &mut |_| None).await.unwrap(), None);
+    assert_eq!(s.throttle_get("account:y").await.unwrap(), None);
+
     let expires = T0 + time::Duration::hours(24);
     s.create_link(&f.tenant, f.user.id, &[1; 32], LinkPurpose::FirstLogin, T0, expires).await.unwrap();
     s.create_link(&f.tenant, f.user.id, &[2; 32], LinkPurpose::PasswordReset, T0, expires).await.unwrap();

@@ -62,6 +62,9 @@ pub struct ThrottleState {
     pub locked_until: Option<OffsetDateTime>,
 }
 
+/// What [`AccountStore::throttle_update`] does to a key's state.
+pub type ThrottleChange<'a> = dyn FnMut(Option<ThrottleState>) -> Option<ThrottleState> + Send + 'a;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkPurpose {
@@ -157,6 +160,10 @@ pub trait AccountStore: Clone + Send + Sync + 'static {
     async fn throttle_get(&self, key: &str) -> StoreResult<Option<ThrottleState>>;
     async fn throttle_put(&self, key: &str, state: &ThrottleState) -> StoreResult<()>;
     async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
+    /// Replaces the state of `key` with what `change` makes of it (`None` in: no state yet; `None` out: remove
+    /// it), in one transaction that every other update of the same key waits for, on every node: attempts made
+    /// at the same moment are each counted, none is lost. Returns the new state.
+    async fn throttle_update(&self, key: &str, change: &mut ThrottleChange<'_>) -> StoreResult<Option<ThrottleState>>;
 
     // One-time links.
     async fn create_link(

@@ -18,7 +18,9 @@ pub mod transfers;
 pub mod types;
 pub mod writer;
 
-pub use accounts::{AccountStore, LinkPurpose, NewShare, SessionContext, SessionRecord, Share, ThrottleState};
+pub use accounts::{
+    AccountStore, LinkPurpose, NewShare, SessionContext, SessionRecord, Share, ThrottleChange, ThrottleState,
+};
 pub use api_tokens::{ApiToken, ApiTokenStore, NewApiToken, TokenContext};
 pub use error::{StoreError, StoreResult};
 pub use ids::*;

@@ -89,12 +89,14 @@ pub async fn login_submit(
         render(&LoginPage { layout, login: form.login.chars().take(100).collect(), error }, StatusCode::OK)
     };
 
-    for key in [&account_key, &address_key] {
-        match throttle::locked_until(&state, key, now).await {
-            Ok(None) => {}
-            Ok(Some(_)) => return failed_page("login-throttled"),
-            Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
-        }
+    let keys = [
+        (address_key.as_str(), throttle::ADDRESS_FREE_FAILURES),
+        (account_key.as_str(), throttle::ACCOUNT_FREE_FAILURES),
+    ];
+    match throttle::begin_attempt(&state, &keys, now).await {
+        Ok(true) => {}
+        Ok(false) => return failed_page("login-throttled"),
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
     if form.password.chars().count() > password::MAX_LEN || login.len() > 200 {
         return failed_page("login-failed");
@@ -115,8 +117,7 @@ pub async fn login_submit(
     let user = match user {
         Some(u) if verified && !u.disabled => u,
         other => {
-            let _ = throttle::record_failure(&state, &account_key, throttle::ACCOUNT_FREE_FAILURES, now).await;
-            let _ = throttle::record_failure(&state, &address_key, throttle::ADDRESS_FREE_FAILURES, now).await;
+            // Already counted, with its lock, by `begin_attempt`.
             let event = Event {
                 org: other.as_ref().map(|u| u.org),
                 actor: other.as_ref().map(|u| u.id),
@@ -134,6 +135,7 @@ pub async fn login_submit(
     };
 
     let _ = state.db.throttle_clear(&account_key).await;
+    let _ = throttle::attempt_succeeded(&state, &address_key, throttle::ADDRESS_FREE_FAILURES).await;
     let (token, _) = match session::start(&state, &user, false).await {
         Ok(started) => started,
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
@@ -200,12 +202,12 @@ pub async fn code_submit(
         let error = Some(layout.i.t(key));
         render(&CodePage { layout, csrf: found.record.csrf_token.clone(), error }, StatusCode::OK)
     };
-    for key in [&code_key, &address_key] {
-        match throttle::locked_until(&state, key, now).await {
-            Ok(None) => {}
-            Ok(Some(_)) => return retry("login-throttled"),
-            Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
-        }
+    let keys =
+        [(address_key.as_str(), throttle::ADDRESS_FREE_FAILURES), (code_key.as_str(), throttle::ACCOUNT_FREE_FAILURES)];
+    match throttle::begin_attempt(&state, &keys, now).await {
+        Ok(true) => {}
+        Ok(false) => return retry("login-throttled"),
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 
     let code = form.code.trim();
@@ -225,8 +227,7 @@ pub async fn code_submit(
     };
 
     if !accepted {
-        let _ = throttle::record_failure(&state, &code_key, throttle::ACCOUNT_FREE_FAILURES, now).await;
-        let _ = throttle::record_failure(&state, &address_key, throttle::ADDRESS_FREE_FAILURES, now).await;
+        // Already counted, with its lock, by `begin_attempt`.
         let event = Event {
             org: Some(user.org),
             actor: Some(user.id),
@@ -242,6 +243,7 @@ pub async fn code_submit(
         return retry("login-code-failed");
     }
     let _ = state.db.throttle_clear(&code_key).await;
+    let _ = throttle::attempt_succeeded(&state, &address_key, throttle::ADDRESS_FREE_FAILURES).await;
     let token = match session::rotate(&state, &found.record, true).await {
         Ok(token) => token,
         Err(_) => return session::NoSession::Login.into_response(),
