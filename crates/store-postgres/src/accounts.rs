@@ -348,11 +348,21 @@ impl AccountStore for PgStore {
     }
 
     async fn throttle_update(&self, key: &str, change: &mut ThrottleChange<'_>) -> StoreResult<Option<ThrottleState>> {
-        let mut tx = self.pool.begin().await.map_err(other)?;
-        // The same key waits here for any other update of it, on every node (a transaction-scoped lock).
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(key).execute(&mut *tx).await.map_err(other)?;
-        let next = change(read_throttle(&mut tx, key).await?);
-        write_throttle(&mut tx, key, next.as_ref()).await?;
+        // Read committed (whatever the server's default), so the read below sees what the update before it wrote.
+        let mut tx = self.pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await.map_err(other)?;
+        // The same key waits here for any other update of it, on every node (a transaction-scoped lock in a
+        // class of its own; two keys with the same hash merely wait for each other).
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(THROTTLE_LOCK_CLASS)
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?;
+        let previous = read_throttle(&mut tx, key).await?;
+        let next = change(previous.clone());
+        if next != previous {
+            write_throttle(&mut tx, key, next.as_ref()).await?;
+        }
         tx.commit().await.map_err(other)?;
         Ok(next)
     }
@@ -475,6 +485,9 @@ impl AccountStore for PgStore {
         one_row(done.rows_affected())
     }
 }
+
+/// The first key of the advisory locks that serialise updates of one throttling key.
+const THROTTLE_LOCK_CLASS: i32 = 0x6d72_7468;
 
 async fn read_throttle(conn: &mut sqlx::PgConnection, key: &str) -> StoreResult<Option<ThrottleState>> {
     let row = sqlx::query("SELECT failures, window_start, locked_until FROM login_throttle WHERE key = $1")

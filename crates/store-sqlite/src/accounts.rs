@@ -342,8 +342,11 @@ impl AccountStore for SqliteStore {
     async fn throttle_update(&self, key: &str, change: &mut ThrottleChange<'_>) -> StoreResult<Option<ThrottleState>> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
         // `BEGIN IMMEDIATE` takes the database's write lock: every other update waits until this one commits.
-        let next = change(read_throttle(&mut tx, key).await?);
-        write_throttle(&mut tx, key, next.as_ref()).await?;
+        let previous = read_throttle(&mut tx, key).await?;
+        let next = change(previous.clone());
+        if next != previous {
+            write_throttle(&mut tx, key, next.as_ref()).await?;
+        }
         tx.commit().await.map_err(other)?;
         Ok(next)
     }

@@ -89,18 +89,19 @@ pub async fn login_submit(
         render(&LoginPage { layout, login: form.login.chars().take(100).collect(), error }, StatusCode::OK)
     };
 
+    // Input that can never be right is refused before anything is counted or stored.
+    if form.password.chars().count() > password::MAX_LEN || login.len() > 200 {
+        return failed_page("login-failed");
+    }
     let keys = [
         (address_key.as_str(), throttle::ADDRESS_FREE_FAILURES),
         (account_key.as_str(), throttle::ACCOUNT_FREE_FAILURES),
     ];
-    match throttle::begin_attempt(&state, &keys, now).await {
-        Ok(true) => {}
-        Ok(false) => return failed_page("login-throttled"),
+    let counted = match throttle::begin_attempt(&state, &keys, now).await {
+        Ok(Some(counted)) => counted,
+        Ok(None) => return failed_page("login-throttled"),
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
-    if form.password.chars().count() > password::MAX_LEN || login.len() > 200 {
-        return failed_page("login-failed");
-    }
+    };
 
     let user = match state.db.find_user_by_login(&login).await {
         Ok(user) => user,
@@ -134,8 +135,8 @@ pub async fn login_submit(
         }
     };
 
-    let _ = state.db.throttle_clear(&account_key).await;
-    let _ = throttle::attempt_succeeded(&state, &address_key, throttle::ADDRESS_FREE_FAILURES).await;
+    throttle::clear(&state, &account_key).await;
+    throttle::take_back(&state, &address_key, &counted[0]).await;
     let (token, _) = match session::start(&state, &user, false).await {
         Ok(started) => started,
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
@@ -204,11 +205,11 @@ pub async fn code_submit(
     };
     let keys =
         [(address_key.as_str(), throttle::ADDRESS_FREE_FAILURES), (code_key.as_str(), throttle::ACCOUNT_FREE_FAILURES)];
-    match throttle::begin_attempt(&state, &keys, now).await {
-        Ok(true) => {}
-        Ok(false) => return retry("login-throttled"),
+    let counted = match throttle::begin_attempt(&state, &keys, now).await {
+        Ok(Some(counted)) => counted,
+        Ok(None) => return retry("login-throttled"),
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
+    };
 
     let code = form.code.trim();
     let accepted = if code.chars().filter(|c| c.is_ascii_digit()).count() == 6 && code.len() <= 7 {
@@ -242,8 +243,8 @@ pub async fn code_submit(
         }
         return retry("login-code-failed");
     }
-    let _ = state.db.throttle_clear(&code_key).await;
-    let _ = throttle::attempt_succeeded(&state, &address_key, throttle::ADDRESS_FREE_FAILURES).await;
+    throttle::clear(&state, &code_key).await;
+    throttle::take_back(&state, &address_key, &counted[0]).await;
     let token = match session::rotate(&state, &found.record, true).await {
         Ok(token) => token,
         Err(_) => return session::NoSession::Login.into_response(),
