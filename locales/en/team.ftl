@@ -101,6 +101,7 @@ team-error-not-confirmed = Tick that you have reviewed the changes.
 team-error-route-map-changed = The route map or the draft changed in the meantime. Review the changes again.
 team-error-route-map-invalid = With the draft added the route map is no longer valid (a text too long, for instance). Edit the route map itself.
 team-error-draft-already-applied = The draft is in the route map already: nothing changes.
+team-error-not-at-this-item = That belongs to another part of the programme than the one the session is at now; nothing was saved.
 ## Team learning session: the pages
 team-title = Team learning sessions
 team-nav = Team session

@@ -101,6 +101,7 @@ team-error-not-confirmed = Vink aan dat u de wijzigingen hebt bekeken.
 team-error-route-map-changed = De routekaart of het concept is intussen gewijzigd. Bekijk de wijzigingen opnieuw.
 team-error-route-map-invalid = Met het concept erbij klopt de routekaart niet meer (bijvoorbeeld te lange tekst). Pas de routekaart zelf aan.
 team-error-draft-already-applied = Het concept staat al in de routekaart: er verandert niets.
+team-error-not-at-this-item = Dat hoort bij een ander onderdeel van het programma dan waar het gesprek nu is; er is niets opgeslagen.
 ## Teamleergesprek: de pagina's
 team-title = Teamleergesprekken
 team-nav = Teamleergesprek

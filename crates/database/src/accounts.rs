@@ -13,7 +13,7 @@ delegate! { AccountStore {
     async fn rotate_session(&self, old_hash: &[u8], new: &SessionRecord) -> StoreResult<()>;
     async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()>;
     async fn delete_user_sessions(&self, t: &TenantCtx, user: UserId) -> StoreResult<u64>;
-    async fn purge_sessions(&self, idle_before: OffsetDateTime, created_before: OffsetDateTime) -> StoreResult<u64>;
+    async fn purge_expired(&self, purge: &Purge) -> StoreResult<Purged>;
     async fn set_password_hash(&self, t: &TenantCtx, user: UserId, hash: &str) -> StoreResult<()>;
     async fn set_totp_secret(&self, t: &TenantCtx, user: UserId, secret: Option<&str>) -> StoreResult<()>;
     async fn accept_totp_step(&self, t: &TenantCtx, user: UserId, step: i64) -> StoreResult<bool>;

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::route_map::{RouteMap, RoutePerson};
-use crate::team_session::{Phase, TeamError, WorksheetStep};
+use crate::team_session::{At, Part, TeamError, WorksheetStep};
 
 /// Longest group name, in characters.
 pub const MAX_GROUP_NAME_CHARS: usize = 60;
@@ -57,25 +57,22 @@ impl CaseField {
     }
 }
 
-fn check_running(phase: Phase) -> Result<(), TeamError> {
-    match phase {
-        Phase::Running { .. } => Ok(()),
-        Phase::Closed => Err(TeamError::SessionClosed),
-        Phase::Draft => Err(TeamError::SessionNotRunning),
-    }
+/// Groups and worksheets belong to the meldcode cases item (see [`At::require`]).
+fn check_at_cases(at: At) -> Result<(), TeamError> {
+    at.require(Part::MeldcodeCases)
 }
 
 /// Checks a new group: a name, a case of the plan (`case` of `cases`), the participant not yet in a group,
 /// and room for another group. Returns the trimmed name.
 pub fn validate_group(
-    phase: Phase,
+    at: At,
     name: &str,
     case: usize,
     cases: usize,
     in_group: bool,
     groups: usize,
 ) -> Result<String, TeamError> {
-    check_running(phase)?;
+    check_at_cases(at)?;
     if in_group {
         return Err(TeamError::AlreadyInGroup);
     }
@@ -94,8 +91,8 @@ pub fn validate_group(
 }
 
 /// Checks joining a group that has `members` members.
-pub fn check_join_group(phase: Phase, members: usize, in_group: bool) -> Result<(), TeamError> {
-    check_running(phase)?;
+pub fn check_join_group(at: At, members: usize, in_group: bool) -> Result<(), TeamError> {
+    check_at_cases(at)?;
     if in_group {
         return Err(TeamError::AlreadyInGroup);
     }
@@ -106,8 +103,8 @@ pub fn check_join_group(phase: Phase, members: usize, in_group: bool) -> Result<
 }
 
 /// Checks one worksheet field's new text (empty clears it). Returns the trimmed text.
-pub fn validate_field(phase: Phase, step: usize, steps: usize, text: &str) -> Result<String, TeamError> {
-    check_running(phase)?;
+pub fn validate_field(at: At, step: usize, steps: usize, text: &str) -> Result<String, TeamError> {
+    check_at_cases(at)?;
     if step >= steps {
         return Err(TeamError::NoSuchStep);
     }
@@ -232,8 +229,29 @@ mod tests {
     use crate::sector::Sector;
     use crate::team_session::standard_plan;
 
-    fn running() -> Phase {
-        Phase::Running { current: 5 }
+    use crate::team_session::{Phase, SessionPlan};
+
+    fn plan() -> SessionPlan {
+        standard_plan(&|key| format!("<{key}>"))
+    }
+
+    /// Running at the meldcode cases.
+    fn running() -> At {
+        let p = plan();
+        let current = p.agenda.iter().position(|a| a.part == Part::MeldcodeCases).unwrap_or(usize::MAX);
+        At::of(Phase::Running { current }, &p)
+    }
+
+    #[test]
+    fn groups_and_worksheets_are_taken_only_at_the_cases() {
+        let p = plan();
+        for (index, a) in p.agenda.iter().enumerate() {
+            let at = At::of(Phase::Running { current: index }, &p);
+            let expected = if a.part == Part::MeldcodeCases { Ok(()) } else { Err(TeamError::NotAtThisItem) };
+            assert_eq!(validate_group(at, "A", 0, 4, false, 0).map(|_| ()), expected, "{:?}", a.part);
+            assert_eq!(check_join_group(at, 1, false), expected, "{:?}", a.part);
+            assert_eq!(validate_field(at, 0, 4, "x").map(|_| ()), expected, "{:?}", a.part);
+        }
     }
 
     #[test]
@@ -245,8 +263,11 @@ mod tests {
         assert_eq!(validate_group(running(), "A", 4, 4, false, 0), Err(TeamError::NoSuchCase));
         assert_eq!(validate_group(running(), "A", 0, 4, true, 0), Err(TeamError::AlreadyInGroup));
         assert_eq!(validate_group(running(), "A", 0, 4, false, MAX_GROUPS), Err(TeamError::TooManyGroups));
-        assert_eq!(validate_group(Phase::Closed, "A", 0, 4, false, 0), Err(TeamError::SessionClosed));
-        assert_eq!(validate_group(Phase::Draft, "A", 0, 4, false, 0), Err(TeamError::SessionNotRunning));
+        assert_eq!(validate_group(At::of(Phase::Closed, &plan()), "A", 0, 4, false, 0), Err(TeamError::SessionClosed));
+        assert_eq!(
+            validate_group(At::of(Phase::Draft, &plan()), "A", 0, 4, false, 0),
+            Err(TeamError::SessionNotRunning)
+        );
     }
 
     #[test]
@@ -254,7 +275,7 @@ mod tests {
         assert_eq!(check_join_group(running(), 3, false), Ok(()));
         assert_eq!(check_join_group(running(), MAX_GROUP_MEMBERS, false), Err(TeamError::GroupFull));
         assert_eq!(check_join_group(running(), 1, true), Err(TeamError::AlreadyInGroup));
-        assert_eq!(check_join_group(Phase::Closed, 1, false), Err(TeamError::SessionClosed));
+        assert_eq!(check_join_group(At::of(Phase::Closed, &plan()), 1, false), Err(TeamError::SessionClosed));
     }
 
     #[test]
@@ -264,7 +285,7 @@ mod tests {
         assert_eq!(validate_field(running(), 4, 4, "x"), Err(TeamError::NoSuchStep));
         assert!(validate_field(running(), 0, 4, &"é".repeat(MAX_FIELD_CHARS)).is_ok());
         assert_eq!(validate_field(running(), 0, 4, &"é".repeat(MAX_FIELD_CHARS + 1)), Err(TeamError::AnswerTooLong));
-        assert_eq!(validate_field(Phase::Closed, 0, 4, "x"), Err(TeamError::SessionClosed));
+        assert_eq!(validate_field(At::of(Phase::Closed, &plan()), 0, 4, "x"), Err(TeamError::SessionClosed));
         for f in CaseField::ALL {
             assert_eq!(CaseField::parse(f.as_str()), Some(f));
         }

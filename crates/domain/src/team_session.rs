@@ -560,6 +560,32 @@ impl RunState {
     }
 }
 
+/// Where a session is for what participants send: its phase, and the part of the agenda item it is at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    pub phase: Phase,
+    /// The current item's part; `None` unless running.
+    pub part: Option<Part>,
+}
+
+impl At {
+    pub fn of(phase: Phase, plan: &SessionPlan) -> At {
+        let part = match phase {
+            Phase::Running { current } => plan.agenda.get(current).map(|item| item.part),
+            Phase::Draft | Phase::Closed => None,
+        };
+        At { phase, part }
+    }
+
+    /// Refuses unless the session runs at an item of `part`: action points and dots belong to "keeping the
+    /// theme on the agenda", groups and worksheets to the meldcode cases; a form kept open from an earlier
+    /// item, or a crafted request, cannot add to another.
+    pub fn require(self, part: Part) -> Result<(), TeamError> {
+        check_running(self.phase)?;
+        if self.part == Some(part) { Ok(()) } else { Err(TeamError::NotAtThisItem) }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Answers, action points, dots
 // ---------------------------------------------------------------------------------------------------------
@@ -676,8 +702,8 @@ impl Level {
 }
 
 /// Checks a new action point; `posted_before` is how many this participant already posted.
-pub fn validate_action_point(phase: Phase, text: &str, posted_before: usize) -> Result<String, TeamError> {
-    check_running(phase)?;
+pub fn validate_action_point(at: At, text: &str, posted_before: usize) -> Result<String, TeamError> {
+    at.require(Part::KeepOnAgenda)?;
     let text = text.trim();
     match text.chars().count() {
         0 => return Err(TeamError::AnswerEmpty),
@@ -691,8 +717,8 @@ pub fn validate_action_point(phase: Phase, text: &str, posted_before: usize) -> 
 }
 
 /// Checks one more dot; `dots_used` is how many this participant placed before.
-pub fn validate_dot(phase: Phase, dots_per_participant: u8, dots_used: u32) -> Result<(), TeamError> {
-    check_running(phase)?;
+pub fn validate_dot(at: At, dots_per_participant: u8, dots_used: u32) -> Result<(), TeamError> {
+    at.require(Part::KeepOnAgenda)?;
     if dots_used >= u32::from(dots_per_participant) { Err(TeamError::NoDotsLeft) } else { Ok(()) }
 }
 
@@ -874,10 +900,12 @@ pub enum TeamError {
     RouteMapChanged,
     RouteMapInvalid,
     DraftAlreadyApplied,
+    /// What a participant sent belongs to another agenda item than the one the session is at.
+    NotAtThisItem,
 }
 
 impl TeamError {
-    pub const ALL: [TeamError; 45] = [
+    pub const ALL: [TeamError; 46] = [
         TeamError::WrongCode,
         TeamError::SessionClosed,
         TeamError::SessionNotRunning,
@@ -923,6 +951,7 @@ impl TeamError {
         TeamError::RouteMapChanged,
         TeamError::RouteMapInvalid,
         TeamError::DraftAlreadyApplied,
+        TeamError::NotAtThisItem,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -972,6 +1001,7 @@ impl TeamError {
             TeamError::RouteMapChanged => "route-map-changed",
             TeamError::RouteMapInvalid => "route-map-invalid",
             TeamError::DraftAlreadyApplied => "draft-already-applied",
+            TeamError::NotAtThisItem => "not-at-this-item",
         }
     }
 
@@ -994,6 +1024,11 @@ mod tests {
 
     fn plan() -> SessionPlan {
         standard_plan(&|key| format!("<{key}>"))
+    }
+
+    /// The index of the first agenda item of `part`.
+    fn item(plan: &SessionPlan, part: Part) -> usize {
+        plan.agenda.iter().position(|a| a.part == part).unwrap_or(usize::MAX)
     }
 
     fn running() -> Phase {
@@ -1259,14 +1294,30 @@ mod tests {
 
     #[test]
     fn action_points_and_dots_are_limited() {
-        assert_eq!(validate_action_point(running(), "  Vaste bespreking  ", 0), Ok("Vaste bespreking".into()));
-        assert_eq!(validate_action_point(running(), "", 0), Err(TeamError::AnswerEmpty));
-        assert_eq!(validate_action_point(running(), &"x".repeat(201), 0), Err(TeamError::AnswerTooLong));
-        assert_eq!(validate_action_point(running(), "x", 10), Err(TeamError::TooManyPoints));
-        assert_eq!(validate_action_point(Phase::Closed, "x", 0), Err(TeamError::SessionClosed));
-        assert_eq!(validate_dot(running(), 3, 2), Ok(()));
-        assert_eq!(validate_dot(running(), 3, 3), Err(TeamError::NoDotsLeft));
-        assert_eq!(validate_dot(Phase::Draft, 3, 0), Err(TeamError::SessionNotRunning));
+        let p = plan();
+        let keep = At::of(Phase::Running { current: item(&p, Part::KeepOnAgenda) }, &p);
+        assert_eq!(validate_action_point(keep, "  Vaste bespreking  ", 0), Ok("Vaste bespreking".into()));
+        assert_eq!(validate_action_point(keep, "", 0), Err(TeamError::AnswerEmpty));
+        assert_eq!(validate_action_point(keep, &"x".repeat(201), 0), Err(TeamError::AnswerTooLong));
+        assert_eq!(validate_action_point(keep, "x", 10), Err(TeamError::TooManyPoints));
+        assert_eq!(validate_action_point(At::of(Phase::Closed, &p), "x", 0), Err(TeamError::SessionClosed));
+        assert_eq!(validate_dot(keep, 3, 2), Ok(()));
+        assert_eq!(validate_dot(keep, 3, 3), Err(TeamError::NoDotsLeft));
+        assert_eq!(validate_dot(At::of(Phase::Draft, &p), 3, 0), Err(TeamError::SessionNotRunning));
+    }
+
+    #[test]
+    fn points_and_dots_are_taken_only_at_their_agenda_item() {
+        let p = plan();
+        for (index, a) in p.agenda.iter().enumerate() {
+            let at = At::of(Phase::Running { current: index }, &p);
+            let expected = if a.part == Part::KeepOnAgenda { Ok(()) } else { Err(TeamError::NotAtThisItem) };
+            assert_eq!(validate_action_point(at, "x", 0).map(|_| ()), expected, "{:?}", a.part);
+            assert_eq!(validate_dot(at, 3, 0), expected, "{:?}", a.part);
+        }
+        let beyond = At::of(Phase::Running { current: p.agenda.len() }, &p);
+        assert_eq!(beyond.part, None);
+        assert_eq!(validate_dot(beyond, 3, 0), Err(TeamError::NotAtThisItem));
         let ranked = rank(vec![
             RankedPoint { id: 1, text: "a".into(), level: Level::Team, dots: 2 },
             RankedPoint { id: 2, text: "b".into(), level: Level::Individual, dots: 5 },

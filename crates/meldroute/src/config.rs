@@ -35,6 +35,12 @@ pub struct FileConfig {
     /// The audit log's HMAC key file (default DATA_DIR/audit.key). Several nodes on one PostgreSQL
     /// database must share the same key file. Keep it out of the database and out of database backups.
     pub audit_key_file: Option<PathBuf>,
+    /// Reverse proxies (addresses such as `10.0.0.5` or networks such as `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` header names the client; none by default (the header is then ignored).
+    pub trusted_proxies: Option<Vec<String>>,
+    /// The address users reach the service at, such as `https://meldroute.example.nl`, for links that leave
+    /// the browser (first-login links, join addresses). Default: the host each request came in with.
+    pub public_url: Option<String>,
 }
 
 /// Values given on the command line or in the environment (clap fills these; `None` when absent).
@@ -46,6 +52,9 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub metrics_addr: Option<String>,
     pub log_format: Option<String>,
+    /// Comma-separated, as `--trusted-proxies` and `MELDROUTE_TRUSTED_PROXIES` give it.
+    pub trusted_proxies: Option<String>,
+    pub public_url: Option<String>,
 }
 
 /// A value that must never appear in logs or error messages.
@@ -100,6 +109,9 @@ pub struct Settings {
     pub database_url: Secret,
     pub metrics_addr: Option<SocketAddr>,
     pub log_format: LogFormat,
+    pub trusted_proxies: meldroute_web::client_addr::TrustedProxies,
+    /// Without a trailing slash.
+    pub public_url: Option<String>,
 }
 
 impl Settings {
@@ -144,6 +156,16 @@ pub fn resolve(over: &Overrides) -> Result<Settings, String> {
         Ok(v) => matches!(v.trim(), "1" | "true" | "yes"),
         Err(_) => file.secure_cookies.unwrap_or(true),
     };
+    let trusted_proxies = match &over.trusted_proxies {
+        Some(list) => meldroute_web::client_addr::TrustedProxies::parse(list.split(',')),
+        None => {
+            meldroute_web::client_addr::TrustedProxies::parse(file.trusted_proxies.iter().flatten().map(String::as_str))
+        }
+    }?;
+    let public_url = match over.public_url.clone().or(file.public_url) {
+        Some(text) if !text.trim().is_empty() => Some(parse_public_url(&text)?),
+        _ => None,
+    };
     let audit_key_file = std::env::var_os("MELDROUTE_AUDIT_KEY_FILE")
         .map(PathBuf::from)
         .or(file.audit_key_file)
@@ -158,7 +180,21 @@ pub fn resolve(over: &Overrides) -> Result<Settings, String> {
         database_url: Secret::new(database_url),
         metrics_addr,
         log_format,
+        trusted_proxies,
+        public_url,
     })
+}
+
+/// `https://host[:port]` (or `http://`), with at most a trailing slash, which is dropped.
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let bad =
+        || format!("the public address '{text}' is not of the form https://HOST, such as https://meldroute.example.nl");
+    let trimmed = text.trim().trim_end_matches('/');
+    let uri: axum::http::Uri = trimmed.parse().map_err(|_| bad())?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("https" | "http"));
+    let bare = uri.path_and_query().is_none_or(|p| p.as_str().is_empty() || p.as_str() == "/");
+    let authority_ok = uri.authority().is_some_and(|a| !a.as_str().contains('@') && !a.host().is_empty());
+    if scheme_ok && bare && authority_ok { Ok(trimmed.to_string()) } else { Err(bad()) }
 }
 
 /// The embedded database inside the data directory.
@@ -234,6 +270,41 @@ mod tests {
         assert!(err.contains("'xml'"), "{err}");
         let err = resolve(&Overrides { config: Some("/no/such/file.toml".into()), ..Default::default() }).unwrap_err();
         assert!(err.contains("cannot read the config file"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_the_file_or_the_flag() {
+        let s = resolve(&Overrides::default()).unwrap();
+        assert!(s.trusted_proxies.is_empty(), "none by default");
+        let (_d, path) = write("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n");
+        let s = resolve(&Overrides { config: Some(path.clone()), ..Default::default() }).unwrap();
+        assert!(s.trusted_proxies.contains("10.9.8.7".parse().unwrap()));
+        assert!(!s.trusted_proxies.contains("192.0.2.1".parse().unwrap()));
+        let s =
+            resolve(&Overrides { config: Some(path), trusted_proxies: Some("192.0.2.1".into()), ..Default::default() })
+                .unwrap();
+        assert!(s.trusted_proxies.contains("192.0.2.1".parse().unwrap()), "the flag wins");
+        assert!(!s.trusted_proxies.contains("10.9.8.7".parse().unwrap()));
+        let err =
+            resolve(&Overrides { trusted_proxies: Some("10.0.0.0/40".into()), ..Default::default() }).unwrap_err();
+        assert!(err.contains("10.0.0.0/40"), "{err}");
+    }
+
+    #[test]
+    fn the_public_address_is_a_bare_web_address() {
+        assert_eq!(resolve(&Overrides::default()).unwrap().public_url, None);
+        for (given, kept) in [
+            ("https://meldroute.example.nl", "https://meldroute.example.nl"),
+            (" https://meldroute.example.nl/ ", "https://meldroute.example.nl"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ] {
+            let s = resolve(&Overrides { public_url: Some(given.into()), ..Default::default() }).unwrap();
+            assert_eq!(s.public_url.as_deref(), Some(kept));
+        }
+        for bad in ["meldroute.example.nl", "ftp://x.nl", "https://x.nl/path", "https://x.nl/?a=1", "https://u@x.nl"] {
+            let err = resolve(&Overrides { public_url: Some(bad.into()), ..Default::default() }).unwrap_err();
+            assert!(err.contains(bad), "{err}");
+        }
     }
 
     #[test]

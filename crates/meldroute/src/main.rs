@@ -68,6 +68,13 @@ enum Command {
         /// Log format: text or json [default: text].
         #[arg(long, env = "MELDROUTE_LOG_FORMAT", value_name = "FORMAT")]
         log_format: Option<String>,
+        /// Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client.
+        #[arg(long, env = "MELDROUTE_TRUSTED_PROXIES", value_name = "LIST")]
+        trusted_proxies: Option<String>,
+        /// The address users reach the service at (https://HOST), for links sent by e-mail or shown as QR code
+        /// [default: the host of each request].
+        #[arg(long, env = "MELDROUTE_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
     },
     /// Bring the database schema up to date and exit.
     Migrate {
@@ -268,8 +275,9 @@ fn fail(message: &str) -> ExitCode {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Serve { db, demo, addr, metrics_addr, log_format } => {
-            let over = config::Overrides { addr, metrics_addr, log_format, ..db.overrides() };
+        Command::Serve { db, demo, addr, metrics_addr, log_format, trusted_proxies, public_url } => {
+            let over =
+                config::Overrides { addr, metrics_addr, log_format, trusted_proxies, public_url, ..db.overrides() };
             serve::serve(config::resolve(&over)?, demo).await
         }
         Command::Migrate { db } => ops::migrate(config::resolve(&db.overrides())?).await,

@@ -83,7 +83,10 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
         chronologies: chronologies.clone(),
         names: Default::default(),
         route_histories: Default::default(),
+        trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
+        public_url: settings.public_url.clone(),
     });
+    let purge_task = spawn_purge(db.clone(), state.auth.clone());
     let app = meldroute_web::router(state);
 
     let local = listener.local_addr().map_err(|e| e.to_string())?;
@@ -150,11 +153,36 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
     if let Some(task) = team_listener {
         task.abort();
     }
+    purge_task.abort();
     // Every `Writer` handle is gone with the router, so the writer drains its queue and stops.
     let _ = writer_task.await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Deletes ended sessions, spent throttle rows and spent links now and every ten minutes (data minimisation:
+/// they are refused on use, but would otherwise stay). Counts only in the log, never keys or addresses.
+fn spawn_purge(
+    db: meldroute_database::Database,
+    auth: Arc<meldroute_web::auth::AuthConfig>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(meldroute_web::auth::PURGE_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match meldroute_web::auth::purge_expired(&db, &auth).await {
+                Ok(p) if p.sessions + p.throttle + p.links > 0 => {
+                    tracing::info!(sessions = p.sessions, throttle = p.throttle, links = p.links, "purged expired rows")
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not purge expired sessions and throttle rows; trying again later")
+                }
+            }
+        }
+    })
 }
 
 async fn bind(addr: std::net::SocketAddr, flag: &str) -> Result<TcpListener, String> {

@@ -344,3 +344,28 @@ async fn sqlite_admin_screens() {
 async fn postgres_admin_screens() {
     admin_screens(Backend::Postgres).await;
 }
+
+/// With a public address configured, the first-login link uses it whatever host the request came in with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_use_the_configured_public_address() {
+    let Some(env) = Env::new(Backend::Sqlite).await else { return };
+    let server = Server::start(&env, &["--demo", "--public-url", "https://meldroute.example.nl/"]);
+    let db = database(&env).await;
+    let tenant = TenantCtx::new(db.find_user_by_login("beheer").await.unwrap().unwrap().org);
+    let po = db.list_locations(&tenant).await.unwrap().iter().find(|l| l.sector == Sector::Po).unwrap().id;
+    let mut admin = Browser::new(&server);
+    admin.login("beheer", &secret_of(&server, "beheer"));
+    let csrf = Browser::csrf_of(&admin.get("/admin/users/new"));
+    let role = format!("medewerker@{po}");
+    let r = admin.post(
+        "/admin/users",
+        &[("_csrf", &csrf), ("login", "p.adres"), ("display_name", "Pim Adres"), ("lang", "nl"), ("role", &role)],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = link_token(&r);
+    assert!(r.body.contains(&format!("https://meldroute.example.nl/welkom/{token}")), "{}", r.body);
+    assert!(!r.body.contains(&format!("{}/welkom/", server.addr)));
+    db.close().await;
+    drop(server);
+    env.finish().await;
+}

@@ -181,6 +181,109 @@ async fn idle_and_disabled_sessions_end() {
     env.finish().await;
 }
 
+/// The server deletes ended sessions and spent throttle rows on its own (at start and every ten minutes), and
+/// leaves what is still in force.
+#[tokio::test]
+async fn the_server_purges_ended_sessions_and_spent_throttle_rows() {
+    use meldroute_store::{AccountStore, ThrottleState};
+    use time::{Duration, OffsetDateTime};
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(env) = Env::new(backend).await else { continue };
+        let server = Server::start(&env, &["--demo"]);
+        let mut ended = Browser::new(&server);
+        ended.login("af.po", &secret_of(&server, "af.po"));
+        let mut live = Browser::new(&server);
+        live.login("ib.po", &secret_of(&server, "ib.po"));
+        drop(server);
+
+        let url = match &env.pg {
+            Some(pg) => pg.url.clone(),
+            None => format!("sqlite://{}", env.data_dir().join("meldroute.db").display()),
+        };
+        let db = meldroute_database::Database::connect(&url).await.unwrap();
+        let hash =
+            |b: &Browser| meldroute_web::auth::token_hash(b.cookie.as_deref().unwrap().split('=').nth(1).unwrap());
+        let (ended_hash, live_hash) = (hash(&ended), hash(&live));
+        let now = OffsetDateTime::now_utc();
+        db.touch_session(&ended_hash, now - Duration::minutes(16)).await.unwrap();
+        let spent = ThrottleState { failures: 7, window_start: now - Duration::minutes(40), locked_until: None };
+        let counting = ThrottleState { failures: 2, window_start: now - Duration::minutes(1), locked_until: None };
+        db.throttle_put("ip:192.0.2.1", &spent).await.unwrap();
+        db.throttle_put("ip:192.0.2.2", &counting).await.unwrap();
+        assert!(db.get_session(&ended_hash).await.unwrap().is_some());
+
+        let server = Server::start(&env, &[]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while db.get_session(&ended_hash).await.unwrap().is_some() {
+            assert!(std::time::Instant::now() < deadline, "the ended session was not purged ({backend:?})");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(db.throttle_get("ip:192.0.2.1").await.unwrap(), None, "{backend:?}");
+        let kept = db.throttle_get("ip:192.0.2.2").await.unwrap();
+        assert_eq!(kept.map(|s| s.failures), Some(counting.failures), "{backend:?}");
+        assert!(db.get_session(&live_hash).await.unwrap().is_some(), "{backend:?}");
+        live.addr = server.addr.clone();
+        assert!(live.get("/").body.contains("Ilse Intern"), "the live session still works ({backend:?})");
+        db.close().await;
+        drop(server);
+        env.finish().await;
+    }
+}
+
+/// Behind a trusted reverse proxy the login throttle counts the client's address from `X-Forwarded-For`; without
+/// the setting, or from a peer that is not a trusted proxy, the header is ignored.
+#[tokio::test]
+async fn the_client_address_comes_from_a_trusted_proxy_only() {
+    use meldroute_store::AccountStore;
+    let guess = |server: &Server, forwarded: &str| {
+        let body = "login=directeur.po&password=wrong+guess";
+        let origin = format!("http://{}", server.addr);
+        let headers = [
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", origin.as_str()),
+            ("X-Forwarded-For", forwarded),
+        ];
+        let r = request(&server.addr, "POST", "/login", &headers, Some(body));
+        assert!(r.body.contains("klopt niet"), "{}", r.body);
+    };
+    let Some(env) = Env::new(Backend::Sqlite).await else { return };
+    let url = format!("sqlite://{}", env.data_dir().join("meldroute.db").display());
+    let failures = |db: meldroute_database::Database, key: &'static str| async move {
+        let state = db.throttle_get(key).await.unwrap();
+        db.close().await;
+        state.map(|s| s.failures)
+    };
+
+    // Not set: a client cannot choose the address it is counted under.
+    let server = Server::start(&env, &["--demo"]);
+    guess(&server, "203.0.113.9");
+    let db = meldroute_database::Database::connect(&url).await.unwrap();
+    assert_eq!(failures(db, "ip:203.0.113.9").await, None);
+    let db = meldroute_database::Database::connect(&url).await.unwrap();
+    assert_eq!(failures(db, "ip:127.0.0.1").await, Some(1));
+    drop(server);
+
+    // Set, and the connection comes from the proxy: the right-most address not of a proxy is the client.
+    let server = Server::start(&env, &["--trusted-proxies", "127.0.0.1, 10.0.0.0/8"]);
+    guess(&server, "198.51.100.1, 203.0.113.9, 10.1.2.3");
+    guess(&server, "203.0.113.9");
+    let db = meldroute_database::Database::connect(&url).await.unwrap();
+    assert_eq!(failures(db, "ip:203.0.113.9").await, Some(2));
+    let db = meldroute_database::Database::connect(&url).await.unwrap();
+    assert_eq!(failures(db, "ip:198.51.100.1").await, None, "what the client wrote itself is not believed");
+    let db = meldroute_database::Database::connect(&url).await.unwrap();
+    assert_eq!(failures(db, "ip:127.0.0.1").await, Some(1), "the proxy's own address is not counted again");
+    drop(server);
+
+    // Set, but the connection does not come from a proxy: ignored.
+    let server = Server::start(&env, &["--trusted-proxies", "10.0.0.0/8"]);
+    guess(&server, "203.0.113.9");
+    let db = meldroute_database::Database::connect(&url).await.unwrap();
+    assert_eq!(failures(db, "ip:127.0.0.1").await, Some(2));
+    drop(server);
+    env.finish().await;
+}
+
 #[test]
 fn demo_totp_command_works_only_for_demo_accounts() {
     let dir = tempfile::tempdir().unwrap();

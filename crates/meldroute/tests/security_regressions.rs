@@ -92,3 +92,29 @@ async fn review_findings_stay_fixed() {
     assert!(r.body.contains("Te veel mislukte pogingen"), "finding 4: six wrong codes lock the second step");
     env.finish().await;
 }
+
+/// The import's acceptance form may be 53 MiB. Someone who may import nowhere is answered before the body is
+/// read: the server answers while most of a large body is still unsent.
+#[tokio::test]
+async fn an_import_acceptance_is_refused_before_its_body_is_read() {
+    use std::io::{Read, Write};
+    let Some(env) = Env::new(Backend::Sqlite).await else { return };
+    let server = Server::start(&env, &["--demo"]);
+    let mut teacher = Browser::new(&server);
+    teacher.login("leerkracht.po", &secret_of(&server, "leerkracht.po"));
+    let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST /transfers/import/accept HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nCookie: {cookie}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 50000000\r\n\r\ndocument=AAAA",
+        addr = server.addr,
+        cookie = teacher.cookie.as_deref().unwrap(),
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = [0u8; 256];
+    let n = stream.read(&mut answer).expect("an answer without the rest of the body");
+    let status_line = String::from_utf8_lossy(&answer[..n]).lines().next().unwrap_or_default().to_string();
+    assert!(status_line.contains(" 404 "), "{status_line}");
+    drop(server);
+    env.finish().await;
+}

@@ -442,6 +442,13 @@ async fn action_points_dots_and_actions(backend: Backend) {
     assert_eq!(answer(&mut p1, &code, &a1, 0, "choice", "0").status, 303);
     assert_eq!(answer(&mut p2, &code, &a2, 0, "choice", "2").status, 303);
     assert_eq!(answer(&mut p2, &code, &a2, 2, "text", "Tijd om te oefenen").status, 303);
+    // A crafted post before its agenda item is refused and saves nothing (points, dots, groups).
+    let early = token(&mut p1, &code);
+    let r = post_point(&mut p1, &code, &early, "Te vroeg geplaatst", "team");
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("ander onderdeel van het programma"), "{}", r.body);
+    let r = p1.post(&format!("/t/{code}/groups"), &[("_csrf", &early), ("name", "Te vroeg"), ("case", "0")]);
+    assert_eq!(r.status, 409, "{}", r.body);
     // On to "keeping the theme on the agenda" (the eighth item of the standard agenda).
     for _ in 0..7 {
         assert_eq!(f.control("next", None).status, 303);

@@ -158,14 +158,33 @@ impl AccountStore for PgStore {
         Ok(done.rows_affected())
     }
 
-    async fn purge_sessions(&self, idle_before: OffsetDateTime, created_before: OffsetDateTime) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
-            .bind(idle_before)
-            .bind(created_before)
-            .execute(&self.pool)
+    async fn purge_expired(&self, purge: &Purge) -> StoreResult<Purged> {
+        // One transaction, so a purge is all or nothing; each statement stands alone otherwise.
+        let mut tx = self.pool.begin().await.map_err(other)?;
+        let sessions = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+            .bind(purge.sessions_idle_before)
+            .bind(purge.sessions_created_before)
+            .execute(&mut *tx)
             .await
-            .map_err(other)?;
-        Ok(done.rows_affected())
+            .map_err(other)?
+            .rows_affected();
+        let throttle = sqlx::query(
+            "DELETE FROM login_throttle WHERE window_start < $1 AND (locked_until IS NULL OR locked_until <= $2)",
+        )
+        .bind(purge.throttle_window_before)
+        .bind(purge.now)
+        .execute(&mut *tx)
+        .await
+        .map_err(other)?
+        .rows_affected();
+        let links = sqlx::query("DELETE FROM one_time_links WHERE expires_at <= $1 OR used_at IS NOT NULL")
+            .bind(purge.now)
+            .execute(&mut *tx)
+            .await
+            .map_err(other)?
+            .rows_affected();
+        tx.commit().await.map_err(other)?;
+        Ok(Purged { sessions, throttle, links })
     }
 
     async fn set_password_hash(&self, t: &TenantCtx, user: UserId, hash: &str) -> StoreResult<()> {

@@ -331,6 +331,7 @@ async fn apply_plain(
             let seq = crate::audit::append(conn, pending, event).await?;
             Ok(WriteOutcome::Audited { seq })
         }
+        WriteOp::SaveRouteMap { tenant, version } => crate::route_maps::insert_version(conn, tenant, version).await,
         WriteOp::TeamAnswer { tenant, session, participant, question, value } => {
             crate::team_sessions::insert_answer(conn, tenant, *session, *participant, *question, value).await
         }

@@ -1,8 +1,8 @@
 //! Route map versions on PostgreSQL.
 
 use meldroute_store::*;
-use sqlx::Row;
 use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
 
 use crate::{FK_PREFIX, PgStore, other};
 
@@ -20,38 +20,13 @@ fn version(row: PgRow) -> Result<RouteMapVersion, sqlx::Error> {
 impl RouteMapStore for PgStore {
     async fn save_route_map(&self, t: &TenantCtx, new: NewRouteMapVersion) -> StoreResult<RouteMapVersion> {
         let mut tx = self.pool.begin().await.map_err(other)?;
-        let newest: Option<i64> =
-            sqlx::query_scalar("SELECT max(version) FROM route_maps WHERE org_id = $1 AND location_id = $2")
-                .bind(t.org.0)
-                .bind(new.location.0)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(other)?;
-        if newest != new.based_on {
-            return Err(StoreError::Conflict("the route map was changed in the meantime".into()));
-        }
-        let next = newest.unwrap_or(0) + 1;
-        sqlx::query(
-            "INSERT INTO route_maps (org_id, location_id, version, content, note, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(t.org.0)
-        .bind(new.location.0)
-        .bind(next)
-        .bind(&new.content)
-        .bind(&new.note)
-        .bind(new.created_by.0)
-        .bind(new.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match other(e) {
-            StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
-            e => e,
-        })?;
+        let WriteOutcome::RouteMapSaved { version } = insert_version(&mut tx, t, &new).await? else {
+            return Err(StoreError::Other("unexpected outcome of a route map save".into()));
+        };
         tx.commit().await.map_err(other)?;
         Ok(RouteMapVersion {
             location: new.location,
-            version: next,
+            version,
             content: new.content,
             note: new.note,
             created_by: new.created_by,
@@ -90,4 +65,44 @@ impl RouteMapStore for PgStore {
             .await
             .map_err(other)
     }
+}
+
+/// The writer's half of [`WriteOp::SaveRouteMap`] (and of `save_route_map`): the next version, if the newest is
+/// still the one the editor built on. Two nodes saving at once both read the same newest version; the second
+/// insert then breaks the unique key on the version and is answered as the same `Conflict`.
+pub(crate) async fn insert_version(
+    conn: &mut PgConnection,
+    tenant: &TenantCtx,
+    new: &NewRouteMapVersion,
+) -> StoreResult<WriteOutcome> {
+    let newest: Option<i64> =
+        sqlx::query_scalar("SELECT max(version) FROM route_maps WHERE org_id = $1 AND location_id = $2")
+            .bind(tenant.org.0)
+            .bind(new.location.0)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(other)?;
+    if newest != new.based_on {
+        return Err(StoreError::Conflict("the route map was changed in the meantime".into()));
+    }
+    let next = newest.unwrap_or(0) + 1;
+    sqlx::query(
+        "INSERT INTO route_maps (org_id, location_id, version, content, note, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(tenant.org.0)
+    .bind(new.location.0)
+    .bind(next)
+    .bind(&new.content)
+    .bind(&new.note)
+    .bind(new.created_by.0)
+    .bind(new.created_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| match other(e) {
+        StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
+        StoreError::Conflict(_) => StoreError::Conflict("the route map was changed in the meantime".into()),
+        e => e,
+    })?;
+    Ok(WriteOutcome::RouteMapSaved { version: next })
 }

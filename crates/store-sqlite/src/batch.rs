@@ -228,6 +228,7 @@ fn apply_plain(conn: &Connection, op: &WriteOp, pending: &mut PendingAudit<'_>) 
             let seq = crate::audit::append(conn, pending, event)?;
             Ok(WriteOutcome::Audited { seq })
         }
+        WriteOp::SaveRouteMap { tenant, version } => crate::route_maps::insert_version(conn, tenant, version),
         WriteOp::TeamAnswer { tenant, session, participant, question, value } => {
             crate::team_sessions::insert_answer(conn, tenant, *session, *participant, *question, value)
         }

@@ -3,7 +3,7 @@
 use meldroute_store::*;
 use rusqlite::{OptionalExtension, params};
 
-use crate::direct::Ts;
+use crate::direct::{Ts, fk_not_found, sql_err};
 use crate::{FK_PREFIX, SqliteStore, other};
 
 fn version(row: &rusqlite::Row<'_>) -> rusqlite::Result<RouteMapVersion> {
@@ -83,4 +83,38 @@ impl RouteMapStore for SqliteStore {
                 .collect()
         })
     }
+}
+
+/// The writer's half of [`WriteOp::SaveRouteMap`]: the next version, if the newest is still the one the
+/// editor built on. The writer's transaction holds SQLite's write lock, so nobody saves in between.
+pub(crate) fn insert_version(
+    conn: &rusqlite::Connection,
+    tenant: &TenantCtx,
+    new: &NewRouteMapVersion,
+) -> StoreResult<WriteOutcome> {
+    let newest: Option<i64> = conn
+        .prepare_cached("SELECT max(version) FROM route_maps WHERE org_id = ? AND location_id = ?")
+        .and_then(|mut s| s.query_row(params![tenant.org.0, new.location.0], |r| r.get(0)))
+        .map_err(sql_err)?;
+    if newest != new.based_on {
+        return Err(StoreError::Conflict("the route map was changed in the meantime".into()));
+    }
+    let next = newest.unwrap_or(0) + 1;
+    conn.prepare_cached(
+        "INSERT INTO route_maps (org_id, location_id, version, content, note, created_by, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            tenant.org.0,
+            new.location.0,
+            next,
+            new.content,
+            new.note,
+            new.created_by.0,
+            Ts(new.created_at)
+        ])
+    })
+    .map_err(fk_not_found)?;
+    Ok(WriteOutcome::RouteMapSaved { version: next })
 }

@@ -445,6 +445,62 @@ pub async fn audit_events_are_listed_per_tenant<S: Store + BatchApply>(s: &S) {
     assert!(by_actor.is_empty());
 }
 
+/// The purge deletes exactly what could no longer be used: idle or too old sessions, throttle rows past their
+/// window with no lock left, expired or used links; everything still in force stays.
+pub async fn purge_deletes_only_what_can_no_longer_be_used<S: Store + AccountStore>(s: &S) {
+    use time::Duration;
+    let f = fixture(s, "Purge").await;
+    let now = T0 + Duration::days(1);
+    let idle = session_record(&f, 1, now - Duration::minutes(20));
+    let old = SessionRecord { last_seen_at: now, ..session_record(&f, 2, now - Duration::hours(13)) };
+    let live =
+        SessionRecord { last_seen_at: now - Duration::minutes(1), ..session_record(&f, 3, now - Duration::hours(2)) };
+    for session in [&idle, &old, &live] {
+        s.create_session(session).await.unwrap();
+    }
+    let state = |window_minutes_ago: i64, locked_minutes_ahead: Option<i64>| ThrottleState {
+        failures: 3,
+        window_start: now - Duration::minutes(window_minutes_ago),
+        locked_until: locked_minutes_ahead.map(|m| now + Duration::minutes(m)),
+    };
+    s.throttle_put("ip:stale", &state(16, None)).await.unwrap();
+    s.throttle_put("ip:lock-over", &state(30, Some(-1))).await.unwrap();
+    s.throttle_put("ip:in-window", &state(5, None)).await.unwrap();
+    s.throttle_put("ip:still-locked", &state(30, Some(5))).await.unwrap();
+    s.create_link(&f.tenant, f.user.id, &[1; 32], LinkPurpose::FirstLogin, T0, now - Duration::minutes(1))
+        .await
+        .unwrap();
+    s.create_link(&f.tenant, f.user.id, &[2; 32], LinkPurpose::PasswordReset, T0, now + Duration::hours(1))
+        .await
+        .unwrap();
+    s.create_link(&f.tenant, f.user.id, &[3; 32], LinkPurpose::PasswordReset, T0, now + Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(s.consume_link(&[3; 32], LinkPurpose::PasswordReset, now).await.unwrap().is_some());
+
+    let purge = Purge {
+        now,
+        sessions_idle_before: now - Duration::minutes(15),
+        sessions_created_before: now - Duration::hours(12),
+        throttle_window_before: now - Duration::minutes(15),
+    };
+    assert_eq!(s.purge_expired(&purge).await.unwrap(), Purged { sessions: 2, throttle: 2, links: 2 });
+    assert_eq!(s.get_session(&idle.id_hash).await.unwrap(), None, "idle");
+    assert_eq!(s.get_session(&old.id_hash).await.unwrap(), None, "past the absolute timeout");
+    assert_eq!(s.get_session(&live.id_hash).await.unwrap(), Some(live.clone()));
+    assert_eq!(s.throttle_get("ip:stale").await.unwrap(), None);
+    assert_eq!(s.throttle_get("ip:lock-over").await.unwrap(), None);
+    assert_eq!(s.throttle_get("ip:in-window").await.unwrap(), Some(state(5, None)));
+    assert_eq!(s.throttle_get("ip:still-locked").await.unwrap(), Some(state(30, Some(5))));
+    assert_eq!(
+        s.peek_link(&[2; 32], LinkPurpose::PasswordReset, now).await.unwrap(),
+        Some((f.tenant.org, f.user.id)),
+        "a link in force stays"
+    );
+    // A second purge finds nothing more.
+    assert_eq!(s.purge_expired(&purge).await.unwrap(), Purged::default());
+}
+
 fn session_record(f: &Fixture, id: u8, at: OffsetDateTime) -> SessionRecord {
     SessionRecord {
         id_hash: vec![id; 32],
@@ -481,14 +537,8 @@ pub async fn sessions_live_rotate_and_die<S: Store + AccountStore>(s: &S) {
     assert_eq!(s.delete_user_sessions(&f.tenant, f.user.id).await.unwrap(), 2);
     assert_eq!(s.get_session(&rotated.id_hash).await.unwrap(), None);
 
-    // Purge: idle or too old sessions go, fresh ones stay.
-    let old = session_record(&f, 5, T0);
-    let fresh = session_record(&f, 6, T0 + time::Duration::hours(1));
-    s.create_session(&old).await.unwrap();
+    let fresh = session_record(&f, 6, T0);
     s.create_session(&fresh).await.unwrap();
-    let purged = s.purge_sessions(T0 + time::Duration::minutes(30), T0 - time::Duration::hours(12)).await.unwrap();
-    assert_eq!(purged, 1);
-    assert!(s.get_session(&fresh.id_hash).await.unwrap().is_some());
     s.delete_session(&fresh.id_hash).await.unwrap();
     assert!(s.get_session(&fresh.id_hash).await.unwrap().is_none());
 
@@ -796,6 +846,61 @@ pub async fn route_maps_are_versioned_per_location_and_tenant<S: Store + RouteMa
     foreign.created_by = b.user.id;
     let err = s.save_route_map(&b.tenant, foreign).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}
+
+/// Through the writer, a route map version lands with its audit row or neither does: a stale version or
+/// another tenant's location is refused and leaves no audit row; a save that lands has exactly one.
+pub async fn route_map_versions_land_with_their_audit_row<S: Store + RouteMapStore + BatchApply>(s: &S) {
+    let f = fixture(s, "Alpha").await;
+    let b = fixture(s, "Beta").await;
+    let new = |based_on: Option<i64>, content: &str| NewRouteMapVersion {
+        location: f.location.id,
+        based_on,
+        content: content.into(),
+        note: String::new(),
+        created_by: f.user.id,
+        created_at: T0,
+    };
+    let audit = |action: &str, tenant: &Fixture| NewAuditEvent {
+        at: T0,
+        org: Some(tenant.tenant.org),
+        actor: Some(tenant.user.id),
+        on_behalf_of: None,
+        pupil: None,
+        dossier: None,
+        action: action.into(),
+        outcome: "ok".into(),
+        source: "127.0.0.1".into(),
+    };
+    let save = |tenant: &Fixture, version, action: &str| WriteOp::Audited {
+        op: Box::new(WriteOp::SaveRouteMap { tenant: tenant.tenant, version }),
+        audit: audit(action, tenant),
+    };
+    let mut foreign = new(None, "{\"foreign\":1}");
+    foreign.created_by = b.user.id;
+    let results = s
+        .apply_batch(&[
+            save(&f, new(None, "{\"v\":1}"), "save.first"),
+            save(&f, new(None, "{\"v\":\"lost\"}"), "save.stale"),
+            save(&f, new(Some(1), "{\"v\":2}"), "save.second"),
+            save(&b, foreign, "save.foreign"),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(results[0], Ok(WriteOutcome::RouteMapSaved { version: 1 })), "{results:?}");
+    assert!(matches!(results[1], Err(StoreError::Conflict(_))), "{results:?}");
+    assert!(matches!(results[2], Ok(WriteOutcome::RouteMapSaved { version: 2 })), "{results:?}");
+    assert!(matches!(results[3], Err(StoreError::NotFound)), "{results:?}");
+    let history: Vec<String> =
+        s.route_map_history(&f.tenant, f.location.id).await.unwrap().into_iter().map(|v| v.content).collect();
+    assert_eq!(history, ["{\"v\":2}", "{\"v\":1}"]);
+    let actions = |t: TenantCtx| async move {
+        s.list_audit(&t, &AuditFilter::default()).await.unwrap().into_iter().map(|e| e.event.action).collect::<Vec<_>>()
+    };
+    let mine = actions(f.tenant).await;
+    assert_eq!(mine.iter().filter(|a| a.starts_with("save.")).count(), 2, "{mine:?}");
+    assert!(mine.contains(&"save.first".to_string()) && mine.contains(&"save.second".to_string()), "{mine:?}");
+    assert!(!actions(b.tenant).await.iter().any(|a| a.starts_with("save.")));
 }
 
 // ---- attachments ----------------------------------------------------------------------------------------------

@@ -54,6 +54,25 @@ impl SessionContext {
     }
 }
 
+/// What [`AccountStore::purge_expired`] deletes: sessions idle since before `sessions_idle_before` or started
+/// before `sessions_created_before`; throttle rows whose window started before `throttle_window_before` and
+/// that hold no lock after `now`; one-time links that expired before `now` or were used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purge {
+    pub now: OffsetDateTime,
+    pub sessions_idle_before: OffsetDateTime,
+    pub sessions_created_before: OffsetDateTime,
+    pub throttle_window_before: OffsetDateTime,
+}
+
+/// How many rows [`AccountStore::purge_expired`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub throttle: u64,
+    pub links: u64,
+}
+
 /// Failed attempts for one throttling key in the current window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleState {
@@ -130,8 +149,9 @@ pub trait AccountStore: Clone + Send + Sync + 'static {
     async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()>;
     /// Ends every session of a user ("log out everywhere", disabled account, changed roles).
     async fn delete_user_sessions(&self, t: &TenantCtx, user: UserId) -> StoreResult<u64>;
-    /// Removes sessions idle since before `idle_before` or created before `created_before`.
-    async fn purge_sessions(&self, idle_before: OffsetDateTime, created_before: OffsetDateTime) -> StoreResult<u64>;
+    /// Deletes what can no longer be used (see [`Purge`]); every row it removes would be refused or ignored
+    /// if it stayed, so nothing anyone can do changes.
+    async fn purge_expired(&self, purge: &Purge) -> StoreResult<Purged>;
 
     // Credentials.
     async fn set_password_hash(&self, t: &TenantCtx, user: UserId, hash: &str) -> StoreResult<()>;

@@ -19,7 +19,8 @@ pub mod types;
 pub mod writer;
 
 pub use accounts::{
-    AccountStore, LinkPurpose, NewShare, SessionContext, SessionRecord, Share, ThrottleChange, ThrottleState,
+    AccountStore, LinkPurpose, NewShare, Purge, Purged, SessionContext, SessionRecord, Share, ThrottleChange,
+    ThrottleState,
 };
 pub use api_tokens::{ApiToken, ApiTokenStore, NewApiToken, TokenContext};
 pub use error::{StoreError, StoreResult};

@@ -87,6 +87,11 @@ pub enum WriteOp {
     /// records it land together or not at all, in one commit (one fsync) instead of two in a row. The
     /// outcome is `op`'s. `op` is never itself `Audited` (the backends refuse that).
     Audited { op: Box<WriteOp>, audit: NewAuditEvent },
+    /// Save a new version of a location's route map: refused with `Conflict` unless the location's newest
+    /// version is still `version.based_on` (someone saved in between), `NotFound` for a location of another
+    /// tenant. Wrapped in [`WriteOp::Audited`], the version and its audit row land together.
+    /// Outcome: [`WriteOutcome::RouteMapSaved`].
+    SaveRouteMap { tenant: TenantCtx, version: crate::route_maps::NewRouteMapVersion },
     /// Record one anonymous answer of a team session's participant (`value`: the domain's `AnswerValue` as
     /// JSON). Refused with `Conflict` when this participant already answered this question, and with
     /// `NotFound` when the participant is not of this session and tenant.
@@ -164,6 +169,9 @@ pub enum WriteOutcome {
     /// The dossier is gone; `pupil_erased` when the pupil's own row went too (no other dossier left).
     DossierErased {
         pupil_erased: bool,
+    },
+    RouteMapSaved {
+        version: i64,
     },
     TeamAnswered,
     TeamPointPosted {

@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod chronology;
+pub mod client_addr;
 pub mod clock;
 pub mod csv_export;
 pub mod documents;
@@ -74,9 +75,25 @@ pub struct App {
     pub names: names::Names,
     /// Route map histories of recently shown locations (see [`route_map::Histories`]).
     pub route_histories: route_map::Histories,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see [`client_addr`]).
+    pub trusted_proxies: Arc<client_addr::TrustedProxies>,
+    /// The address users reach the service at (`https://meldroute.example.nl`), for links that leave the
+    /// browser (first-login links, the team session's join address and QR code). `None`: the request's host.
+    pub public_url: Option<String>,
 }
 
 impl App {
+    /// The start of an absolute link to this service: the configured public address, or else the scheme and
+    /// host the request came in with.
+    pub fn public_base(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+        let scheme = if self.auth.secure_cookie { "https" } else { "http" };
+        format!("{scheme}://{host}")
+    }
+
     /// What [`dossiers::append`] and its siblings write with.
     pub fn dossier_io(&self) -> dossiers::Io<'_> {
         dossiers::Io { db: &self.db, writer: &self.writer, cache: &self.chronologies }
@@ -86,6 +103,7 @@ impl App {
 /// The application's routes with all middleware applied.
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
+    let proxies = state.trusted_proxies.clone();
     routes::build()
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), pages::readable_errors))
@@ -93,4 +111,5 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(auth::csrf::same_origin_only))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(axum::middleware::from_fn_with_state(metrics, request_id::trace_request))
+        .layer(axum::middleware::from_fn_with_state(proxies, client_addr::from_trusted_proxy))
 }

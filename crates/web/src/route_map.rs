@@ -25,7 +25,7 @@ use meldroute_domain::route_map::{
 use meldroute_store::*;
 
 use crate::admin::locations::location_for;
-use crate::admin::{Outcome, db, finish, not_found, record, sector_label};
+use crate::admin::{Outcome, db, finish, not_found, sector_label};
 use crate::auth::csrf;
 use crate::auth::session::CurrentUser;
 use crate::dossier_pages::format_datetime;
@@ -777,7 +777,12 @@ pub async fn save(
                 created_by: me.user.id,
                 created_at: clock::now_utc(),
             };
-            match state.db.save_route_map(&me.tenant, new).await {
+            // The version and its audit row in one transaction: no saved version without its record.
+            let op = WriteOp::Audited {
+                op: Box::new(WriteOp::SaveRouteMap { tenant: me.tenant, version: new }),
+                audit: crate::dossier_pages::audit_event(&me, &addr, "route_map.save", "ok", None, None),
+            };
+            match state.writer.submit(op).await {
                 Ok(_) => {}
                 Err(StoreError::Conflict(_)) => {
                     // Someone saved in between: keep this input, show the newest version number to build on.
@@ -797,7 +802,6 @@ pub async fn save(
                 }
                 Err(e) => return Err(crate::admin::store_error(e)),
             }
-            record(&state, &me, &addr, "route_map.save", None).await?;
             Ok(Redirect::to(&format!("/locations/{}/route-map", location.id.0)).into_response())
         }
         .await,

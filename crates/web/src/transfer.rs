@@ -761,8 +761,17 @@ pub async fn import_accept(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     me: CurrentUser,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, PageError> {
+    // Who may import nowhere is refused before the (large) body is read.
+    let locations = import_locations(&state, &me).await?;
+    if locations.is_empty() {
+        audit_read(&state, &me, &addr, "dossier.import", "denied", None, None).await?;
+        return Err(PageError::NotFound);
+    }
+    let Ok(body) = axum::body::to_bytes(body, MAX_ACCEPT_BODY_BYTES).await else {
+        return Ok(csrf::FormError::TooLarge.into_response());
+    };
     let pairs: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
         Ok(p) => p,
         Err(_) => return Ok(csrf::FormError::Malformed.into_response()),
@@ -771,7 +780,6 @@ pub async fn import_accept(
     if !csrf::token_matches(get(csrf::FIELD), &me.session.csrf_token) {
         return Ok(csrf::FormError::BadToken.into_response());
     }
-    let locations = import_locations(&state, &me).await?;
     let Some(location) = get("location").parse::<i64>().ok().and_then(|l| locations.iter().find(|x| x.id.0 == l))
     else {
         audit_read(&state, &me, &addr, "dossier.import", "denied", None, None).await?;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use meldroute_domain::access::{Action, Resource, Role};
 use meldroute_store::{
@@ -180,11 +180,9 @@ fn valid_until_text(at: time::OffsetDateTime) -> String {
     clock::dutch_local(at).format(format_description!("[day]-[month]-[year] [hour]:[minute]")).unwrap_or_default()
 }
 
-/// The absolute link as the administrator's browser reached this server.
+/// The absolute link: at the configured public address, or as the administrator's browser reached this server.
 fn link_url(state: &AppState, headers: &HeaderMap, token: &str) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let scheme = if state.auth.secure_cookie { "https" } else { "http" };
-    format!("{scheme}://{host}/welkom/{token}")
+    format!("{}/welkom/{token}", state.public_base(headers))
 }
 
 /// Creates a one-time link for `user` and returns the token (shown once, stored only as its hash).

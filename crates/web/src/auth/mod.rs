@@ -39,6 +39,35 @@ impl AuthConfig {
     }
 }
 
+impl AuthConfig {
+    /// What may be deleted at `now`: sessions that have ended by either timeout, throttle rows whose window is
+    /// over and that hold no lock, used or expired one-time links. Each of these is already refused or ignored
+    /// on use; deleting them keeps no more than is needed (login addresses, session rows).
+    pub fn purge_at(&self, now: time::OffsetDateTime) -> meldroute_store::Purge {
+        let idle = time::Duration::try_from(self.idle_timeout).unwrap_or(time::Duration::minutes(15));
+        let absolute = time::Duration::try_from(self.absolute_timeout).unwrap_or(time::Duration::hours(12));
+        meldroute_store::Purge {
+            now,
+            sessions_idle_before: now - idle,
+            sessions_created_before: now - absolute,
+            throttle_window_before: now - throttle::WINDOW,
+        }
+    }
+}
+
+/// How often a node deletes what [`AuthConfig::purge_at`] names.
+pub const PURGE_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// Deletes ended sessions, spent throttle rows and spent links (every [`PURGE_EVERY`], from `serve`). Several
+/// nodes may purge at once: each delete only removes rows that are already of no use.
+pub async fn purge_expired(
+    db: &meldroute_database::Database,
+    auth: &AuthConfig,
+) -> meldroute_store::StoreResult<meldroute_store::Purged> {
+    use meldroute_store::AccountStore;
+    db.purge_expired(&auth.purge_at(crate::clock::now_utc())).await
+}
+
 /// A new random token: 128 bits, hex.
 pub fn new_token() -> Result<String, String> {
     let mut bytes = [0u8; 16];
@@ -49,4 +78,28 @@ pub fn new_token() -> Result<String, String> {
 /// The SHA-256 of a token: what the database stores instead of the token.
 pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn the_purge_follows_the_configured_timeouts_and_the_throttle_window() {
+        let auth = AuthConfig {
+            idle_timeout: Duration::from_secs(20 * 60),
+            absolute_timeout: Duration::from_secs(8 * 3600),
+            secure_cookie: true,
+            dummy_hash: String::new(),
+            hashing: Arc::new(Semaphore::new(1)),
+        };
+        let now = datetime!(2026-11-23 12:00 UTC);
+        let purge = auth.purge_at(now);
+        assert_eq!(purge.now, now);
+        assert_eq!(purge.sessions_idle_before, datetime!(2026-11-23 11:40 UTC));
+        assert_eq!(purge.sessions_created_before, datetime!(2026-11-23 04:00 UTC));
+        assert_eq!(purge.throttle_window_before, now - throttle::WINDOW);
+    }
 }

@@ -27,6 +27,11 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(250);
 pub const MAX_STREAM: Duration = Duration::from_secs(30 * 60);
 /// Streams open at once on this node (presenters and participants together).
 pub const MAX_STREAMS: usize = 2000;
+/// Streams one holder (a participant, or a staff member) may keep open on this node: a few tabs or screens.
+/// A further one ends the holder's oldest, so a phone that lost its connection a few times (leaving streams
+/// the server has not yet noticed are dead) still gets live updates, and one cookie cannot take the node's
+/// streams.
+pub const MAX_STREAMS_PER_HOLDER: usize = 4;
 
 /// What every audience's view is computed from.
 pub struct Snapshot {
@@ -104,12 +109,18 @@ struct Slot {
     cached: tokio::sync::Mutex<Option<(u64, Arc<Snapshot>)>>,
 }
 
+/// Per holder, its open streams (oldest first): an id and the signal that ends it.
+type Holders = Arc<Mutex<HashMap<String, std::collections::VecDeque<(u64, watch::Sender<bool>)>>>>;
+
 /// The node's live hub. Cheap to share (`Arc`).
 pub struct TeamHub {
     changes: broadcast::Sender<i64>,
     slots: Mutex<HashMap<i64, Arc<Slot>>>,
     shutdown: watch::Sender<bool>,
     streams: Arc<tokio::sync::Semaphore>,
+    /// Per holder, its open streams (oldest first): an id and the signal that ends it.
+    holders: Holders,
+    next_stream: AtomicU64,
     /// Set by the PostgreSQL listener's owner: publishes a change to the other nodes.
     publish: Mutex<Option<tokio::sync::mpsc::UnboundedSender<i64>>>,
     /// Request limits of the public participant routes.
@@ -128,6 +139,8 @@ impl Default for TeamHub {
             slots: Mutex::new(HashMap::new()),
             shutdown: watch::channel(false).0,
             streams: Arc::new(tokio::sync::Semaphore::new(MAX_STREAMS)),
+            holders: Default::default(),
+            next_stream: AtomicU64::new(0),
             publish: Mutex::new(None),
             limiter: Default::default(),
             node: {
@@ -194,9 +207,26 @@ impl TeamHub {
         self.shutdown.subscribe()
     }
 
-    /// A permit to hold a stream open, or `None` when the node has as many as it takes.
-    pub fn stream_permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.streams.clone().try_acquire_owned().ok()
+    /// A permit to hold a stream open for `holder`, or `None` when the node has as many as it takes. When the
+    /// holder already has [`MAX_STREAMS_PER_HOLDER`], its oldest is told to end.
+    pub fn stream_permit(&self, holder: String) -> Option<StreamPermit> {
+        let node = self.streams.clone().try_acquire_owned().ok()?;
+        let id = self.next_stream.fetch_add(1, Ordering::Relaxed);
+        let (end, ended) = watch::channel(false);
+        let mut holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
+        let open = holders.entry(holder.clone()).or_default();
+        while open.len() >= MAX_STREAMS_PER_HOLDER {
+            if let Some((_, oldest)) = open.pop_front() {
+                let _ = oldest.send(true);
+            }
+        }
+        open.push_back((id, end));
+        Some(StreamPermit { _node: node, id, holder, holders: self.holders.clone(), ended })
+    }
+
+    /// How many streams `holder` holds open on this node.
+    pub fn streams_of(&self, holder: &str) -> usize {
+        self.holders.lock().unwrap_or_else(|e| e.into_inner()).get(holder).map_or(0, |open| open.len())
     }
 
     /// The newest snapshot of a session, loaded at most once per change.
@@ -220,6 +250,28 @@ impl TeamHub {
     }
 }
 
+/// One open stream's place on the node and with its holder; dropping it (the stream ended) frees both.
+pub struct StreamPermit {
+    _node: tokio::sync::OwnedSemaphorePermit,
+    id: u64,
+    holder: String,
+    holders: Holders,
+    /// Becomes true when a newer stream of the same holder took this one's place.
+    pub ended: watch::Receiver<bool>,
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        let mut holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = holders.get_mut(&self.holder) {
+            open.retain(|(id, _)| *id != self.id);
+            if open.is_empty() {
+                holders.remove(&self.holder);
+            }
+        }
+    }
+}
+
 struct Stream {
     state: AppState,
     tenant: TenantCtx,
@@ -233,7 +285,7 @@ struct Stream {
     first: bool,
     pending: std::collections::VecDeque<axum::response::sse::Event>,
     end: tokio::time::Instant,
-    _permit: tokio::sync::OwnedSemaphorePermit,
+    permit: StreamPermit,
 }
 
 /// Waits for a change of session `id`; false when the hub is gone.
@@ -252,16 +304,18 @@ async fn wait_for(rx: &mut broadcast::Receiver<i64>, id: i64) -> bool {
 /// The server-sent-events stream of one session for one audience: first the current state, then every
 /// change (coalesced). Event `shape` says when the page's structure changed (the page reloads), event
 /// `live` carries the new HTML of the live region. Text never contains a carriage return.
+/// `holder` names who holds the stream (a participant, a staff member), for [`MAX_STREAMS_PER_HOLDER`].
 pub fn sse(
     state: AppState,
     tenant: TenantCtx,
     id: TeamSessionId,
     audience: super::Audience,
     i: crate::pages::I18n,
+    holder: String,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     use axum::response::sse::{Event, KeepAlive, Sse};
-    let Some(permit) = state.team.stream_permit() else {
+    let Some(permit) = state.team.stream_permit(holder) else {
         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, [(axum::http::header::RETRY_AFTER, "10")])
             .into_response();
     };
@@ -278,20 +332,21 @@ pub fn sse(
         first: true,
         pending: Default::default(),
         end: tokio::time::Instant::now() + MAX_STREAM,
-        _permit: permit,
+        permit,
     };
     let events = futures_util::stream::unfold(stream, |mut s| async move {
         loop {
             if let Some(event) = s.pending.pop_front() {
                 return Some((Ok::<Event, std::convert::Infallible>(event), s));
             }
-            if *s.shutdown.borrow() {
+            if *s.shutdown.borrow() || *s.permit.ended.borrow() {
                 return None;
             }
             if !s.first {
                 tokio::select! {
                     alive = wait_for(&mut s.rx, s.id.0) => if !alive { return None },
                     _ = s.shutdown.changed() => return None,
+                    _ = s.permit.ended.changed() => return None,
                     () = tokio::time::sleep_until(s.end) => return None,
                 }
                 // Let a burst of changes settle, then take them all at once.
@@ -327,4 +382,33 @@ pub fn sse(
     // Proxies must not buffer the stream.
     response.headers_mut().insert("x-accel-buffering", axum::http::HeaderValue::from_static("no"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_holder_keeps_a_few_streams_and_a_new_one_ends_the_oldest() {
+        let hub = TeamHub::default();
+        let mut mine: Vec<StreamPermit> =
+            (0..MAX_STREAMS_PER_HOLDER).map(|_| hub.stream_permit("participant:1".into()).unwrap()).collect();
+        let theirs = hub.stream_permit("participant:2".into()).unwrap();
+        assert!(mine.iter().all(|p| !*p.ended.borrow()));
+        assert_eq!(hub.streams_of("participant:1"), MAX_STREAMS_PER_HOLDER);
+
+        mine.push(hub.stream_permit("participant:1".into()).unwrap());
+        assert!(*mine[0].ended.borrow(), "the oldest is told to end");
+        assert!(mine[1..].iter().all(|p| !*p.ended.borrow()));
+        assert!(!*theirs.ended.borrow(), "another holder's stream is left alone");
+        assert_eq!(hub.streams_of("participant:1"), MAX_STREAMS_PER_HOLDER);
+
+        // Streams that end free their place; the node's places come back too.
+        drop(mine);
+        assert_eq!(hub.streams_of("participant:1"), 0);
+        assert_eq!(hub.streams_of("participant:2"), 1);
+        drop(theirs);
+        assert_eq!(hub.streams_of("participant:2"), 0);
+        assert_eq!(hub.streams.available_permits(), MAX_STREAMS);
+    }
 }

@@ -261,12 +261,10 @@ pub fn now_unix() -> i64 {
     clock::now_utc().unix_timestamp()
 }
 
-/// The address participants open, from the request's host (https unless cookies are not secure, as in
-/// local development).
+/// The address participants open: at the configured public address, or else from the request's host (https
+/// unless cookies are not secure, as in local development).
 pub fn join_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
-    let host = headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
-    let scheme = if state.auth.secure_cookie { "https" } else { "http" };
-    format!("{scheme}://{host}/t/{code}")
+    format!("{}/t/{code}", state.public_base(headers))
 }
 
 // --- the list and creating -------------------------------------------------------------------------------
@@ -755,7 +753,8 @@ pub async fn events(
             let loaded = load(&state, &me, &id).await?;
             let audience =
                 if q.view.as_deref() == Some("control") { Audience::Facilitator } else { Audience::Presenter };
-            Ok(live::sse(state.clone(), me.tenant, loaded.session.id, audience, I18n { lang: me.lang }))
+            let holder = format!("user:{}:{}", me.tenant.org.0, me.user.id.0);
+            Ok(live::sse(state.clone(), me.tenant, loaded.session.id, audience, I18n { lang: me.lang }, holder))
         }
         .await,
     )

@@ -20,7 +20,7 @@ use meldroute_domain::team_casework::{
     validate_group,
 };
 use meldroute_domain::team_session::{
-    AnswerValue, JoinCode, Level, MAX_ACTION_POINT_CHARS, Part, Phase, TeamError, check_join, dots_left,
+    AnswerValue, At, JoinCode, Level, MAX_ACTION_POINT_CHARS, Part, Phase, TeamError, check_join, dots_left,
     validate_action_point, validate_answer, validate_dot,
 };
 use meldroute_i18n::Lang;
@@ -735,6 +735,7 @@ fn point_status(e: TeamError) -> StatusCode {
         TeamError::AnswerTooLong => StatusCode::PAYLOAD_TOO_LARGE,
         TeamError::SessionClosed
         | TeamError::SessionNotRunning
+        | TeamError::NotAtThisItem
         | TeamError::NoDotsLeft
         | TeamError::TooManyPoints
         | TeamError::PointAlreadyPosted => StatusCode::CONFLICT,
@@ -766,7 +767,7 @@ pub async fn post_point(
             Err(e) => return crate::admin::store_error(e),
         };
         let mine: Vec<_> = points.iter().filter(|p| p.participant == r.participant).collect();
-        let text = match validate_action_point(r.loaded.run.phase, &r.form.text, mine.len()) {
+        let text = match validate_action_point(At::of(r.loaded.run.phase, &r.loaded.plan), &r.form.text, mine.len()) {
             Ok(text) => text,
             Err(e) => return refuse(e).await,
         };
@@ -822,7 +823,7 @@ pub async fn dot(
         Err(e) => return crate::admin::store_error(e),
     };
     let used = dots.iter().filter(|d| d.participant == r.participant).count() as u32;
-    if let Err(e) = validate_dot(r.loaded.run.phase, r.loaded.plan.dots_per_participant, used) {
+    if let Err(e) = validate_dot(At::of(r.loaded.run.phase, &r.loaded.plan), r.loaded.plan.dots_per_participant, used) {
         return refuse(e).await;
     }
     let op = WriteOp::TeamDot {
@@ -877,12 +878,17 @@ pub async fn create_group(
     };
     let in_group = members.iter().any(|m| m.participant == r.participant);
     let case = r.form.case.trim().parse::<usize>().unwrap_or(usize::MAX);
-    let name =
-        match validate_group(r.loaded.run.phase, &r.form.name, case, r.loaded.plan.cases.len(), in_group, groups.len())
-        {
-            Ok(name) => name,
-            Err(e) => return refuse(e).await,
-        };
+    let name = match validate_group(
+        At::of(r.loaded.run.phase, &r.loaded.plan),
+        &r.form.name,
+        case,
+        r.loaded.plan.cases.len(),
+        in_group,
+        groups.len(),
+    ) {
+        Ok(name) => name,
+        Err(e) => return refuse(e).await,
+    };
     if groups.iter().any(|g| g.name.to_lowercase() == name.to_lowercase()) {
         return refuse(TeamError::GroupNameInvalid).await;
     }
@@ -916,6 +922,7 @@ fn group_status(e: TeamError) -> StatusCode {
     match e {
         TeamError::SessionClosed
         | TeamError::SessionNotRunning
+        | TeamError::NotAtThisItem
         | TeamError::AlreadyInGroup
         | TeamError::GroupFull
         | TeamError::TooManyGroups
@@ -951,7 +958,7 @@ pub async fn join_group(
     };
     let in_group = members.iter().any(|m| m.participant == r.participant);
     let seated = members.iter().filter(|m| m.group == group.id).count();
-    if let Err(e) = check_join_group(r.loaded.run.phase, seated, in_group) {
+    if let Err(e) = check_join_group(At::of(r.loaded.run.phase, &r.loaded.plan), seated, in_group) {
         return refuse(e).await;
     }
     let op = WriteOp::TeamGroupJoin {
@@ -1042,7 +1049,7 @@ pub async fn save_worksheet(
     let mut checked = Vec::new();
     for (field, text, version) in posted {
         let Some(text) = text else { continue };
-        match validate_field(r.loaded.run.phase, step, steps, text) {
+        match validate_field(At::of(r.loaded.run.phase, &r.loaded.plan), step, steps, text) {
             Ok(text) => checked.push((field, text, version.trim().parse::<i64>().unwrap_or(0))),
             Err(e) => return refuse(e).await,
         }
@@ -1091,12 +1098,13 @@ pub async fn events(
 ) -> Response {
     let lang = accepted_language(&headers);
     match joined(&state, addr.ip(), &headers, &code).await {
-        Ok(j) if j.participant.is_some() => {
-            if parse_session(j.session.clone()).is_ok_and(|l| l.run.phase == Phase::Closed) {
+        Ok(Joined { participant: Some((participant, _)), session, tenant }) => {
+            if parse_session(session.clone()).is_ok_and(|l| l.run.phase == Phase::Closed) {
                 // Nothing will change any more; the page already shows the end.
                 return StatusCode::NO_CONTENT.into_response();
             }
-            super::live::sse(state.clone(), j.tenant, j.session.id, Audience::Participant, I18n { lang })
+            let holder = format!("participant:{}", participant.0);
+            super::live::sse(state.clone(), tenant, session.id, Audience::Participant, I18n { lang }, holder)
         }
         Ok(_) | Err(Ok(_)) => StatusCode::NOT_FOUND.into_response(),
         Err(Err(response)) => response,

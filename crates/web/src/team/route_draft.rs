@@ -20,7 +20,7 @@ use meldroute_store::*;
 use serde::Deserialize;
 
 use super::{Loaded, load, parse_body};
-use crate::admin::{Outcome, db, finish, not_found, record};
+use crate::admin::{Outcome, db, finish, not_found};
 use crate::auth::session::CurrentUser;
 use crate::pages::{I18n, Layout, render};
 use crate::{AppState, clock, route_map};
@@ -195,7 +195,12 @@ async fn apply_inner(state: &AppState, addr: &SocketAddr, me: &CurrentUser, id: 
         created_by: me.user.id,
         created_at: clock::now_utc(),
     };
-    match state.db.save_route_map(&me.tenant, new).await {
+    // The version and its audit row in one transaction: no saved version without its record.
+    let op = WriteOp::Audited {
+        op: Box::new(WriteOp::SaveRouteMap { tenant: me.tenant, version: new }),
+        audit: crate::dossier_pages::audit_event(me, addr, "route_map.save", "ok", None, None),
+    };
+    match state.writer.submit(op).await {
         Ok(_) => {}
         Err(StoreError::Conflict(_)) => {
             let fresh = prepare(state, me, &loaded).await?;
@@ -203,6 +208,5 @@ async fn apply_inner(state: &AppState, addr: &SocketAddr, me: &CurrentUser, id: 
         }
         Err(e) => return Err(crate::admin::store_error(e)),
     }
-    record(state, me, addr, "route_map.save", None).await?;
     Ok(Redirect::to(&format!("/locations/{}/route-map", prepared.location.id.0)).into_response())
 }
