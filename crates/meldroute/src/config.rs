@@ -190,11 +190,15 @@ fn parse_public_url(text: &str) -> Result<String, String> {
     let bad =
         || format!("the public address '{text}' is not of the form https://HOST, such as https://meldroute.example.nl");
     let trimmed = text.trim().trim_end_matches('/');
+    if trimmed.contains(['#', '?', '\\']) {
+        return Err(bad());
+    }
     let uri: axum::http::Uri = trimmed.parse().map_err(|_| bad())?;
-    let scheme_ok = matches!(uri.scheme_str(), Some("https" | "http"));
+    let scheme = uri.scheme_str().filter(|s| matches!(*s, "https" | "http")).ok_or_else(bad)?;
     let bare = uri.path_and_query().is_none_or(|p| p.as_str().is_empty() || p.as_str() == "/");
-    let authority_ok = uri.authority().is_some_and(|a| !a.as_str().contains('@') && !a.host().is_empty());
-    if scheme_ok && bare && authority_ok { Ok(trimmed.to_string()) } else { Err(bad()) }
+    let authority = uri.authority().filter(|a| !a.as_str().contains('@') && !a.host().is_empty()).ok_or_else(bad)?;
+    // Rebuilt from its parts: nothing else of the text ends up in the links.
+    if bare { Ok(format!("{scheme}://{authority}")) } else { Err(bad()) }
 }
 
 /// The embedded database inside the data directory.
@@ -301,7 +305,14 @@ mod tests {
             let s = resolve(&Overrides { public_url: Some(given.into()), ..Default::default() }).unwrap();
             assert_eq!(s.public_url.as_deref(), Some(kept));
         }
-        for bad in ["meldroute.example.nl", "ftp://x.nl", "https://x.nl/path", "https://x.nl/?a=1", "https://u@x.nl"] {
+        for bad in [
+            "meldroute.example.nl",
+            "ftp://x.nl",
+            "https://x.nl/path",
+            "https://x.nl/?a=1",
+            "https://u@x.nl",
+            "https://x.nl#a",
+        ] {
             let err = resolve(&Overrides { public_url: Some(bad.into()), ..Default::default() }).unwrap_err();
             assert!(err.contains(bad), "{err}");
         }

@@ -37,6 +37,18 @@ impl TrustedProxies {
             if bits > max_bits(ip) {
                 return Err(bad());
             }
+            // Everybody as a proxy would let every client choose its own address.
+            if bits == 0 {
+                return Err(format!("trusted proxy '{entry}' would trust every address; name the proxies themselves"));
+            }
+            // An IPv4 address written as IPv6 (::ffff:10.0.0.0/104) is compared as IPv4.
+            let (ip, bits) = match ip {
+                IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() && bits >= 96 => (ip.to_canonical(), bits - 96),
+                _ => (ip, bits),
+            };
+            if bits == 0 {
+                return Err(format!("trusted proxy '{entry}' would trust every address; name the proxies themselves"));
+            }
             nets.push((ip, bits));
         }
         Ok(TrustedProxies { nets })
@@ -53,21 +65,31 @@ impl TrustedProxies {
     }
 
     /// The client's address for a connection from `peer` with these `X-Forwarded-For` values.
-    pub fn client<'a>(&self, peer: SocketAddr, forwarded_for: impl DoubleEndedIterator<Item = &'a str>) -> SocketAddr {
+    pub fn client<'a>(&self, peer: SocketAddr, forwarded_for: impl DoubleEndedIterator<Item = &'a [u8]>) -> SocketAddr {
         if !self.contains(peer.ip()) {
             return peer;
         }
         // From the right: each trusted hop tells who connected to it. The first one that is not a trusted proxy
         // is the client. Something that is not an address stops the walk at the last hop known to be good.
         let mut client = peer.ip();
-        for entry in forwarded_for.rev().flat_map(|v| v.rsplit(',')) {
-            let Some(ip) = parse_entry(entry) else { break };
+        // Bytes, not text: a byte the client put to the left must not make the proxies' entries unreadable.
+        for entry in forwarded_for.rev().flat_map(|v| v.rsplit(|b| *b == b',')) {
+            let Some(ip) = std::str::from_utf8(entry).ok().and_then(parse_entry) else { break };
             client = ip;
             if !self.contains(ip) {
                 break;
             }
         }
         SocketAddr::new(client.to_canonical(), 0)
+    }
+}
+
+/// The address a limit counts under: an IPv4 address itself, an IPv6 address by its /64 (one subscriber
+/// usually holds a whole /64 and can pick any address in it, so per-address limits would not hold).
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
+        v4 => v4,
     }
 }
 
@@ -108,8 +130,8 @@ pub async fn from_trusted_proxy(
     if !proxies.is_empty()
         && let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied()
     {
-        let values = request.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-        let client = proxies.client(peer, values.collect::<Vec<_>>().into_iter());
+        let values: Vec<&[u8]> = request.headers().get_all("x-forwarded-for").iter().map(|v| v.as_bytes()).collect();
+        let client = proxies.client(peer, values.into_iter());
         request.extensions_mut().insert(ConnectInfo(client));
     }
     next.run(request).await
@@ -128,13 +150,15 @@ mod tests {
     }
 
     fn client(p: &TrustedProxies, from: &str, headers: &[&str]) -> String {
-        p.client(peer(from), headers.iter().copied()).ip().to_string()
+        p.client(peer(from), headers.iter().map(|h| h.as_bytes())).ip().to_string()
     }
 
     #[test]
     fn entries_are_addresses_or_networks() {
         assert!(TrustedProxies::parse(["10.0.0.5", " 10.0.0.0/8 ", "::1", "fd00::/8", ""]).is_ok());
-        for bad in ["10.0.0", "10.0.0.0/33", "::/129", "proxy.example", "10.0.0.0/x"] {
+        for bad in
+            ["10.0.0", "10.0.0.0/33", "::/129", "proxy.example", "10.0.0.0/x", "0.0.0.0/0", "::/0", "::ffff:0.0.0.0/96"]
+        {
             let err = TrustedProxies::parse([bad]).unwrap_err();
             assert!(err.contains(bad), "{err}");
         }
@@ -142,7 +166,8 @@ mod tests {
 
     #[test]
     fn networks_match_by_prefix() {
-        assert!(proxies(&["0.0.0.0/0"]).contains("198.51.100.1".parse().unwrap()));
+        assert!(proxies(&["0.0.0.0/1"]).contains("98.51.100.1".parse().unwrap()));
+        assert!(proxies(&["::ffff:10.0.0.0/104"]).contains("10.200.0.1".parse().unwrap()), "a mapped entry is IPv4");
         let only = proxies(&["10.1.0.0/16", "192.0.2.7", "fd00::/8"]);
         for (ip, trusted) in [
             ("10.1.200.3", true),
@@ -179,5 +204,21 @@ mod tests {
         assert_eq!(client(&p, "10.0.0.2", &["203.0.113.9, garbage"]), "10.0.0.2", "not an address: stop at the proxy");
         assert_eq!(client(&p, "10.0.0.2", &["garbage, 10.0.0.7"]), "10.0.0.7");
         assert_eq!(client(&p, "::ffff:10.0.0.2", &["203.0.113.9"]), "203.0.113.9", "a mapped IPv4 peer");
+        let odd = [b"\xff, 203.0.113.9, 10.0.0.7".as_slice()];
+        assert_eq!(
+            p.client(peer("10.0.0.2"), odd.into_iter()).ip().to_string(),
+            "203.0.113.9",
+            "not UTF-8 on the left"
+        );
+    }
+
+    #[test]
+    fn limits_count_ipv6_by_its_64() {
+        let key = |ip: &str| limit_key(ip.parse().unwrap()).to_string();
+        assert_eq!(key("203.0.113.9"), "203.0.113.9");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), key("2001:db8:1:2:aaaa::1"));
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(key("::ffff:192.0.2.1"), "192.0.2.1");
     }
 }

@@ -46,6 +46,9 @@ if (root) {
         tick();
       }
     });
+    // Another tab or screen of the same person took this stream's place: stop listening rather than
+    // reconnecting and pushing that one out in turn.
+    events.addEventListener("replaced", () => events.close());
     events.addEventListener("shape", (e) => {
       if (e.data !== shape) {
         stale = true;

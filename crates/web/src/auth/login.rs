@@ -82,7 +82,7 @@ pub async fn login_submit(
     let ip = source(&addr);
     let login = form.login.trim().to_lowercase();
     let account_key = throttle::account_key(&login);
-    let address_key = throttle::address_key(&ip);
+    let address_key = throttle::address_key(&crate::client_addr::limit_key(addr.ip()).to_string());
     let failed_page = |key: &str| {
         let layout = Layout::new(&state, Lang::Nl, "login-title");
         let error = Some(layout.i.t(key));
@@ -197,7 +197,7 @@ pub async fn code_submit(
     // Code guesses have their own counter, which a correct password does not reset, and count against the
     // address too.
     let code_key = throttle::second_factor_key(user.id.0);
-    let address_key = throttle::address_key(&ip);
+    let address_key = throttle::address_key(&crate::client_addr::limit_key(addr.ip()).to_string());
     let retry = |key: &str| {
         let layout = Layout::new(&state, lang, "login-code-title");
         let error = Some(layout.i.t(key));

@@ -44,6 +44,9 @@ impl AuthConfig {
     /// over and that hold no lock, used or expired one-time links. Each of these is already refused or ignored
     /// on use; deleting them keeps no more than is needed (login addresses, session rows).
     pub fn purge_at(&self, now: time::OffsetDateTime) -> meldroute_store::Purge {
+        // A second's margin: SQLite compares the stored times as text, which orders fractions of one second
+        // imperfectly (`…:00.15Z` sorts before `…:00.1Z`).
+        let now = now - time::Duration::seconds(1);
         let idle = time::Duration::try_from(self.idle_timeout).unwrap_or(time::Duration::minutes(15));
         let absolute = time::Duration::try_from(self.absolute_timeout).unwrap_or(time::Duration::hours(12));
         meldroute_store::Purge {
@@ -97,9 +100,9 @@ mod tests {
         };
         let now = datetime!(2026-11-23 12:00 UTC);
         let purge = auth.purge_at(now);
-        assert_eq!(purge.now, now);
-        assert_eq!(purge.sessions_idle_before, datetime!(2026-11-23 11:40 UTC));
-        assert_eq!(purge.sessions_created_before, datetime!(2026-11-23 04:00 UTC));
-        assert_eq!(purge.throttle_window_before, now - throttle::WINDOW);
+        assert_eq!(purge.now, datetime!(2026-11-23 11:59:59 UTC), "a second's margin");
+        assert_eq!(purge.sessions_idle_before, datetime!(2026-11-23 11:39:59 UTC));
+        assert_eq!(purge.sessions_created_before, datetime!(2026-11-23 03:59:59 UTC));
+        assert_eq!(purge.throttle_window_before, datetime!(2026-11-23 11:44:59 UTC));
     }
 }

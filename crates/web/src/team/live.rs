@@ -32,6 +32,9 @@ pub const MAX_STREAMS: usize = 2000;
 /// the server has not yet noticed are dead) still gets live updates, and one cookie cannot take the node's
 /// streams.
 pub const MAX_STREAMS_PER_HOLDER: usize = 4;
+/// Streams of one session on this node: its 500 participants and a few screens of its facilitators, so one
+/// join code cannot take every stream of the node.
+pub const MAX_STREAMS_PER_SESSION: usize = 600;
 
 /// What every audience's view is computed from.
 pub struct Snapshot {
@@ -109,8 +112,15 @@ struct Slot {
     cached: tokio::sync::Mutex<Option<(u64, Arc<Snapshot>)>>,
 }
 
-/// Per holder, its open streams (oldest first): an id and the signal that ends it.
-type Holders = Arc<Mutex<HashMap<String, std::collections::VecDeque<(u64, watch::Sender<bool>)>>>>;
+/// One open stream as its holder's list keeps it: the node's place it takes, and the signal that ends it.
+struct OpenStream {
+    id: u64,
+    end: watch::Sender<bool>,
+    _node: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Per holder and session, its open streams, oldest first.
+type Holders = Arc<Mutex<HashMap<(String, i64), std::collections::VecDeque<OpenStream>>>>;
 
 /// The node's live hub. Cheap to share (`Arc`).
 pub struct TeamHub {
@@ -207,26 +217,37 @@ impl TeamHub {
         self.shutdown.subscribe()
     }
 
-    /// A permit to hold a stream open for `holder`, or `None` when the node has as many as it takes. When the
-    /// holder already has [`MAX_STREAMS_PER_HOLDER`], its oldest is told to end.
-    pub fn stream_permit(&self, holder: String) -> Option<StreamPermit> {
+    /// A permit to hold a stream of session `session` open for `holder`, or `None` when the node or the
+    /// session has as many as it takes. When the holder already has [`MAX_STREAMS_PER_HOLDER`] there, its
+    /// oldest is told to end and gives its place to this one at once (a client that stopped reading may not
+    /// notice for a while).
+    pub fn stream_permit(&self, holder: String, session: i64) -> Option<StreamPermit> {
+        let mut holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (holder, session);
+        if let Some(open) = holders.get_mut(&key) {
+            while open.len() >= MAX_STREAMS_PER_HOLDER {
+                if let Some(oldest) = open.pop_front() {
+                    let _ = oldest.end.send(true);
+                }
+            }
+        }
+        let in_session: usize = holders.iter().filter(|((_, s), _)| *s == session).map(|(_, open)| open.len()).sum();
+        if in_session >= MAX_STREAMS_PER_SESSION {
+            // Full: only a holder already there gets a place, its own oldest stream's.
+            let oldest = holders.get_mut(&key).and_then(|open| open.pop_front())?;
+            let _ = oldest.end.send(true);
+        }
         let node = self.streams.clone().try_acquire_owned().ok()?;
         let id = self.next_stream.fetch_add(1, Ordering::Relaxed);
         let (end, ended) = watch::channel(false);
-        let mut holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
-        let open = holders.entry(holder.clone()).or_default();
-        while open.len() >= MAX_STREAMS_PER_HOLDER {
-            if let Some((_, oldest)) = open.pop_front() {
-                let _ = oldest.send(true);
-            }
-        }
-        open.push_back((id, end));
-        Some(StreamPermit { _node: node, id, holder, holders: self.holders.clone(), ended })
+        holders.entry(key.clone()).or_default().push_back(OpenStream { id, end, _node: node });
+        Some(StreamPermit { id, key, holders: self.holders.clone(), ended })
     }
 
-    /// How many streams `holder` holds open on this node.
-    pub fn streams_of(&self, holder: &str) -> usize {
-        self.holders.lock().unwrap_or_else(|e| e.into_inner()).get(holder).map_or(0, |open| open.len())
+    /// How many streams `holder` holds open on this node for `session`.
+    pub fn streams_of(&self, holder: &str, session: i64) -> usize {
+        let holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
+        holders.get(&(holder.to_string(), session)).map_or(0, |open| open.len())
     }
 
     /// The newest snapshot of a session, loaded at most once per change.
@@ -250,23 +271,30 @@ impl TeamHub {
     }
 }
 
-/// One open stream's place on the node and with its holder; dropping it (the stream ended) frees both.
+/// One open stream's place with its holder (and through that, on the node); dropping it (the stream ended)
+/// frees both.
 pub struct StreamPermit {
-    _node: tokio::sync::OwnedSemaphorePermit,
     id: u64,
-    holder: String,
+    key: (String, i64),
     holders: Holders,
-    /// Becomes true when a newer stream of the same holder took this one's place.
+    /// Becomes true (or its sender goes) when a newer stream of the same holder took this one's place.
     pub ended: watch::Receiver<bool>,
+}
+
+impl StreamPermit {
+    /// Whether a newer stream of the same holder took this one's place.
+    pub fn is_replaced(&self) -> bool {
+        *self.ended.borrow() || self.ended.has_changed().is_err()
+    }
 }
 
 impl Drop for StreamPermit {
     fn drop(&mut self) {
         let mut holders = self.holders.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(open) = holders.get_mut(&self.holder) {
-            open.retain(|(id, _)| *id != self.id);
+        if let Some(open) = holders.get_mut(&self.key) {
+            open.retain(|o| o.id != self.id);
             if open.is_empty() {
-                holders.remove(&self.holder);
+                holders.remove(&self.key);
             }
         }
     }
@@ -286,6 +314,8 @@ struct Stream {
     pending: std::collections::VecDeque<axum::response::sse::Event>,
     end: tokio::time::Instant,
     permit: StreamPermit,
+    /// The "replaced" event went out; the stream ends.
+    replaced: bool,
 }
 
 /// Waits for a change of session `id`; false when the hub is gone.
@@ -315,7 +345,7 @@ pub fn sse(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     use axum::response::sse::{Event, KeepAlive, Sse};
-    let Some(permit) = state.team.stream_permit(holder) else {
+    let Some(permit) = state.team.stream_permit(holder, id.0) else {
         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, [(axum::http::header::RETRY_AFTER, "10")])
             .into_response();
     };
@@ -333,20 +363,27 @@ pub fn sse(
         pending: Default::default(),
         end: tokio::time::Instant::now() + MAX_STREAM,
         permit,
+        replaced: false,
     };
     let events = futures_util::stream::unfold(stream, |mut s| async move {
         loop {
             if let Some(event) = s.pending.pop_front() {
                 return Some((Ok::<Event, std::convert::Infallible>(event), s));
             }
-            if *s.shutdown.borrow() || *s.permit.ended.borrow() {
+            if *s.shutdown.borrow() || s.replaced {
                 return None;
+            }
+            if s.permit.is_replaced() {
+                // The page stops listening (its script closes the stream) instead of reconnecting and pushing
+                // out another of the holder's streams in turn.
+                s.replaced = true;
+                return Some((Ok(Event::default().event("replaced").data("")), s));
             }
             if !s.first {
                 tokio::select! {
                     alive = wait_for(&mut s.rx, s.id.0) => if !alive { return None },
                     _ = s.shutdown.changed() => return None,
-                    _ = s.permit.ended.changed() => return None,
+                    _ = s.permit.ended.changed() => continue,
                     () = tokio::time::sleep_until(s.end) => return None,
                 }
                 // Let a burst of changes settle, then take them all at once.
@@ -392,23 +429,40 @@ mod tests {
     fn a_holder_keeps_a_few_streams_and_a_new_one_ends_the_oldest() {
         let hub = TeamHub::default();
         let mut mine: Vec<StreamPermit> =
-            (0..MAX_STREAMS_PER_HOLDER).map(|_| hub.stream_permit("participant:1".into()).unwrap()).collect();
-        let theirs = hub.stream_permit("participant:2".into()).unwrap();
-        assert!(mine.iter().all(|p| !*p.ended.borrow()));
-        assert_eq!(hub.streams_of("participant:1"), MAX_STREAMS_PER_HOLDER);
+            (0..MAX_STREAMS_PER_HOLDER).map(|_| hub.stream_permit("participant:1".into(), 7).unwrap()).collect();
+        let theirs = hub.stream_permit("participant:2".into(), 7).unwrap();
+        assert!(mine.iter().all(|p| !p.is_replaced()));
+        assert_eq!(hub.streams_of("participant:1", 7), MAX_STREAMS_PER_HOLDER);
 
-        mine.push(hub.stream_permit("participant:1".into()).unwrap());
-        assert!(*mine[0].ended.borrow(), "the oldest is told to end");
-        assert!(mine[1..].iter().all(|p| !*p.ended.borrow()));
-        assert!(!*theirs.ended.borrow(), "another holder's stream is left alone");
-        assert_eq!(hub.streams_of("participant:1"), MAX_STREAMS_PER_HOLDER);
+        mine.push(hub.stream_permit("participant:1".into(), 7).unwrap());
+        assert!(mine[0].is_replaced(), "the oldest is told to end");
+        assert!(mine[1..].iter().all(|p| !p.is_replaced()));
+        assert!(!theirs.is_replaced(), "another holder's stream is left alone");
+        assert_eq!(hub.streams_of("participant:1", 7), MAX_STREAMS_PER_HOLDER);
+        assert_eq!(
+            hub.streams.available_permits(),
+            MAX_STREAMS - MAX_STREAMS_PER_HOLDER - 1,
+            "the replaced stream gave its place on the node at once"
+        );
 
         // Streams that end free their place; the node's places come back too.
         drop(mine);
-        assert_eq!(hub.streams_of("participant:1"), 0);
-        assert_eq!(hub.streams_of("participant:2"), 1);
+        assert_eq!(hub.streams_of("participant:1", 7), 0);
+        assert_eq!(hub.streams_of("participant:2", 7), 1);
         drop(theirs);
-        assert_eq!(hub.streams_of("participant:2"), 0);
+        assert_eq!(hub.streams_of("participant:2", 7), 0);
         assert_eq!(hub.streams.available_permits(), MAX_STREAMS);
+    }
+
+    #[test]
+    fn one_session_cannot_take_every_stream_of_the_node() {
+        let hub = TeamHub::default();
+        let busy: Vec<StreamPermit> =
+            (0..MAX_STREAMS_PER_SESSION).map(|n| hub.stream_permit(format!("participant:{n}"), 1).unwrap()).collect();
+        assert!(hub.stream_permit("participant:new".into(), 1).is_none(), "the session is full");
+        assert!(hub.stream_permit("participant:other".into(), 2).is_some(), "another session still gets streams");
+        // A holder already there may still replace its own stream.
+        assert!(hub.stream_permit("participant:0".into(), 1).is_some());
+        drop(busy);
     }
 }

@@ -54,6 +54,7 @@ pub struct Limiter {
 impl Limiter {
     /// Whether one more request of `kind` from `ip` is within `limit` per minute.
     pub fn allow(&self, ip: IpAddr, kind: u8, limit: u32) -> bool {
+        let ip = crate::client_addr::limit_key(ip);
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         if counts.len() > 50_000 {
@@ -69,6 +70,7 @@ impl Limiter {
 
     /// Whether `ip` already used up `limit` for `kind` this minute (without counting this call).
     pub fn exhausted(&self, ip: IpAddr, kind: u8, limit: u32) -> bool {
+        let ip = crate::client_addr::limit_key(ip);
         let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         counts.get(&(ip, kind)).is_some_and(|(start, n)| start.elapsed() < Duration::from_secs(60) && *n >= limit)
     }
