@@ -4,7 +4,7 @@ use meldroute_store::*;
 use rusqlite::{OptionalExtension, params};
 
 use crate::direct::{Ts, fk_not_found, sql_err};
-use crate::{FK_PREFIX, SqliteStore, other};
+use crate::SqliteStore;
 
 fn version(row: &rusqlite::Row<'_>) -> rusqlite::Result<RouteMapVersion> {
     Ok(RouteMapVersion {
@@ -19,44 +19,20 @@ fn version(row: &rusqlite::Row<'_>) -> rusqlite::Result<RouteMapVersion> {
 
 impl RouteMapStore for SqliteStore {
     async fn save_route_map(&self, t: &TenantCtx, new: NewRouteMapVersion) -> StoreResult<RouteMapVersion> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
-        let newest: Option<i64> =
-            sqlx::query_scalar("SELECT max(version) FROM route_maps WHERE org_id = ? AND location_id = ?")
-                .bind(t.org.0)
-                .bind(new.location.0)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(other)?;
-        if newest != new.based_on {
-            return Err(StoreError::Conflict("the route map was changed in the meantime".into()));
+        // Through the writer's thread, with the same code as `WriteOp::SaveRouteMap`.
+        let op = WriteOp::SaveRouteMap { tenant: *t, version: new.clone() };
+        match self.apply_batch(&[op]).await?.pop() {
+            Some(Ok(WriteOutcome::RouteMapSaved { version })) => Ok(RouteMapVersion {
+                location: new.location,
+                version,
+                content: new.content,
+                note: new.note,
+                created_by: new.created_by,
+                created_at: new.created_at,
+            }),
+            Some(Err(e)) => Err(e),
+            _ => Err(StoreError::Other("unexpected outcome of a route map save".into())),
         }
-        let next = newest.unwrap_or(0) + 1;
-        sqlx::query(
-            "INSERT INTO route_maps (org_id, location_id, version, content, note, created_by, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(t.org.0)
-        .bind(new.location.0)
-        .bind(next)
-        .bind(&new.content)
-        .bind(&new.note)
-        .bind(new.created_by.0)
-        .bind(new.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match other(e) {
-            StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
-            e => e,
-        })?;
-        tx.commit().await.map_err(other)?;
-        Ok(RouteMapVersion {
-            location: new.location,
-            version: next,
-            content: new.content,
-            note: new.note,
-            created_by: new.created_by,
-            created_at: new.created_at,
-        })
     }
 
     async fn current_route_map(&self, t: &TenantCtx, location: LocationId) -> StoreResult<Option<RouteMapVersion>> {
