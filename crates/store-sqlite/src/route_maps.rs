@@ -3,8 +3,8 @@
 use meldroute_store::*;
 use rusqlite::{OptionalExtension, params};
 
-use crate::direct::{Ts, fk_not_found, sql_err};
 use crate::SqliteStore;
+use crate::direct::{Ts, fk_not_found, sql_err};
 
 fn version(row: &rusqlite::Row<'_>) -> rusqlite::Result<RouteMapVersion> {
     Ok(RouteMapVersion {
