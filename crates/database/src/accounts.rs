@@ -9,6 +9,7 @@ delegate! { AccountStore {
     async fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
     async fn get_session(&self, id_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
     async fn session_context(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>>;
+    async fn session_context_fresh(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>>;
     async fn touch_session(&self, id_hash: &[u8], at: OffsetDateTime) -> StoreResult<()>;
     async fn rotate_session(&self, old_hash: &[u8], new: &SessionRecord) -> StoreResult<()>;
     async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()>;

@@ -73,16 +73,33 @@ impl Database {
         }
     }
 
-    /// Calls `on` with every notification on `channel` from any node (PostgreSQL), and with `None` after a lost
-    /// connection (notifications may have been missed); `None` on SQLite.
+    /// Tells `on` what a listener on `channel` hears from any node (PostgreSQL; see [`Heard`]); `None` on
+    /// SQLite, which has one node.
     pub async fn listen_channel(
         &self,
         channel: &str,
-        on: impl Fn(Option<&str>) + Send + 'static,
+        on: impl Fn(Heard<'_>) + Send + 'static,
     ) -> StoreResult<Option<tokio::task::JoinHandle<()>>> {
         match self {
             Database::Sqlite(_) => Ok(None),
             Database::Postgres(s) => s.listen_channel(channel, on).await.map(Some),
+        }
+    }
+
+    /// Lets this node keep recent session lookups in memory while it hears every other node's changes to
+    /// sessions, accounts, grants and notifications (PostgreSQL); on SQLite they are always kept.
+    pub async fn listen_for_session_changes(&self) -> StoreResult<Option<tokio::task::JoinHandle<()>>> {
+        match self {
+            Database::Sqlite(_) => Ok(None),
+            Database::Postgres(s) => s.listen_for_session_changes().await.map(Some),
+        }
+    }
+
+    /// This node's memory of session lookups (for the metrics and tests).
+    pub fn session_cache(&self) -> &SessionCache {
+        match self {
+            Database::Sqlite(s) => s.session_cache(),
+            Database::Postgres(s) => s.session_cache(),
         }
     }
 

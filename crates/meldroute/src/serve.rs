@@ -41,9 +41,9 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
     // Several nodes on PostgreSQL: each publishes its team session changes and hears the others'.
     let team_listener = {
         let hub = team.clone();
-        db.listen_channel(meldroute_web::team::live::CHANNEL, move |payload| {
+        db.listen_channel(meldroute_web::team::live::CHANNEL, move |heard| {
             // After a lost connection nothing needs doing: every stream starts again from the current state.
-            if let Some(payload) = payload {
+            if let meldroute_store::Heard::Notification(payload) = heard {
                 hub.on_notification(payload);
             }
         })
@@ -67,10 +67,18 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
     // connection to the database (an erasure may have gone unheard meanwhile).
     let _erasure_listener = {
         let chronologies = chronologies.clone();
-        db.listen_channel(meldroute_store::ERASURE_CHANNEL, move |_| chronologies.erasing())
-            .await
-            .map_err(|e| format!("cannot listen for erasures: {e}"))?
+        db.listen_channel(meldroute_store::ERASURE_CHANNEL, move |heard| match heard {
+            // Nothing read before this node listened (again) may stay.
+            meldroute_store::Heard::Listening | meldroute_store::Heard::Notification(_) => chronologies.erasing(),
+            meldroute_store::Heard::Lost => {}
+        })
+        .await
+        .map_err(|e| format!("cannot listen for erasures: {e}"))?
     };
+    // Several nodes on PostgreSQL: session lookups are kept in memory only while this node hears the others'
+    // changes to sessions, accounts, grants and notifications.
+    let _session_listener =
+        db.listen_for_session_changes().await.map_err(|e| format!("cannot listen for session changes: {e}"))?;
     let state = AppState::new(App {
         db: db.clone(),
         writer: writer.clone(),
@@ -123,6 +131,21 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
                     "meldroute_chronology_cache_dossiers",
                     "Dossiers whose chronology this node keeps in memory.",
                     chronologies.len() as f64,
+                ),
+                (
+                    "meldroute_session_lookups_memory_total",
+                    "Session lookups answered from this node's memory.",
+                    db.session_cache().counts().0 as f64,
+                ),
+                (
+                    "meldroute_session_lookups_database_total",
+                    "Session lookups read from the database while the memory was on.",
+                    db.session_cache().counts().1 as f64,
+                ),
+                (
+                    "meldroute_session_cache_on",
+                    "1 while this node keeps session lookups (on PostgreSQL: while it hears every change), else 0.",
+                    f64::from(u8::from(db.session_cache().is_on())),
                 ),
             ]);
             async move { text }

@@ -107,15 +107,29 @@ impl AccountStore for PgStore {
     }
 
     async fn session_context(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
-        sqlx::query(SESSION_CONTEXT)
+        if let Some(kept) = self.sessions.get(id_hash) {
+            return Ok(Some(kept));
+        }
+        let stamp = self.sessions.stamp();
+        let context = sqlx::query(SESSION_CONTEXT)
             .bind(id_hash)
             .try_map(session_context)
             .fetch_optional(&self.pool)
             .await
-            .map_err(other)
+            .map_err(other)?;
+        if let Some(context) = &context {
+            self.sessions.put(stamp, context);
+        }
+        Ok(context)
+    }
+
+    async fn session_context_fresh(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
+        self.sessions.forget(id_hash);
+        self.session_context(id_hash).await
     }
 
     async fn touch_session(&self, id_hash: &[u8], at: OffsetDateTime) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::Session(id_hash.to_vec()));
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
             .bind(at)
             .bind(id_hash)
@@ -126,6 +140,7 @@ impl AccountStore for PgStore {
     }
 
     async fn rotate_session(&self, old_hash: &[u8], new: &SessionRecord) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::Session(old_hash.to_vec()));
         let mut tx = self.pool.begin().await.map_err(other)?;
         let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(old_hash)
@@ -140,6 +155,7 @@ impl AccountStore for PgStore {
     }
 
     async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::Session(id_hash.to_vec()));
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
             .execute(&self.pool)
@@ -149,6 +165,7 @@ impl AccountStore for PgStore {
     }
 
     async fn delete_user_sessions(&self, t: &TenantCtx, user: UserId) -> StoreResult<u64> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let done = sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
             .bind(t.org.0)
             .bind(user.0)
@@ -159,6 +176,7 @@ impl AccountStore for PgStore {
     }
 
     async fn purge_expired(&self, purge: &Purge) -> StoreResult<Purged> {
+        let _changed = self.sessions.marking(Change::Everything);
         // Three statements, each on its own: every row they delete is of no use, so there is nothing to keep
         // together, and short statements hold their locks briefly.
         let sessions = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
@@ -187,6 +205,7 @@ impl AccountStore for PgStore {
     }
 
     async fn set_password_hash(&self, t: &TenantCtx, user: UserId, hash: &str) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE org_id = $2 AND id = $3")
             .bind(hash)
             .bind(t.org.0)
@@ -198,6 +217,7 @@ impl AccountStore for PgStore {
     }
 
     async fn set_totp_secret(&self, t: &TenantCtx, user: UserId, secret: Option<&str>) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let done =
             sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE org_id = $2 AND id = $3")
                 .bind(secret)
@@ -210,6 +230,7 @@ impl AccountStore for PgStore {
     }
 
     async fn accept_totp_step(&self, t: &TenantCtx, user: UserId, step: i64) -> StoreResult<bool> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let done = sqlx::query(
             "UPDATE users SET totp_last_step = $1 WHERE org_id = $2 AND id = $3 \
              AND (totp_last_step IS NULL OR totp_last_step < $4)",
@@ -274,6 +295,7 @@ impl AccountStore for PgStore {
     }
 
     async fn set_user_disabled(&self, t: &TenantCtx, user: UserId, disabled: bool) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let mut tx = self.pool.begin().await.map_err(other)?;
         let done = sqlx::query("UPDATE users SET disabled = $1 WHERE org_id = $2 AND id = $3")
             .bind(disabled)
@@ -293,6 +315,7 @@ impl AccountStore for PgStore {
     }
 
     async fn replace_roles(&self, t: &TenantCtx, user: UserId, grants: &[RoleGrant]) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let mut tx = self.pool.begin().await.map_err(other)?;
         let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE org_id = $1 AND id = $2")
             .bind(t.org.0)
@@ -340,6 +363,7 @@ impl AccountStore for PgStore {
     }
 
     async fn set_user_lang(&self, t: &TenantCtx, user: UserId, lang: &str) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let done = sqlx::query("UPDATE users SET lang = $1 WHERE org_id = $2 AND id = $3")
             .bind(lang)
             .bind(t.org.0)

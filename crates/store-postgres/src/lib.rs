@@ -31,6 +31,9 @@ pub struct PgStore {
     audit_key: Option<std::sync::Arc<meldroute_store::audit::AuditKey>>,
     /// Write batches applied a second time, with a savepoint around every operation (see `batch.rs`).
     retried: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Recent session lookups: off until this node hears every other node's changes
+    /// ([`PgStore::listen_for_session_changes`]).
+    sessions: std::sync::Arc<meldroute_store::SessionCache>,
 }
 
 /// Marks a foreign-key violation in [`StoreError::Other`], so callers that expect one (a reference to a row
@@ -66,7 +69,27 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Other(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(PgStore { pool, audit_key: None, retried: Default::default() })
+        let sessions = std::sync::Arc::new(meldroute_store::SessionCache::new(false));
+        Ok(PgStore { pool, audit_key: None, retried: Default::default(), sessions })
+    }
+
+    /// Keeps recent session lookups in memory while this node hears every change to sessions, accounts,
+    /// grants and notifications from any node (the triggers of migration 0016 notify
+    /// [`meldroute_store::SESSIONS_CHANNEL`] with `org:user`); a lost connection forgets them and keeps none
+    /// until the node listens again.
+    pub async fn listen_for_session_changes(&self) -> StoreResult<tokio::task::JoinHandle<()>> {
+        let sessions = self.sessions.clone();
+        self.listen_channel(meldroute_store::SESSIONS_CHANNEL, move |heard| match heard {
+            Heard::Listening => sessions.set_listening(true),
+            Heard::Notification(payload) => sessions.on_notification(payload),
+            Heard::Lost => sessions.set_listening(false),
+        })
+        .await
+    }
+
+    /// This node's memory of session lookups.
+    pub fn session_cache(&self) -> &meldroute_store::SessionCache {
+        &self.sessions
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -513,6 +536,7 @@ impl Store for PgStore {
     }
 
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, grant.user));
         // The location must belong to the tenant too (0 = organisation-wide).
         if let Some(loc) = grant.location {
             let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = $1 AND id = $2")

@@ -558,17 +558,19 @@ impl PgStore {
         Ok(())
     }
 
-    /// Listens on a notification channel and calls `on` with every payload, until the task is aborted or the
-    /// pool is closed. When the connection was lost, `on` gets `None` once the listener listens again:
-    /// notifications sent meanwhile are lost, and whoever listens must assume it missed some. A connection
-    /// that stays silent for [`LISTEN_CHECK_AFTER`] is asked to answer, so one that a firewall dropped without
-    /// a word counts as lost too.
+    /// Listens on a notification channel and tells `on` what it hears, until the task is aborted or the pool
+    /// is closed: [`Heard::Listening`] once listening (before this returns, and again after every reconnect),
+    /// every payload, and [`Heard::Lost`] as soon as the connection is found lost (notifications sent until it
+    /// listens again are lost, and whoever listens must assume it missed some). A connection that stays silent
+    /// for [`LISTEN_CHECK_AFTER`] is asked to answer, so one that a firewall dropped without a word counts as
+    /// lost too.
     pub async fn listen_channel(
         &self,
         channel: &str,
-        on: impl Fn(Option<&str>) + Send + 'static,
+        on: impl Fn(Heard<'_>) + Send + 'static,
     ) -> StoreResult<tokio::task::JoinHandle<()>> {
         let mut listener = listen(&self.pool, channel).await.map_err(other)?;
+        on(Heard::Listening);
         let (pool, channel) = (self.pool.clone(), channel.to_owned());
         Ok(tokio::spawn(async move {
             loop {
@@ -580,24 +582,27 @@ impl PgStore {
                         Err(err) => Err(err),
                     },
                 };
-                match heard {
-                    Ok(Some(notification)) => on(Some(notification.payload())),
-                    // Lost, and already listening again on a new connection.
-                    Ok(None) => on(None),
+                let lost = match heard {
+                    Ok(Some(notification)) => {
+                        on(Heard::Notification(notification.payload()));
+                        continue;
+                    }
                     Err(sqlx::Error::PoolClosed) => return,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "notification listener lost its connection; reconnecting");
-                        loop {
-                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                            match listen(&pool, &channel).await {
-                                Ok(again) => break listener = again,
-                                Err(sqlx::Error::PoolClosed) => return,
-                                Err(err) => tracing::warn!(error = %err, "notification listener cannot reconnect yet"),
-                            }
-                        }
-                        on(None);
+                    // sqlx would listen again on the next receive; a new listener tells when it does.
+                    Ok(None) => "the connection was closed".to_string(),
+                    Err(err) => err.to_string(),
+                };
+                on(Heard::Lost);
+                tracing::warn!(error = %lost, "notification listener lost its connection; reconnecting");
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    match listen(&pool, &channel).await {
+                        Ok(again) => break listener = again,
+                        Err(sqlx::Error::PoolClosed) => return,
+                        Err(err) => tracing::warn!(error = %err, "notification listener cannot reconnect yet"),
                     }
                 }
+                on(Heard::Listening);
             }
         }))
     }

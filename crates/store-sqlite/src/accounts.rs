@@ -109,10 +109,26 @@ impl AccountStore for SqliteStore {
     }
 
     async fn session_context(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
-        self.readers.read(|c| c.prepare_cached(SESSION_CONTEXT)?.query_row([id_hash], session_context).optional())
+        if let Some(kept) = self.sessions.get(id_hash) {
+            return Ok(Some(kept));
+        }
+        let stamp = self.sessions.stamp();
+        let context = self
+            .readers
+            .read(|c| c.prepare_cached(SESSION_CONTEXT)?.query_row([id_hash], session_context).optional())?;
+        if let Some(context) = &context {
+            self.sessions.put(stamp, context);
+        }
+        Ok(context)
+    }
+
+    async fn session_context_fresh(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
+        self.sessions.forget(id_hash);
+        self.session_context(id_hash).await
     }
 
     async fn touch_session(&self, id_hash: &[u8], at: OffsetDateTime) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::Session(id_hash.to_vec()));
         sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
             .bind(at)
             .bind(id_hash)
@@ -123,6 +139,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn rotate_session(&self, old_hash: &[u8], new: &SessionRecord) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::Session(old_hash.to_vec()));
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
         let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
             .bind(old_hash)
@@ -137,11 +154,13 @@ impl AccountStore for SqliteStore {
     }
 
     async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::Session(id_hash.to_vec()));
         sqlx::query("DELETE FROM sessions WHERE id_hash = ?").bind(id_hash).execute(&self.pool).await.map_err(other)?;
         Ok(())
     }
 
     async fn delete_user_sessions(&self, t: &TenantCtx, user: UserId) -> StoreResult<u64> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let done = sqlx::query("DELETE FROM sessions WHERE org_id = ? AND user_id = ?")
             .bind(t.org.0)
             .bind(user.0)
@@ -152,6 +171,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn purge_expired(&self, purge: &Purge) -> StoreResult<Purged> {
+        let _changed = self.sessions.marking(Change::Everything);
         // Three statements, each on its own: every row they delete is of no use, so there is nothing to keep
         // together, and short statements hold their locks briefly.
         let sessions = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2")
@@ -180,6 +200,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn set_password_hash(&self, t: &TenantCtx, user: UserId, hash: &str) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let done = sqlx::query("UPDATE users SET password_hash = ? WHERE org_id = ? AND id = ?")
             .bind(hash)
             .bind(t.org.0)
@@ -191,6 +212,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn set_totp_secret(&self, t: &TenantCtx, user: UserId, secret: Option<&str>) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let done = sqlx::query("UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE org_id = ? AND id = ?")
             .bind(secret)
             .bind(t.org.0)
@@ -202,6 +224,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn accept_totp_step(&self, t: &TenantCtx, user: UserId, step: i64) -> StoreResult<bool> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let done = sqlx::query(
             "UPDATE users SET totp_last_step = ? WHERE org_id = ? AND id = ? \
              AND (totp_last_step IS NULL OR totp_last_step < ?)",
@@ -266,6 +289,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn set_user_disabled(&self, t: &TenantCtx, user: UserId, disabled: bool) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
         let done = sqlx::query("UPDATE users SET disabled = ? WHERE org_id = ? AND id = ?")
             .bind(disabled)
@@ -285,6 +309,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn replace_roles(&self, t: &TenantCtx, user: UserId, grants: &[RoleGrant]) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
         let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE org_id = ? AND id = ?")
             .bind(t.org.0)
@@ -332,6 +357,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn set_user_lang(&self, t: &TenantCtx, user: UserId, lang: &str) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let done = sqlx::query("UPDATE users SET lang = ? WHERE org_id = ? AND id = ?")
             .bind(lang)
             .bind(t.org.0)

@@ -46,6 +46,9 @@ pub struct SqliteStore {
     writer: std::sync::Arc<batch::WriterThread>,
     /// The key that chains audit rows (see `audit.rs`); audit writes fail without it.
     audit_key: Option<std::sync::Arc<meldroute_store::audit::AuditKey>>,
+    /// Recent session lookups. One process writes the embedded database, and every store method that changes
+    /// a session, an account, its grants or its notifications marks it here, so it is always on.
+    sessions: std::sync::Arc<meldroute_store::SessionCache>,
 }
 
 /// Marks a foreign-key violation in [`StoreError::Other`], so callers that expect one (a reference to a row
@@ -107,7 +110,13 @@ impl SqliteStore {
             readers: std::sync::Arc::new(direct::Readers::new(path.clone())),
             writer: std::sync::Arc::new(batch::WriterThread::new(path)),
             audit_key: None,
+            sessions: std::sync::Arc::new(meldroute_store::SessionCache::new(true)),
         })
+    }
+
+    /// This process's memory of session lookups.
+    pub fn session_cache(&self) -> &meldroute_store::SessionCache {
+        &self.sessions
     }
 
     /// Opens the database file at `path`.
@@ -587,6 +596,7 @@ impl Store for SqliteStore {
     }
 
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, grant.user));
         // The location must belong to the tenant too (0 = organisation-wide).
         if let Some(loc) = grant.location {
             let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ? AND id = ?")

@@ -21,6 +21,7 @@ fn notification(row: SqliteRow) -> Result<Notification, sqlx::Error> {
 
 impl NotificationStore for SqliteStore {
     async fn notify(&self, t: &TenantCtx, new: &[NewNotification]) -> StoreResult<()> {
+        let _changed: Vec<_> = new.iter().map(|n| self.sessions.marking(Change::User(t.org, n.user))).collect();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
         for n in new {
             sqlx::query("INSERT INTO notifications (org_id, user_id, dossier_id, kind, urgent, created_at) VALUES (?, ?, ?, ?, ?, ?)")
@@ -61,6 +62,7 @@ impl NotificationStore for SqliteStore {
     }
 
     async fn mark_all_read(&self, t: &TenantCtx, user: UserId, at: OffsetDateTime) -> StoreResult<u64> {
+        let _changed = self.sessions.marking(Change::User(t.org, user));
         let done =
             sqlx::query("UPDATE notifications SET read_at = ? WHERE org_id = ? AND user_id = ? AND read_at IS NULL")
                 .bind(at)

@@ -70,7 +70,7 @@ fn projection(step: u8) -> DossierProjection {
     DossierProjection { step, closed: false, urgent: false, next_due: None, closed_on: None }
 }
 
-async fn open_dossier<S: Store + BatchApply>(s: &S, f: &Fixture) -> DossierId {
+pub async fn open_dossier<S: Store + BatchApply>(s: &S, f: &Fixture) -> DossierId {
     let results = s
         .apply_batch(&[WriteOp::OpenDossier {
             tenant: f.tenant,

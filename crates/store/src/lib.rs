@@ -13,6 +13,7 @@ pub mod ids;
 pub mod notifications;
 pub mod retention;
 pub mod route_maps;
+pub mod session_cache;
 pub mod team_sessions;
 pub mod transfers;
 pub mod types;
@@ -31,6 +32,7 @@ pub use retention::{
     RetentionSetting, RetentionStore,
 };
 pub use route_maps::{NewRouteMapVersion, RouteMapStore, RouteMapVersion};
+pub use session_cache::{Change, SESSIONS_CHANNEL, SessionCache};
 pub use team_sessions::{
     NewTeamAction, NewTeamSession, TeamAction, TeamAnswer, TeamDot, TeamGroup, TeamGroupField, TeamGroupMember,
     TeamPoint, TeamSession, TeamSessionStore, TeamSessionUpdate,
@@ -116,4 +118,15 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     // Audit trail (reads; appends go through the writer).
     async fn list_audit(&self, t: &TenantCtx, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+}
+
+/// What a listener on a notification channel tells (see `listen_channel` of the PostgreSQL store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard<'a> {
+    /// Listening (again): from now on every notification is heard.
+    Listening,
+    /// One notification's payload.
+    Notification(&'a str),
+    /// The connection was lost; notifications may go unheard until [`Heard::Listening`].
+    Lost,
 }

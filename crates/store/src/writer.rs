@@ -148,6 +148,18 @@ pub enum WriteOp {
     },
 }
 
+impl WriteOp {
+    /// Whether this operation changes what a session lookup returns ([`crate::SessionCache`]): an erasure
+    /// deletes the notifications of a dossier, for any number of users.
+    pub fn changes_sessions(&self) -> bool {
+        match self {
+            WriteOp::EraseDossier { .. } => true,
+            WriteOp::Audited { op, .. } => op.changes_sessions(),
+            _ => false,
+        }
+    }
+}
+
 /// What a committed operation produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {

@@ -22,7 +22,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use meldroute_domain::Entry;
+use meldroute_domain::access::EntryKindFilter;
+use meldroute_domain::{Entry, EntryKind};
 use meldroute_i18n::Lang;
 use meldroute_store::{Dossier, DossierId, OrgId, PupilId};
 use time::OffsetDateTime;
@@ -34,6 +35,9 @@ use crate::dossier_pages::EntryText;
 const MAX_DOSSIERS: usize = 2_000;
 const MAX_ENTRIES: usize = 100_000;
 const MAX_BYTES: usize = 32 << 20;
+/// How many renderings of a chronology's list ([`ListKey`]) are kept per chronology; a new one replaces the
+/// one kept longest.
+const MAX_LISTS: usize = 4;
 
 pub struct Chronologies {
     inner: Mutex<Inner>,
@@ -59,13 +63,15 @@ struct Cached {
     entries: Arc<Vec<Entry>>,
     bytes: usize,
     texts: Rendered,
+    /// The chronology list as HTML, per [`ListKey`], for exactly this state.
+    lists: Vec<(ListKey, Arc<str>)>,
     used: u64,
 }
 
 impl Cached {
     /// What this chronology counts against the byte bound.
     fn size(&self) -> usize {
-        self.bytes + self.texts.bytes()
+        self.bytes + self.texts.bytes() + self.lists.iter().map(|(_, html)| html.len()).sum::<usize>()
     }
 
     fn is(&self, dossier: &Dossier) -> bool {
@@ -108,6 +114,19 @@ impl Rendered {
     fn bytes(&self) -> usize {
         self.0.iter().flatten().map(|t| t.bytes).sum()
     }
+}
+
+/// Everything a rendering of a chronology's list depends on besides the chronology itself (its dossier, entries,
+/// their texts, authors and corrections): the viewer's language, which entries the viewer may see, the kind
+/// asked for, and whether the viewer gets links to correct entries. Two viewers with the same key see the
+/// very same list, so the HTML is rendered once per key and kept with the chronology
+/// ([`Chronologies::list`], [`Chronologies::put_list`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListKey {
+    pub lang: Lang,
+    pub filter: EntryKindFilter,
+    pub kind: Option<EntryKind>,
+    pub correction_links: bool,
 }
 
 /// See [`Chronologies::erasure_guard`].
@@ -176,8 +195,9 @@ impl Chronologies {
         inner.clock += 1;
         let used = inner.clock;
         let added = entries.len();
+        let lists = Vec::new();
         let cached =
-            Cached { last_seq, pupil: dossier.pupil, opened_at: dossier.opened_at, entries, bytes, texts, used };
+            Cached { last_seq, pupil: dossier.pupil, opened_at: dossier.opened_at, entries, bytes, texts, lists, used };
         let size = cached.size();
         if let Some(old) = inner.map.insert((dossier.org, dossier.id), cached) {
             inner.entries -= old.entries.len();
@@ -216,6 +236,42 @@ impl Chronologies {
         // Freed here, outside the lock.
         drop(old);
         drop(evicted);
+    }
+
+    /// The list of `dossier` (a row just read) rendered for `key`, if the cache holds exactly that state.
+    pub fn list(&self, dossier: &Dossier, key: &ListKey) -> Option<Arc<str>> {
+        let inner = self.lock();
+        let cached = inner.map.get(&(dossier.org, dossier.id)).filter(|c| c.is(dossier))?;
+        cached.lists.iter().find(|(k, _)| k == key).map(|(_, html)| html.clone())
+    }
+
+    /// Keeps `html` as the list of `dossier` rendered for `key`, if the cache holds exactly that state (the one
+    /// whose entries were rendered) and no erasure began since `epoch`.
+    pub fn put_list(&self, dossier: &Dossier, epoch: Epoch, key: ListKey, html: Arc<str>) {
+        let mut evicted = Vec::new();
+        let mut inner = self.lock();
+        if self.epoch() != epoch {
+            return;
+        }
+        let Some(cached) = inner.map.get_mut(&(dossier.org, dossier.id)).filter(|c| c.is(dossier)) else { return };
+        if cached.lists.iter().any(|(k, _)| *k == key) {
+            return;
+        }
+        let mut removed = 0;
+        if cached.lists.len() >= MAX_LISTS {
+            let (_, oldest) = cached.lists.remove(0);
+            removed = oldest.len();
+            evicted.push(oldest);
+        }
+        let added = html.len();
+        cached.lists.push((key, html));
+        inner.bytes = inner.bytes + added - removed;
+        let mut gone = Vec::new();
+        self.shrink(&mut inner, &mut gone);
+        drop(inner);
+        // Freed here, outside the lock.
+        drop(evicted);
+        drop(gone);
     }
 
     /// Evicts the chronologies used longest ago until the cache is within its bounds.

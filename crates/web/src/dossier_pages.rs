@@ -20,6 +20,7 @@ use serde::Deserialize;
 
 use crate::audit::{self, Event};
 use crate::auth::session::{CurrentUser, Denied};
+use crate::chronology::ListKey;
 use crate::dossiers::{self, DossierError, Loaded};
 use crate::pages::{I18n, Layout, render};
 use crate::{AppState, clock};
@@ -483,8 +484,8 @@ pub struct DossierPage {
     pub pupil_name: String,
     pub limited: bool,
     pub panel: Panel,
-    pub entries: Vec<EntryView>,
-    pub kinds: Vec<(String, String, bool)>,
+    /// The chronology's HTML ([`ChronologyList`]), rendered once per chronology state and [`ListKey`].
+    pub chronology: Arc<str>,
     pub can_see_access_log: bool,
     /// Entry kinds this user may add now: (code, label).
     pub can_add: Vec<(String, String)>,
@@ -529,38 +530,25 @@ pub async fn dossier(
     let layout = Layout::for_user(&state, &me, "dossier-title");
     let i = layout.i;
     let received = if loaded.received { state.db.received_dossier(&me.tenant, loaded.dossier.id).await? } else { None };
-    // Only the accounts this page names: the authors and whoever took in a received dossier.
-    let mut named: Vec<UserId> = loaded.entries.iter().map(|e| UserId(e.author.0)).collect();
-    named.extend(received.as_ref().map(|r| r.received_by));
-    named.sort_by_key(|u| u.0);
-    named.dedup();
-    let users = state.names.of(&state.db, &me.tenant, &named).await?;
-    let name_of = |u: i64| users.iter().find(|(id, _)| id.0 == u).map_or_else(|| format!("#{u}"), |(_, n)| n.clone());
     let wanted = query.kind.as_deref().and_then(EntryKind::from_code);
-    let original =
-        |id: meldroute_domain::EntryId| received.as_ref().and_then(|r| r.entries.iter().find(|x| x.entry.0 == id.0));
-    let corrected: Vec<_> = loaded.state.corrected.clone();
-    let seq_of = |id: meldroute_domain::EntryId| loaded.entries.iter().find(|e| e.id == id).map(|e| e.seq);
-    let texts = entry_texts(&state, &i, &loaded);
-    let entries: Vec<EntryView> = loaded
-        .entries
-        .iter()
-        .zip(texts.iter())
-        .filter(|(e, _)| entry_visible(&filter, &e.body))
-        .filter(|(e, _)| wanted.is_none_or(|k| e.body.kind() == k))
-        .map(|(e, text)| EntryView {
-            seq: e.seq,
-            kind: e.body.kind().as_str(),
-            text: text.clone(),
-            author: original(e.id).map_or_else(|| name_of(e.author.0), |o| o.author_name.clone()),
-            received: original(e.id).is_some(),
-            corrected_by: corrected.iter().find(|c| c.original == e.id).and_then(|c| seq_of(c.by)),
-            corrects: match &e.body {
-                meldroute_domain::EntryBody::Correction(c) => seq_of(c.corrects),
-                _ => None,
-            },
-        })
+    let can_add: Vec<(String, String)> = crate::entry_forms::form_kinds()
+        .filter(|k| me.authorize(Action::AppendEntry(*k), &resource).is_ok())
+        .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str()))))
         .collect();
+    let list_key = ListKey { lang: i.lang, filter, kind: wanted, correction_links: !limited && !can_add.is_empty() };
+    let chronology = match state.chronologies.list(&loaded.dossier, &list_key) {
+        Some(html) => html,
+        None => {
+            let html: Arc<str> = chronology_list(&state, &me, &loaded, received.as_ref(), &list_key).await?.into();
+            state.chronologies.put_list(&loaded.dossier, loaded.epoch, list_key.clone(), html.clone());
+            html
+        }
+    };
+    // Who took in a received dossier.
+    let received_by = match &received {
+        Some(r) => state.names.of(&state.db, &me.tenant, &[r.received_by]).await?.into_iter().next().map(|(_, n)| n),
+        None => None,
+    };
     let today = clock::today_nl();
     let state_ = &loaded.state;
     let reason_text =
@@ -596,11 +584,6 @@ pub async fn dossier(
             steps_taken: route.steps_taken,
         }
     };
-    let kinds = EntryKind::ALL
-        .iter()
-        .filter(|k| filter.allows(**k))
-        .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str())), Some(*k) == wanted))
-        .collect();
     let page = DossierPage {
         layout,
         id: loaded.dossier.id.0,
@@ -608,8 +591,7 @@ pub async fn dossier(
         pupil_name: format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name),
         limited,
         panel,
-        entries,
-        kinds,
+        chronology,
         can_see_access_log: me.authorize(Action::ViewDossierAccessLog, &resource).is_ok(),
         can_share: me.authorize(Action::ShareDossier, &resource).is_ok(),
         can_erase: me.authorize(Action::EraseDossier, &resource).is_ok(),
@@ -621,16 +603,13 @@ pub async fn dossier(
                     ("organisation", r.sending_organisation.clone()),
                     ("location", r.sending_location.clone()),
                     ("date", format_date(clock::dutch_local(r.received_at).date())),
-                    ("who", name_of(r.received_by.0)),
+                    ("who", received_by.clone().unwrap_or_else(|| format!("#{}", r.received_by.0))),
                 ],
             )
         }),
         can_report_summary: crate::summaries::links(&me, &resource).0,
         can_anonymous_summary: crate::summaries::links(&me, &resource).1,
-        can_add: crate::entry_forms::form_kinds()
-            .filter(|k| me.authorize(Action::AppendEntry(*k), &resource).is_ok())
-            .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str()))))
-            .collect(),
+        can_add,
         attachment_form: crate::attachments::may_add(&me, &resource, &loaded).then(|| AttachmentForm {
             csrf: me.session.csrf_token.clone(),
             seen_last_seq: loaded.dossier.last_seq,
@@ -638,6 +617,66 @@ pub async fn dossier(
         }),
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+/// The chronology of the dossier page: the kind filter and the entries a viewer with this [`ListKey`] sees.
+/// Everything it shows comes from its fields, which depend only on the chronology and the key.
+#[derive(Template)]
+#[template(path = "dossier_chronology.html")]
+pub struct ChronologyList {
+    pub i: I18n,
+    pub id: i64,
+    pub correction_links: bool,
+    pub kinds: Vec<(String, String, bool)>,
+    pub entries: Vec<EntryView>,
+}
+
+/// Renders the chronology list of `loaded` for `key`: the entries the key's filter lets through (and of the
+/// kind asked for), with their texts, authors and corrections.
+async fn chronology_list(
+    state: &AppState,
+    me: &CurrentUser,
+    loaded: &Loaded,
+    received: Option<&meldroute_store::ReceivedDossier>,
+    key: &ListKey,
+) -> Result<String, PageError> {
+    let i = I18n { lang: key.lang };
+    // Only the accounts this list names: the authors.
+    let mut named: Vec<UserId> = loaded.entries.iter().map(|e| UserId(e.author.0)).collect();
+    named.sort_by_key(|u| u.0);
+    named.dedup();
+    let users = state.names.of(&state.db, &me.tenant, &named).await?;
+    let name_of = |u: i64| users.iter().find(|(id, _)| id.0 == u).map_or_else(|| format!("#{u}"), |(_, n)| n.clone());
+    let original = |id: meldroute_domain::EntryId| received.and_then(|r| r.entries.iter().find(|x| x.entry.0 == id.0));
+    let corrected = &loaded.state.corrected;
+    let seq_of = |id: meldroute_domain::EntryId| loaded.entries.iter().find(|e| e.id == id).map(|e| e.seq);
+    let texts = entry_texts(state, &i, loaded);
+    let entries = loaded
+        .entries
+        .iter()
+        .zip(texts.iter())
+        .filter(|(e, _)| entry_visible(&key.filter, &e.body))
+        .filter(|(e, _)| key.kind.is_none_or(|k| e.body.kind() == k))
+        .map(|(e, text)| EntryView {
+            seq: e.seq,
+            kind: e.body.kind().as_str(),
+            text: text.clone(),
+            author: original(e.id).map_or_else(|| name_of(e.author.0), |o| o.author_name.clone()),
+            received: original(e.id).is_some(),
+            corrected_by: corrected.iter().find(|c| c.original == e.id).and_then(|c| seq_of(c.by)),
+            corrects: match &e.body {
+                meldroute_domain::EntryBody::Correction(c) => seq_of(c.corrects),
+                _ => None,
+            },
+        })
+        .collect();
+    let kinds = EntryKind::ALL
+        .iter()
+        .filter(|k| key.filter.allows(**k))
+        .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str())), Some(*k) == key.kind))
+        .collect();
+    let list = ChronologyList { i, id: loaded.dossier.id.0, correction_links: key.correction_links, kinds, entries };
+    list.render().map_err(|_| PageError::Unavailable)
 }
 
 struct RoutePanel {

@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use meldroute_i18n::Lang;
-use meldroute_store::{AccountStore, RoleGrant, SessionRecord, TenantCtx, User};
+use meldroute_store::{AccountStore, RoleGrant, SessionContext, SessionRecord, TenantCtx, User};
 use time::OffsetDateTime;
 
 use crate::auth::{new_token, token_hash};
@@ -138,21 +138,24 @@ fn expired(state: &AppState, record: &SessionRecord, now: OffsetDateTime) -> boo
 }
 
 /// Looks up the request's session (half or full): one query for the session, its user, the user's grants
-/// and unread notifications.
+/// and unread notifications, or this node's memory of that query (`meldroute_store::SessionCache`).
 pub async fn find(state: &AppState, headers: &HeaderMap) -> Result<Found, NoSession> {
     let token = token_from(headers, cookie_name(state)).ok_or(NoSession::Login)?;
     let hash = token_hash(&token);
-    let context = state.db.session_context(&hash).await.map_err(|_| NoSession::Unavailable)?.ok_or(NoSession::Login)?;
-    let record = context.session;
+    let mut context =
+        state.db.session_context(&hash).await.map_err(|_| NoSession::Unavailable)?.ok_or(NoSession::Login)?;
     let now = clock::now_utc();
-    if expired(state, &record, now) {
-        let _ = state.db.delete_session(&hash).await;
-        return Err(NoSession::Login);
+    let ended = |c: &SessionContext| expired(state, &c.session, now) || c.user.disabled;
+    if ended(&context) {
+        // The lookup may have come from this node's memory: only the database's own answer ends a session.
+        context =
+            state.db.session_context_fresh(&hash).await.map_err(|_| NoSession::Unavailable)?.ok_or(NoSession::Login)?;
+        if ended(&context) {
+            let _ = state.db.delete_session(&hash).await;
+            return Err(NoSession::Login);
+        }
     }
-    if context.user.disabled {
-        let _ = state.db.delete_session(&hash).await;
-        return Err(NoSession::Login);
-    }
+    let record = context.session;
     if needs_touch(record.last_seen_at, now, idle_timeout(state)) {
         let _ = state.db.touch_session(&hash, now).await;
     }
