@@ -110,6 +110,10 @@ impl AccountStore for PgStore {
         if let Some(kept) = self.sessions.get(id_hash) {
             return Ok(Some(kept));
         }
+        self.session_context_fresh(id_hash).await
+    }
+
+    async fn session_context_fresh(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
         let stamp = self.sessions.stamp();
         let context = sqlx::query(SESSION_CONTEXT)
             .bind(id_hash)
@@ -121,11 +125,6 @@ impl AccountStore for PgStore {
             self.sessions.put(stamp, context);
         }
         Ok(context)
-    }
-
-    async fn session_context_fresh(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
-        self.sessions.forget(id_hash);
-        self.session_context(id_hash).await
     }
 
     async fn touch_session(&self, id_hash: &[u8], at: OffsetDateTime) -> StoreResult<()> {

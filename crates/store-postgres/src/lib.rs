@@ -77,14 +77,44 @@ impl PgStore {
     /// grants and notifications from any node (the triggers of migration 0016 notify
     /// [`meldroute_store::SESSIONS_CHANNEL`] with `org:user`); a lost connection forgets them and keeps none
     /// until the node listens again.
+    ///
+    /// The node also sends a heartbeat of its own on the channel every two seconds, and answers from memory only
+    /// while it comes back: proof that notifications arrive, whatever happens to the connection unnoticed.
     pub async fn listen_for_session_changes(&self) -> StoreResult<tokio::task::JoinHandle<()>> {
+        static NODES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let node = format!(
+            "{}-{}-{}",
+            std::process::id(),
+            NODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+        );
+        let heartbeat = self.sessions.require_heartbeat(&node);
         let sessions = self.sessions.clone();
-        self.listen_channel(meldroute_store::SESSIONS_CHANNEL, move |heard| match heard {
-            Heard::Listening => sessions.set_listening(true),
-            Heard::Notification(payload) => sessions.on_notification(payload),
-            Heard::Lost => sessions.set_listening(false),
-        })
-        .await
+        let listener = self
+            .listen_channel(meldroute_store::SESSIONS_CHANNEL, move |heard| match heard {
+                Heard::Listening => sessions.set_listening(true),
+                Heard::Notification(payload) => sessions.on_notification(payload),
+                Heard::Lost => sessions.set_listening(false),
+            })
+            .await?;
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            loop {
+                let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(meldroute_store::SESSIONS_CHANNEL)
+                    .bind(&heartbeat)
+                    .execute(&pool)
+                    .await;
+                match sent {
+                    Err(sqlx::Error::PoolClosed) => return,
+                    // Unsent heartbeats simply keep the memory off.
+                    Err(err) => tracing::warn!(error = %err, "could not send the session listener's heartbeat"),
+                    Ok(_) => {}
+                }
+                tokio::time::sleep(meldroute_store::session_cache::HEARTBEAT_EVERY).await;
+            }
+        });
+        Ok(listener)
     }
 
     /// This node's memory of session lookups.

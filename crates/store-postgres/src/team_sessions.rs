@@ -587,7 +587,7 @@ impl PgStore {
                         on(Heard::Notification(notification.payload()));
                         continue;
                     }
-                    Err(sqlx::Error::PoolClosed) => return,
+                    Err(sqlx::Error::PoolClosed) => return on(Heard::Lost),
                     // sqlx would listen again on the next receive; a new listener tells when it does.
                     Ok(None) => "the connection was closed".to_string(),
                     Err(err) => err.to_string(),

@@ -119,6 +119,17 @@ impl SqliteStore {
         &self.sessions
     }
 
+    /// Runs `write` in a task of its own and waits for it. For the writes that mark the session cache: sqlx
+    /// runs a statement it handed to the connection's thread even when nobody waits for it any more, so a
+    /// cancelled request would mark the cache before its statement commits, and a lookup read in between would
+    /// be kept. In a task of its own the write, and its mark after the commit, always run to the end.
+    pub(crate) async fn detached<T: Send + 'static>(
+        &self,
+        write: impl std::future::Future<Output = StoreResult<T>> + Send + 'static,
+    ) -> StoreResult<T> {
+        tokio::spawn(write).await.map_err(|e| StoreError::Other(format!("a write task ended early: {e}")))?
+    }
+
     /// Opens the database file at `path`.
     pub async fn open_file(path: &Path) -> StoreResult<SqliteStore> {
         SqliteStore::connect(&format!("sqlite://{}", path.display())).await
@@ -596,31 +607,8 @@ impl Store for SqliteStore {
     }
 
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, grant.user));
-        // The location must belong to the tenant too (0 = organisation-wide).
-        if let Some(loc) = grant.location {
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ? AND id = ?")
-                .bind(t.org.0)
-                .bind(loc.0)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(other)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-        }
-        sqlx::query("INSERT OR IGNORE INTO role_grants (org_id, user_id, location_id, role) VALUES (?, ?, ?, ?)")
-            .bind(t.org.0)
-            .bind(grant.user.0)
-            .bind(grant.location.map_or(0, |l| l.0))
-            .bind(grant.role.code())
-            .execute(&self.pool)
-            .await
-            .map_err(|e| match other(e) {
-                StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
-                e => e,
-            })?;
-        Ok(())
+        let (store, t) = (self.clone(), *t);
+        self.detached(async move { store.grant_role_now(&t, grant).await }).await
     }
 
     async fn roles_of(&self, t: &TenantCtx, user: UserId) -> StoreResult<Vec<RoleGrant>> {
@@ -930,5 +918,36 @@ mod tests {
             }])
             .await;
         assert!(matches!(&write, Err(StoreError::Other(m)) if m.contains("closed")), "{write:?}");
+    }
+}
+
+impl SqliteStore {
+    /// [`Store::grant_role`], run by [`SqliteStore::detached`] (it changes a session lookup).
+    async fn grant_role_now(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, grant.user));
+        // The location must belong to the tenant too (0 = organisation-wide).
+        if let Some(loc) = grant.location {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ? AND id = ?")
+                .bind(t.org.0)
+                .bind(loc.0)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(other)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+        }
+        sqlx::query("INSERT OR IGNORE INTO role_grants (org_id, user_id, location_id, role) VALUES (?, ?, ?, ?)")
+            .bind(t.org.0)
+            .bind(grant.user.0)
+            .bind(grant.location.map_or(0, |l| l.0))
+            .bind(grant.role.code())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match other(e) {
+                StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
+                e => e,
+            })?;
+        Ok(())
     }
 }

@@ -15,10 +15,14 @@
 //!   change, and each node marks that user as changed when it hears it. A node keeps nothing unless it listens
 //!   ([`SessionCache::set_listening`]); a lost listening connection empties the cache and turns it off until
 //!   the node listens again, since changes may have gone unheard meanwhile.
+//! - **Proof that notifications arrive** (PostgreSQL): a node sends a heartbeat of its own on the channel every
+//!   [`HEARTBEAT_EVERY`] and answers from memory only while its last heartbeat came back within
+//!   [`HEARTBEAT_VALID`]. A connection that drops silently, a proxy that swallows notifications or a stalled
+//!   listener therefore turns the cache off within seconds, not only once the connection is found lost.
 //! - An entry is used for at most [`MAX_AGE`], whatever happened: a second line behind the above.
 //!
 //! Callers must not end a session on an answer from memory alone (an expired or disabled verdict): they ask
-//! again with [`SessionCache::forget`] first, so only the database ends a session.
+//! the database again first (`session_context_fresh`), so only the database ends a session.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -30,6 +34,10 @@ use crate::ids::{OrgId, UserId};
 
 /// How long a lookup is used at most.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
+/// How often a listening node sends its heartbeat, and how long one that came back proves that notifications
+/// arrive.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+pub const HEARTBEAT_VALID: Duration = Duration::from_secs(5);
 /// How many sessions, and how many changed users, are remembered; past either, everything is forgotten.
 const MAX_SESSIONS: usize = 10_000;
 const MAX_CHANGED: usize = 10_000;
@@ -43,6 +51,13 @@ pub struct SessionCache {
     /// Lookups answered from memory, and from the database (for the metrics and tests).
     hits: AtomicU64,
     misses: AtomicU64,
+    /// With heartbeats (PostgreSQL): this node's own heartbeat payload, and when it last came back.
+    heartbeat: Mutex<Option<Heartbeat>>,
+}
+
+struct Heartbeat {
+    payload: String,
+    heard: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -80,6 +95,24 @@ impl SessionCache {
             on: AtomicBool::new(on),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            heartbeat: Mutex::new(None),
+        }
+    }
+
+    /// Requires this node's heartbeat (`payload`, unique to the node) to come back regularly before anything
+    /// is answered from memory; returns the payload to send every [`HEARTBEAT_EVERY`].
+    pub fn require_heartbeat(&self, node: &str) -> String {
+        let payload = format!("hb:{node}");
+        *self.heartbeat.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(Heartbeat { payload: payload.clone(), heard: None });
+        payload
+    }
+
+    /// Whether notifications are known to arrive: no heartbeat is required, or this node's came back lately.
+    fn notifications_arrive(&self) -> bool {
+        match &*self.heartbeat.lock().unwrap_or_else(|p| p.into_inner()) {
+            None => true,
+            Some(h) => h.heard.is_some_and(|at| at.elapsed() < HEARTBEAT_VALID),
         }
     }
 
@@ -99,7 +132,7 @@ impl SessionCache {
 
     /// The lookup of the session with this token hash, if one is kept and nothing changed since it was read.
     pub fn get(&self, id_hash: &[u8]) -> Option<SessionContext> {
-        if !self.on.load(Ordering::Acquire) {
+        if !self.on.load(Ordering::Acquire) || !self.notifications_arrive() {
             return None;
         }
         let inner = self.lock();
@@ -172,11 +205,6 @@ impl SessionCache {
         Marking { cache: self, change }
     }
 
-    /// Forgets the lookup of one session (before asking the database again).
-    pub fn forget(&self, id_hash: &[u8]) {
-        self.lock().sessions.remove(id_hash);
-    }
-
     /// Turns keeping on (`true`: this node now hears every change) or off; either way everything kept so far
     /// is forgotten, since changes may have gone unheard before.
     pub fn set_listening(&self, listening: bool) {
@@ -184,9 +212,9 @@ impl SessionCache {
         self.changed_all();
     }
 
-    /// Whether lookups are kept.
+    /// Whether lookups are kept and answered (listening, and heartbeats coming back where required).
     pub fn is_on(&self) -> bool {
-        self.on.load(Ordering::Acquire)
+        self.on.load(Ordering::Acquire) && self.notifications_arrive()
     }
 
     /// Lookups answered from memory and from the database so far (while on).
@@ -197,6 +225,15 @@ impl SessionCache {
     /// Marks the users named in a change notification (`org:user` pairs separated by commas, or `*` for
     /// everything); anything it cannot read marks everything.
     pub fn on_notification(&self, payload: &str) {
+        if payload.starts_with("hb:") {
+            // A heartbeat changes nothing; this node's own one proves that notifications arrive.
+            if let Some(h) = &mut *self.heartbeat.lock().unwrap_or_else(|p| p.into_inner())
+                && h.payload == payload
+            {
+                h.heard = Some(Instant::now());
+            }
+            return;
+        }
         let mut users = Vec::new();
         for pair in payload.split(',') {
             let parsed =
@@ -361,6 +398,25 @@ mod tests {
         cache.put(cache.stamp(), &b);
         drop(cache.marking(Change::Everything));
         assert_eq!(cache.get(&b.session.id_hash), None);
+    }
+
+    #[test]
+    fn with_heartbeats_nothing_is_answered_until_the_own_one_came_back() {
+        let cache = SessionCache::new(true);
+        let a = context(1, 10);
+        let mine = cache.require_heartbeat("node-a");
+        cache.put(cache.stamp(), &a);
+        assert_eq!(cache.get(&a.session.id_hash), None, "no heartbeat heard yet");
+        cache.on_notification("hb:node-b");
+        assert_eq!(cache.get(&a.session.id_hash), None, "another node's heartbeat proves nothing here");
+        cache.on_notification(&mine);
+        assert!(cache.get(&a.session.id_hash).is_some(), "a heartbeat changes no user");
+        // Gone stale: refused again.
+        if let Some(h) = &mut *cache.heartbeat.lock().unwrap() {
+            h.heard = Instant::now().checked_sub(HEARTBEAT_VALID + Duration::from_secs(1));
+        }
+        assert_eq!(cache.get(&a.session.id_hash), None);
+        assert!(!cache.is_on());
     }
 
     #[test]

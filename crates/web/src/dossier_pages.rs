@@ -540,7 +540,11 @@ pub async fn dossier(
         Some(html) => html,
         None => {
             let html: Arc<str> = chronology_list(&state, &me, &loaded, received.as_ref(), &list_key).await?.into();
-            state.chronologies.put_list(&loaded.dossier, loaded.epoch, list_key.clone(), html.clone());
+            // Kept only when rendered from exactly the state the dossier row names (an entry that landed
+            // between the two reads makes the chronology one longer).
+            if loaded.entries.last().map_or(0, |e| i64::from(e.seq)) == loaded.dossier.last_seq {
+                state.chronologies.put_list(&loaded.dossier, loaded.epoch, list_key.clone(), html.clone());
+            }
             html
         }
     };
