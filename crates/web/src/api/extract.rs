@@ -7,7 +7,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use meldroute_database::Database;
-use meldroute_i18n::Lang;
 use meldroute_store::*;
 use serde::de::DeserializeOwned;
 
@@ -44,11 +43,10 @@ pub async fn authenticate(db: &Database, headers: &HeaderMap) -> Result<CurrentU
     let now = clock::now_utc();
     let TokenContext { token, user, grants } =
         db.find_api_token(&hash, now).await?.ok_or_else(ApiError::invalid_token)?;
-    if user.disabled {
+    // The user is read by the token's organisation and id; a user of another organisation is refused.
+    if user.disabled || user.org != token.org || user.id != token.user {
         return Err(ApiError::invalid_token());
     }
-    let tenant = TenantCtx::new(token.org);
-    let lang = Lang::from_code(&user.lang).unwrap_or_default();
     let session = SessionRecord {
         id_hash: hash,
         org: token.org,
@@ -58,7 +56,7 @@ pub async fn authenticate(db: &Database, headers: &HeaderMap) -> Result<CurrentU
         second_factor_done: true,
         csrf_token: String::new(),
     };
-    Ok(CurrentUser { session, user, tenant, grants, lang, unread: 0 })
+    Ok(CurrentUser::new(session, user, grants, 0))
 }
 
 impl FromRequestParts<AppState> for ApiUser {

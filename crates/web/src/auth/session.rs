@@ -171,6 +171,8 @@ pub struct CurrentUser {
     pub lang: Lang,
     /// Unread in-app notifications (shown in the header); 0 for API calls.
     pub unread: i64,
+    /// The user as the access policy sees them ([`CurrentUser::new`] derives it from `grants`).
+    actor: meldroute_domain::access::Actor,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -181,16 +183,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if !found.record.second_factor_done {
             return Err(NoSession::SecondFactor);
         }
-        let tenant = TenantCtx::new(found.user.org);
-        let lang = Lang::from_code(&found.user.lang).unwrap_or_default();
-        Ok(CurrentUser {
-            session: found.record,
-            user: found.user,
-            tenant,
-            grants: found.grants,
-            lang,
-            unread: found.unread,
-        })
+        Ok(CurrentUser::new(found.record, found.user, found.grants, found.unread))
     }
 }
 
@@ -216,16 +209,22 @@ pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
 }
 
 impl CurrentUser {
-    /// The user as the domain's access policy sees them.
-    pub fn actor(&self) -> meldroute_domain::access::Actor {
-        meldroute_domain::access::Actor {
-            user: self.user.id.0,
-            grants: self
-                .grants
+    pub fn new(session: SessionRecord, user: User, grants: Vec<RoleGrant>, unread: i64) -> CurrentUser {
+        let tenant = TenantCtx::new(user.org);
+        let lang = Lang::from_code(&user.lang).unwrap_or_default();
+        let actor = meldroute_domain::access::Actor {
+            user: user.id.0,
+            grants: grants
                 .iter()
                 .map(|g| meldroute_domain::access::Grant { role: g.role, location: g.location.map(|l| l.0) })
                 .collect(),
-        }
+        };
+        CurrentUser { session, user, tenant, grants, lang, unread, actor }
+    }
+
+    /// The user as the domain's access policy sees them (derived once, from the grants).
+    pub fn actor(&self) -> &meldroute_domain::access::Actor {
+        &self.actor
     }
 
     /// Asks the access policy; a denial becomes a plain 404 that reveals nothing (whether the thing exists
@@ -235,7 +234,7 @@ impl CurrentUser {
         action: meldroute_domain::access::Action,
         resource: &meldroute_domain::access::Resource,
     ) -> Result<(), Denied> {
-        match meldroute_domain::access::authorize(&self.actor(), action, resource) {
+        match meldroute_domain::access::authorize(self.actor(), action, resource) {
             meldroute_domain::access::Decision::Allow => Ok(()),
             meldroute_domain::access::Decision::Deny(reason) => Err(Denied { reason: reason.code() }),
         }
