@@ -277,7 +277,7 @@ pub async fn fetch(
         audit_read(state, me, addr, AUDIT_READ, "denied", pupil, dossier).await?;
         return Err(denied.into());
     }
-    let filter = visible_entry_kinds(&me.actor(), &resource);
+    let filter = visible_entry_kinds(me.actor(), &resource);
     let meta: Option<Attachment> = loaded.entries.iter().find_map(|e| match &e.body {
         EntryBody::Attachment(a) if a.attachment_id == attachment => Some(a.clone()),
         _ => None,

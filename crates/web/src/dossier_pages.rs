@@ -218,7 +218,7 @@ pub(crate) async fn visible_dossiers(
     base: DossierFilter,
 ) -> Result<Vec<Dossier>, PageError> {
     let base = DossierFilter { location: Some(location), ..base };
-    let scope = dossier_list_scope(&me.actor(), location.0);
+    let scope = dossier_list_scope(me.actor(), location.0);
     let (all, involved, shared) = match scope {
         ListScope::Nothing => (false, false, false),
         ListScope::AllAtLocation => (true, false, false),
@@ -525,7 +525,7 @@ pub async fn dossier(
     }
     audit_read(&state, &me, &addr, "dossier.read", "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id)).await?;
 
-    let filter = visible_entry_kinds(&me.actor(), &resource);
+    let filter = visible_entry_kinds(me.actor(), &resource);
     let limited = !matches!(filter, EntryKindFilter::All);
     let layout = Layout::for_user(&state, &me, "dossier-title");
     let i = layout.i;
@@ -959,7 +959,7 @@ pub async fn tasks(
                 continue;
             }
             // A partner's limited view carries no engine state.
-            if !matches!(visible_entry_kinds(&me.actor(), &resource), EntryKindFilter::All) {
+            if !matches!(visible_entry_kinds(me.actor(), &resource), EntryKindFilter::All) {
                 continue;
             }
             let pupil = format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name);

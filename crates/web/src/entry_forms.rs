@@ -630,7 +630,7 @@ pub async fn create_entry(
             return Ok(form_page(&state, &me, &loaded, kind, &p, at, Some(text)));
         }
     };
-    if authorize_append(&me.actor(), &entry_body, &resource).into_result().is_err() {
+    if authorize_append(me.actor(), &entry_body, &resource).into_result().is_err() {
         audit_read(&state, &me, &addr, "dossier.append", "denied", Some(loaded.pupil.id), Some(loaded.dossier.id))
             .await?;
         return Err(PageError::NotFound);
@@ -1028,7 +1028,7 @@ pub async fn correct_submit(
         reason: one(&p, "reason").trim().to_string(),
         corrected: Box::new(corrected),
     });
-    if authorize_append(&me.actor(), &correction, &resource).into_result().is_err() {
+    if authorize_append(me.actor(), &correction, &resource).into_result().is_err() {
         audit_read(&state, &me, &addr, "dossier.append", "denied", Some(loaded.pupil.id), Some(loaded.dossier.id))
             .await?;
         return Err(PageError::NotFound);

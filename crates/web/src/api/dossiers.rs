@@ -91,7 +91,7 @@ async fn open_dossier(
     let ApiJson(request) = body?;
     // The opener is involved in the new dossier; the first entry must be one they may record there.
     let future = Resource::Dossier { location: pupil.location.0, involved: true, share: None };
-    if let meldroute_domain::AccessDecision::Deny(reason) = authorize_append(&me.actor(), &request.entry, &future) {
+    if let meldroute_domain::AccessDecision::Deny(reason) = authorize_append(me.actor(), &request.entry, &future) {
         tracing::info!(reason = reason.code(), "api: first entry kind refused");
         audit_read(state, me, addr, ACTION, "denied", Some(pupil.id), None).await?;
         return Err(ApiError::not_found());
@@ -135,7 +135,7 @@ async fn readable(
         return Err(denied.into());
     }
     audit_read(state, me, addr, ACTION, "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id)).await?;
-    let filter = visible_entry_kinds(&me.actor(), &resource);
+    let filter = visible_entry_kinds(me.actor(), &resource);
     Ok((loaded, resource, filter))
 }
 
@@ -352,7 +352,7 @@ async fn append_entry(
         return Err(denied.into());
     }
     let ApiJson(request) = body?;
-    if let meldroute_domain::AccessDecision::Deny(reason) = authorize_append(&me.actor(), &request.entry, &resource) {
+    if let meldroute_domain::AccessDecision::Deny(reason) = authorize_append(me.actor(), &request.entry, &resource) {
         tracing::info!(reason = reason.code(), "api: append refused by the access policy");
         audit_read(state, me, addr, ACTION, "denied", pupil, dossier).await?;
         return Err(ApiError::not_found());

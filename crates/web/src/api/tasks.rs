@@ -36,7 +36,7 @@ async fn candidate_dossiers(state: &AppState, me: &CurrentUser) -> Result<Vec<Do
     for location in state.db.list_locations(&me.tenant).await? {
         let base =
             DossierFilter { location: Some(location.id), open_only: true, limit: Some(1000), ..Default::default() };
-        let found = match dossier_list_scope(&me.actor(), location.id.0) {
+        let found = match dossier_list_scope(me.actor(), location.id.0) {
             ListScope::AllAtLocation => state.db.list_dossiers(&me.tenant, &base).await?,
             ListScope::InvolvedOnly | ListScope::InvolvedOrShared => {
                 state.db.list_dossiers(&me.tenant, &DossierFilter { involving: Some(me.user.id), ..base }).await?
@@ -63,7 +63,7 @@ async fn tasks(state: &AppState, me: &CurrentUser, addr: &SocketAddr) -> Result<
         let loaded = dossiers::load(&state.db, &state.chronologies, &me.tenant, d.id).await?;
         let resource = dossier_resource(me, &loaded);
         if me.authorize(Action::ReadDossier, &resource).is_err()
-            || !matches!(visible_entry_kinds(&me.actor(), &resource), EntryKindFilter::All)
+            || !matches!(visible_entry_kinds(me.actor(), &resource), EntryKindFilter::All)
         {
             continue;
         }
