@@ -874,6 +874,37 @@ fn escape_like(s: &str) -> String {
     out
 }
 
+impl SqliteStore {
+    /// [`Store::grant_role`], run by [`SqliteStore::detached`] (it changes a session lookup).
+    async fn grant_role_now(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
+        let _changed = self.sessions.marking(Change::User(t.org, grant.user));
+        // The location must belong to the tenant too (0 = organisation-wide).
+        if let Some(loc) = grant.location {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ? AND id = ?")
+                .bind(t.org.0)
+                .bind(loc.0)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(other)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+        }
+        sqlx::query("INSERT OR IGNORE INTO role_grants (org_id, user_id, location_id, role) VALUES (?, ?, ?, ?)")
+            .bind(t.org.0)
+            .bind(grant.user.0)
+            .bind(grant.location.map_or(0, |l| l.0))
+            .bind(grant.role.code())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match other(e) {
+                StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
+                e => e,
+            })?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -918,36 +949,5 @@ mod tests {
             }])
             .await;
         assert!(matches!(&write, Err(StoreError::Other(m)) if m.contains("closed")), "{write:?}");
-    }
-}
-
-impl SqliteStore {
-    /// [`Store::grant_role`], run by [`SqliteStore::detached`] (it changes a session lookup).
-    async fn grant_role_now(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, grant.user));
-        // The location must belong to the tenant too (0 = organisation-wide).
-        if let Some(loc) = grant.location {
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ? AND id = ?")
-                .bind(t.org.0)
-                .bind(loc.0)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(other)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-        }
-        sqlx::query("INSERT OR IGNORE INTO role_grants (org_id, user_id, location_id, role) VALUES (?, ?, ?, ?)")
-            .bind(t.org.0)
-            .bind(grant.user.0)
-            .bind(grant.location.map_or(0, |l| l.0))
-            .bind(grant.role.code())
-            .execute(&self.pool)
-            .await
-            .map_err(|e| match other(e) {
-                StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
-                e => e,
-            })?;
-        Ok(())
     }
 }

@@ -2,6 +2,8 @@
 //! lookup returns is seen at the next lookup, on this node at once and, on PostgreSQL, on every other node as
 //! soon as it hears the change.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::Duration;
 
 use meldroute_database::Database;
