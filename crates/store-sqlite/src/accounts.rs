@@ -127,43 +127,158 @@ impl AccountStore for SqliteStore {
     }
 
     async fn touch_session(&self, id_hash: &[u8], at: OffsetDateTime) -> StoreResult<()> {
-        let (store, id_hash, at) = (self.clone(), id_hash.to_vec(), at);
-        self.detached(async move { store.touch_session_now(&id_hash, at).await }).await
+        let (store, id_hash) = (self.clone(), id_hash.to_vec());
+        self.detached(async move {
+            let id_hash = &id_hash[..];
+            let _changed = store.sessions.marking(Change::Session(id_hash.to_vec()));
+            sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
+                .bind(at)
+                .bind(id_hash)
+                .execute(&store.pool)
+                .await
+                .map_err(other)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn rotate_session(&self, old_hash: &[u8], new: &SessionRecord) -> StoreResult<()> {
         let (store, old_hash, new) = (self.clone(), old_hash.to_vec(), new.clone());
-        self.detached(async move { store.rotate_session_now(&old_hash, &new).await }).await
+        self.detached(async move {
+            let old_hash = &old_hash[..];
+            let new = &new;
+            let _changed = store.sessions.marking(Change::Session(old_hash.to_vec()));
+            let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
+            let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+                .bind(old_hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+            if gone.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            insert_session(&mut tx, new).await?;
+            tx.commit().await.map_err(other)
+        })
+        .await
     }
 
     async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()> {
         let (store, id_hash) = (self.clone(), id_hash.to_vec());
-        self.detached(async move { store.delete_session_now(&id_hash).await }).await
+        self.detached(async move {
+            let id_hash = &id_hash[..];
+            let _changed = store.sessions.marking(Change::Session(id_hash.to_vec()));
+            sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+                .bind(id_hash)
+                .execute(&store.pool)
+                .await
+                .map_err(other)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn delete_user_sessions(&self, t: &TenantCtx, user: UserId) -> StoreResult<u64> {
-        let (store, t, user) = (self.clone(), *t, user);
-        self.detached(async move { store.delete_user_sessions_now(&t, user).await }).await
+        let (store, t) = (self.clone(), *t);
+        self.detached(async move {
+            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let done = sqlx::query("DELETE FROM sessions WHERE org_id = ? AND user_id = ?")
+                .bind(t.org.0)
+                .bind(user.0)
+                .execute(&store.pool)
+                .await
+                .map_err(other)?;
+            Ok(done.rows_affected())
+        })
+        .await
     }
 
     async fn purge_expired(&self, purge: &Purge) -> StoreResult<Purged> {
         let (store, purge) = (self.clone(), *purge);
-        self.detached(async move { store.purge_expired_now(&purge).await }).await
+        self.detached(async move {
+            let _changed = store.sessions.marking(Change::Everything);
+            // Three statements, each on its own: every row they delete is of no use, so there is nothing to keep
+            // together, and short statements hold their locks briefly.
+            let sessions = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2")
+                .bind(purge.sessions_idle_before)
+                .bind(purge.sessions_created_before)
+                .execute(&store.pool)
+                .await
+                .map_err(other)?
+                .rows_affected();
+            let throttle = sqlx::query(
+                "DELETE FROM login_throttle WHERE window_start < ?1 AND (locked_until IS NULL OR locked_until <= ?2)",
+            )
+            .bind(purge.throttle_window_before)
+            .bind(purge.now)
+            .execute(&store.pool)
+            .await
+            .map_err(other)?
+            .rows_affected();
+            let links = sqlx::query("DELETE FROM one_time_links WHERE expires_at <= ?1 OR used_at IS NOT NULL")
+                .bind(purge.now)
+                .execute(&store.pool)
+                .await
+                .map_err(other)?
+                .rows_affected();
+            Ok(Purged { sessions, throttle, links })
+        })
+        .await
     }
 
     async fn set_password_hash(&self, t: &TenantCtx, user: UserId, hash: &str) -> StoreResult<()> {
-        let (store, t, user, hash) = (self.clone(), *t, user, hash.to_string());
-        self.detached(async move { store.set_password_hash_now(&t, user, &hash).await }).await
+        let (store, t, hash) = (self.clone(), *t, hash.to_string());
+        self.detached(async move {
+            let hash = hash.as_str();
+            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let done = sqlx::query("UPDATE users SET password_hash = ? WHERE org_id = ? AND id = ?")
+                .bind(hash)
+                .bind(t.org.0)
+                .bind(user.0)
+                .execute(&store.pool)
+                .await
+                .map_err(other)?;
+            one_row(done.rows_affected())
+        })
+        .await
     }
 
     async fn set_totp_secret(&self, t: &TenantCtx, user: UserId, secret: Option<&str>) -> StoreResult<()> {
-        let (store, t, user, secret) = (self.clone(), *t, user, secret.map(str::to_string));
-        self.detached(async move { store.set_totp_secret_now(&t, user, secret.as_deref()).await }).await
+        let (store, t, secret) = (self.clone(), *t, secret.map(str::to_string));
+        self.detached(async move {
+            let secret = secret.as_deref();
+            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let done =
+                sqlx::query("UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE org_id = ? AND id = ?")
+                    .bind(secret)
+                    .bind(t.org.0)
+                    .bind(user.0)
+                    .execute(&store.pool)
+                    .await
+                    .map_err(other)?;
+            one_row(done.rows_affected())
+        })
+        .await
     }
 
     async fn accept_totp_step(&self, t: &TenantCtx, user: UserId, step: i64) -> StoreResult<bool> {
-        let (store, t, user, step) = (self.clone(), *t, user, step);
-        self.detached(async move { store.accept_totp_step_now(&t, user, step).await }).await
+        let (store, t) = (self.clone(), *t);
+        self.detached(async move {
+            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let done = sqlx::query(
+                "UPDATE users SET totp_last_step = ? WHERE org_id = ? AND id = ? \
+                 AND (totp_last_step IS NULL OR totp_last_step < ?)",
+            )
+            .bind(step)
+            .bind(t.org.0)
+            .bind(user.0)
+            .bind(step)
+            .execute(&store.pool)
+            .await
+            .map_err(other)?;
+            Ok(done.rows_affected() == 1)
+        })
+        .await
     }
 
     async fn replace_recovery_codes(&self, t: &TenantCtx, user: UserId, hashes: &[Vec<u8>]) -> StoreResult<()> {
@@ -216,18 +331,99 @@ impl AccountStore for SqliteStore {
     }
 
     async fn set_user_disabled(&self, t: &TenantCtx, user: UserId, disabled: bool) -> StoreResult<()> {
-        let (store, t, user, disabled) = (self.clone(), *t, user, disabled);
-        self.detached(async move { store.set_user_disabled_now(&t, user, disabled).await }).await
+        let (store, t) = (self.clone(), *t);
+        self.detached(async move {
+            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
+            let done = sqlx::query("UPDATE users SET disabled = ? WHERE org_id = ? AND id = ?")
+                .bind(disabled)
+                .bind(t.org.0)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+            one_row(done.rows_affected())?;
+            sqlx::query("DELETE FROM sessions WHERE org_id = ? AND user_id = ?")
+                .bind(t.org.0)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+            tx.commit().await.map_err(other)
+        })
+        .await
     }
 
     async fn replace_roles(&self, t: &TenantCtx, user: UserId, grants: &[RoleGrant]) -> StoreResult<()> {
-        let (store, t, user, grants) = (self.clone(), *t, user, grants.to_vec());
-        self.detached(async move { store.replace_roles_now(&t, user, &grants).await }).await
+        let (store, t, grants) = (self.clone(), *t, grants.to_vec());
+        self.detached(async move {
+            let grants = &grants[..];
+            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
+            let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE org_id = ? AND id = ?")
+                .bind(t.org.0)
+                .bind(user.0)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+            if exists == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM role_grants WHERE org_id = ? AND user_id = ?")
+                .bind(t.org.0)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+            for grant in grants {
+                if let Some(loc) = grant.location {
+                    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ? AND id = ?")
+                        .bind(t.org.0)
+                        .bind(loc.0)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(other)?;
+                    if n == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                }
+                sqlx::query(
+                    "INSERT OR IGNORE INTO role_grants (org_id, user_id, location_id, role) VALUES (?, ?, ?, ?)",
+                )
+                .bind(t.org.0)
+                .bind(user.0)
+                .bind(grant.location.map_or(0, |l| l.0))
+                .bind(grant.role.code())
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+            }
+            sqlx::query("DELETE FROM sessions WHERE org_id = ? AND user_id = ?")
+                .bind(t.org.0)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+            tx.commit().await.map_err(other)
+        })
+        .await
     }
 
     async fn set_user_lang(&self, t: &TenantCtx, user: UserId, lang: &str) -> StoreResult<()> {
-        let (store, t, user, lang) = (self.clone(), *t, user, lang.to_string());
-        self.detached(async move { store.set_user_lang_now(&t, user, &lang).await }).await
+        let (store, t, lang) = (self.clone(), *t, lang.to_string());
+        self.detached(async move {
+            let lang = lang.as_str();
+            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let done = sqlx::query("UPDATE users SET lang = ? WHERE org_id = ? AND id = ?")
+                .bind(lang)
+                .bind(t.org.0)
+                .bind(user.0)
+                .execute(&store.pool)
+                .await
+                .map_err(other)?;
+            one_row(done.rows_affected())
+        })
+        .await
     }
 
     async fn throttle_get(&self, key: &str) -> StoreResult<Option<ThrottleState>> {
@@ -418,199 +614,4 @@ async fn write_throttle(
     .await
     .map_err(other)?;
     Ok(())
-}
-
-/// The writes of [`AccountStore`] that change a session lookup, run by `SqliteStore::detached`.
-impl SqliteStore {
-    async fn touch_session_now(&self, id_hash: &[u8], at: OffsetDateTime) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::Session(id_hash.to_vec()));
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
-            .bind(at)
-            .bind(id_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(other)?;
-        Ok(())
-    }
-
-    async fn rotate_session_now(&self, old_hash: &[u8], new: &SessionRecord) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::Session(old_hash.to_vec()));
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
-        let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
-            .bind(old_hash)
-            .execute(&mut *tx)
-            .await
-            .map_err(other)?;
-        if gone.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        insert_session(&mut tx, new).await?;
-        tx.commit().await.map_err(other)
-    }
-
-    async fn delete_session_now(&self, id_hash: &[u8]) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::Session(id_hash.to_vec()));
-        sqlx::query("DELETE FROM sessions WHERE id_hash = ?").bind(id_hash).execute(&self.pool).await.map_err(other)?;
-        Ok(())
-    }
-
-    async fn delete_user_sessions_now(&self, t: &TenantCtx, user: UserId) -> StoreResult<u64> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
-        let done = sqlx::query("DELETE FROM sessions WHERE org_id = ? AND user_id = ?")
-            .bind(t.org.0)
-            .bind(user.0)
-            .execute(&self.pool)
-            .await
-            .map_err(other)?;
-        Ok(done.rows_affected())
-    }
-
-    async fn purge_expired_now(&self, purge: &Purge) -> StoreResult<Purged> {
-        let _changed = self.sessions.marking(Change::Everything);
-        // Three statements, each on its own: every row they delete is of no use, so there is nothing to keep
-        // together, and short statements hold their locks briefly.
-        let sessions = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2")
-            .bind(purge.sessions_idle_before)
-            .bind(purge.sessions_created_before)
-            .execute(&self.pool)
-            .await
-            .map_err(other)?
-            .rows_affected();
-        let throttle = sqlx::query(
-            "DELETE FROM login_throttle WHERE window_start < ?1 AND (locked_until IS NULL OR locked_until <= ?2)",
-        )
-        .bind(purge.throttle_window_before)
-        .bind(purge.now)
-        .execute(&self.pool)
-        .await
-        .map_err(other)?
-        .rows_affected();
-        let links = sqlx::query("DELETE FROM one_time_links WHERE expires_at <= ?1 OR used_at IS NOT NULL")
-            .bind(purge.now)
-            .execute(&self.pool)
-            .await
-            .map_err(other)?
-            .rows_affected();
-        Ok(Purged { sessions, throttle, links })
-    }
-
-    async fn set_password_hash_now(&self, t: &TenantCtx, user: UserId, hash: &str) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
-        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE org_id = ? AND id = ?")
-            .bind(hash)
-            .bind(t.org.0)
-            .bind(user.0)
-            .execute(&self.pool)
-            .await
-            .map_err(other)?;
-        one_row(done.rows_affected())
-    }
-
-    async fn set_totp_secret_now(&self, t: &TenantCtx, user: UserId, secret: Option<&str>) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
-        let done = sqlx::query("UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE org_id = ? AND id = ?")
-            .bind(secret)
-            .bind(t.org.0)
-            .bind(user.0)
-            .execute(&self.pool)
-            .await
-            .map_err(other)?;
-        one_row(done.rows_affected())
-    }
-
-    async fn accept_totp_step_now(&self, t: &TenantCtx, user: UserId, step: i64) -> StoreResult<bool> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
-        let done = sqlx::query(
-            "UPDATE users SET totp_last_step = ? WHERE org_id = ? AND id = ? \
-             AND (totp_last_step IS NULL OR totp_last_step < ?)",
-        )
-        .bind(step)
-        .bind(t.org.0)
-        .bind(user.0)
-        .bind(step)
-        .execute(&self.pool)
-        .await
-        .map_err(other)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn set_user_disabled_now(&self, t: &TenantCtx, user: UserId, disabled: bool) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
-        let done = sqlx::query("UPDATE users SET disabled = ? WHERE org_id = ? AND id = ?")
-            .bind(disabled)
-            .bind(t.org.0)
-            .bind(user.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(other)?;
-        one_row(done.rows_affected())?;
-        sqlx::query("DELETE FROM sessions WHERE org_id = ? AND user_id = ?")
-            .bind(t.org.0)
-            .bind(user.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(other)?;
-        tx.commit().await.map_err(other)
-    }
-
-    async fn replace_roles_now(&self, t: &TenantCtx, user: UserId, grants: &[RoleGrant]) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
-        let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE org_id = ? AND id = ?")
-            .bind(t.org.0)
-            .bind(user.0)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(other)?;
-        if exists == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM role_grants WHERE org_id = ? AND user_id = ?")
-            .bind(t.org.0)
-            .bind(user.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(other)?;
-        for grant in grants {
-            if let Some(loc) = grant.location {
-                let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ? AND id = ?")
-                    .bind(t.org.0)
-                    .bind(loc.0)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(other)?;
-                if n == 0 {
-                    return Err(StoreError::NotFound);
-                }
-            }
-            sqlx::query("INSERT OR IGNORE INTO role_grants (org_id, user_id, location_id, role) VALUES (?, ?, ?, ?)")
-                .bind(t.org.0)
-                .bind(user.0)
-                .bind(grant.location.map_or(0, |l| l.0))
-                .bind(grant.role.code())
-                .execute(&mut *tx)
-                .await
-                .map_err(other)?;
-        }
-        sqlx::query("DELETE FROM sessions WHERE org_id = ? AND user_id = ?")
-            .bind(t.org.0)
-            .bind(user.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(other)?;
-        tx.commit().await.map_err(other)
-    }
-
-    async fn set_user_lang_now(&self, t: &TenantCtx, user: UserId, lang: &str) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
-        let done = sqlx::query("UPDATE users SET lang = ? WHERE org_id = ? AND id = ?")
-            .bind(lang)
-            .bind(t.org.0)
-            .bind(user.0)
-            .execute(&self.pool)
-            .await
-            .map_err(other)?;
-        one_row(done.rows_affected())
-    }
 }

@@ -608,7 +608,34 @@ impl Store for SqliteStore {
 
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
         let (store, t) = (self.clone(), *t);
-        self.detached(async move { store.grant_role_now(&t, grant).await }).await
+        self.detached(async move {
+            let _changed = store.sessions.marking(Change::User(t.org, grant.user));
+            // The location must belong to the tenant too (0 = organisation-wide).
+            if let Some(loc) = grant.location {
+                let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ? AND id = ?")
+                    .bind(t.org.0)
+                    .bind(loc.0)
+                    .fetch_one(&store.pool)
+                    .await
+                    .map_err(other)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            sqlx::query("INSERT OR IGNORE INTO role_grants (org_id, user_id, location_id, role) VALUES (?, ?, ?, ?)")
+                .bind(t.org.0)
+                .bind(grant.user.0)
+                .bind(grant.location.map_or(0, |l| l.0))
+                .bind(grant.role.code())
+                .execute(&store.pool)
+                .await
+                .map_err(|e| match other(e) {
+                    StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
+                    e => e,
+                })?;
+            Ok(())
+        })
+        .await
     }
 
     async fn roles_of(&self, t: &TenantCtx, user: UserId) -> StoreResult<Vec<RoleGrant>> {
@@ -872,37 +899,6 @@ fn escape_like(s: &str) -> String {
         out.push(c);
     }
     out
-}
-
-impl SqliteStore {
-    /// [`Store::grant_role`], run by [`SqliteStore::detached`] (it changes a session lookup).
-    async fn grant_role_now(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, grant.user));
-        // The location must belong to the tenant too (0 = organisation-wide).
-        if let Some(loc) = grant.location {
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ? AND id = ?")
-                .bind(t.org.0)
-                .bind(loc.0)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(other)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-        }
-        sqlx::query("INSERT OR IGNORE INTO role_grants (org_id, user_id, location_id, role) VALUES (?, ?, ?, ?)")
-            .bind(t.org.0)
-            .bind(grant.user.0)
-            .bind(grant.location.map_or(0, |l| l.0))
-            .bind(grant.role.code())
-            .execute(&self.pool)
-            .await
-            .map_err(|e| match other(e) {
-                StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
-                e => e,
-            })?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,28 @@ fn notification(row: SqliteRow) -> Result<Notification, sqlx::Error> {
 impl NotificationStore for SqliteStore {
     async fn notify(&self, t: &TenantCtx, new: &[NewNotification]) -> StoreResult<()> {
         let (store, t, new) = (self.clone(), *t, new.to_vec());
-        self.detached(async move { store.notify_now(&t, &new).await }).await
+        self.detached(async move {
+            let new = &new[..];
+            let _changed: Vec<_> = new.iter().map(|n| store.sessions.marking(Change::User(t.org, n.user))).collect();
+            let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
+            for n in new {
+                sqlx::query("INSERT INTO notifications (org_id, user_id, dossier_id, kind, urgent, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+                    .bind(t.org.0)
+                    .bind(n.user.0)
+                    .bind(n.dossier.0)
+                    .bind(&n.kind)
+                    .bind(n.urgent)
+                    .bind(n.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match other(e) {
+                        StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
+                        e => e,
+                    })?;
+            }
+            tx.commit().await.map_err(other)
+        })
+        .await
     }
 
     async fn notifications_for(&self, t: &TenantCtx, user: UserId, limit: i64) -> StoreResult<Vec<Notification>> {
@@ -46,44 +67,20 @@ impl NotificationStore for SqliteStore {
     }
 
     async fn mark_all_read(&self, t: &TenantCtx, user: UserId, at: OffsetDateTime) -> StoreResult<u64> {
-        let (store, t, user, at) = (self.clone(), *t, user, at);
-        self.detached(async move { store.mark_all_read_now(&t, user, at).await }).await
-    }
-}
-
-/// The writes of [`NotificationStore`] that change a session lookup, run by `SqliteStore::detached`.
-impl SqliteStore {
-    async fn notify_now(&self, t: &TenantCtx, new: &[NewNotification]) -> StoreResult<()> {
-        let _changed: Vec<_> = new.iter().map(|n| self.sessions.marking(Change::User(t.org, n.user))).collect();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
-        for n in new {
-            sqlx::query("INSERT INTO notifications (org_id, user_id, dossier_id, kind, urgent, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-                .bind(t.org.0)
-                .bind(n.user.0)
-                .bind(n.dossier.0)
-                .bind(&n.kind)
-                .bind(n.urgent)
-                .bind(n.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match other(e) {
-                    StoreError::Other(m) if m.starts_with(FK_PREFIX) => StoreError::NotFound,
-                    e => e,
-                })?;
-        }
-        tx.commit().await.map_err(other)
-    }
-
-    async fn mark_all_read_now(&self, t: &TenantCtx, user: UserId, at: OffsetDateTime) -> StoreResult<u64> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
-        let done =
-            sqlx::query("UPDATE notifications SET read_at = ? WHERE org_id = ? AND user_id = ? AND read_at IS NULL")
-                .bind(at)
-                .bind(t.org.0)
-                .bind(user.0)
-                .execute(&self.pool)
-                .await
-                .map_err(other)?;
-        Ok(done.rows_affected())
+        let (store, t) = (self.clone(), *t);
+        self.detached(async move {
+            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let done = sqlx::query(
+                "UPDATE notifications SET read_at = ? WHERE org_id = ? AND user_id = ? AND read_at IS NULL",
+            )
+            .bind(at)
+            .bind(t.org.0)
+            .bind(user.0)
+            .execute(&store.pool)
+            .await
+            .map_err(other)?;
+            Ok(done.rows_affected())
+        })
+        .await
     }
 }

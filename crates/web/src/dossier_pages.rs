@@ -539,7 +539,8 @@ pub async fn dossier(
     let chronology = match state.chronologies.list(&loaded.dossier, &list_key) {
         Some(html) => html,
         None => {
-            let html: Arc<str> = chronology_list(&state, &me, &loaded, received.as_ref(), &list_key).await?.into();
+            let html: Arc<str> =
+                chronology_list(&state, &me.tenant, &loaded, received.as_ref(), &list_key).await?.into();
             // Kept only when rendered from exactly the state the dossier row names (an entry that landed
             // between the two reads makes the chronology one longer).
             if loaded.entries.last().map_or(0, |e| i64::from(e.seq)) == loaded.dossier.last_seq {
@@ -550,7 +551,7 @@ pub async fn dossier(
     };
     // Who took in a received dossier.
     let received_by = match &received {
-        Some(r) => state.names.of(&state.db, &me.tenant, &[r.received_by]).await?.into_iter().next().map(|(_, n)| n),
+        Some(r) => Some(name_in(&state.names.of(&state.db, &me.tenant, &[r.received_by]).await?, r.received_by)),
         None => None,
     };
     let today = clock::today_nl();
@@ -607,7 +608,7 @@ pub async fn dossier(
                     ("organisation", r.sending_organisation.clone()),
                     ("location", r.sending_location.clone()),
                     ("date", format_date(clock::dutch_local(r.received_at).date())),
-                    ("who", received_by.clone().unwrap_or_else(|| format!("#{}", r.received_by.0))),
+                    ("who", received_by.clone().unwrap_or_default()),
                 ],
             )
         }),
@@ -621,6 +622,11 @@ pub async fn dossier(
         }),
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+/// The display name of `user` among `users` (as [`crate::names::Names::of`] gives them), or its number.
+fn name_in(users: &[(UserId, String)], user: UserId) -> String {
+    users.iter().find(|(id, _)| *id == user).map_or_else(|| format!("#{}", user.0), |(_, name)| name.clone())
 }
 
 /// The chronology of the dossier page: the kind filter and the entries a viewer with this [`ListKey`] sees.
@@ -639,7 +645,7 @@ pub struct ChronologyList {
 /// kind asked for), with their texts, authors and corrections.
 async fn chronology_list(
     state: &AppState,
-    me: &CurrentUser,
+    tenant: &TenantCtx,
     loaded: &Loaded,
     received: Option<&meldroute_store::ReceivedDossier>,
     key: &ListKey,
@@ -649,8 +655,7 @@ async fn chronology_list(
     let mut named: Vec<UserId> = loaded.entries.iter().map(|e| UserId(e.author.0)).collect();
     named.sort_by_key(|u| u.0);
     named.dedup();
-    let users = state.names.of(&state.db, &me.tenant, &named).await?;
-    let name_of = |u: i64| users.iter().find(|(id, _)| id.0 == u).map_or_else(|| format!("#{u}"), |(_, n)| n.clone());
+    let users = state.names.of(&state.db, tenant, &named).await?;
     let original = |id: meldroute_domain::EntryId| received.and_then(|r| r.entries.iter().find(|x| x.entry.0 == id.0));
     let corrected = &loaded.state.corrected;
     let seq_of = |id: meldroute_domain::EntryId| loaded.entries.iter().find(|e| e.id == id).map(|e| e.seq);
@@ -665,7 +670,7 @@ async fn chronology_list(
             seq: e.seq,
             kind: e.body.kind().as_str(),
             text: text.clone(),
-            author: original(e.id).map_or_else(|| name_of(e.author.0), |o| o.author_name.clone()),
+            author: original(e.id).map_or_else(|| name_in(&users, UserId(e.author.0)), |o| o.author_name.clone()),
             received: original(e.id).is_some(),
             corrected_by: corrected.iter().find(|c| c.original == e.id).and_then(|c| seq_of(c.by)),
             corrects: match &e.body {
