@@ -88,18 +88,18 @@ impl Database {
 
     /// Lets this node keep recent session lookups in memory while it hears every other node's changes to
     /// sessions, accounts, grants and notifications (PostgreSQL); on SQLite they are always kept.
-    pub async fn listen_for_session_changes(&self) -> StoreResult<Option<tokio::task::JoinHandle<()>>> {
+    pub async fn listen_for_changes(&self) -> StoreResult<Option<tokio::task::JoinHandle<()>>> {
         match self {
             Database::Sqlite(_) => Ok(None),
-            Database::Postgres(s) => s.listen_for_session_changes().await.map(Some),
+            Database::Postgres(s) => s.listen_for_changes().await.map(Some),
         }
     }
 
     /// This node's memory of session lookups (for the metrics and tests).
-    pub fn session_cache(&self) -> &SessionCache {
+    pub fn lookup_cache(&self) -> &LookupCache {
         match self {
-            Database::Sqlite(s) => s.session_cache(),
-            Database::Postgres(s) => s.session_cache(),
+            Database::Sqlite(s) => s.lookup_cache(),
+            Database::Postgres(s) => s.lookup_cache(),
         }
     }
 

@@ -66,19 +66,23 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
     // Several nodes on PostgreSQL: an erasure on any node empties every node's chronologies, and so does a lost
     // connection to the database (an erasure may have gone unheard meanwhile).
     let _erasure_listener = {
-        let chronologies = chronologies.clone();
+        let (chronologies, lookups) = (chronologies.clone(), db.clone());
         db.listen_channel(meldroute_store::ERASURE_CHANNEL, move |heard| match heard {
-            // Nothing read before this node listened (again) may stay.
-            meldroute_store::Heard::Listening | meldroute_store::Heard::Notification(_) => chronologies.erasing(),
+            // Nothing read before this node listened (again) may stay. The kept dossier lookups go too: the
+            // erased pupil's name must not outlive the erasure in any node's memory (the triggers of migration
+            // 0017 would only make them unusable, not forget them).
+            meldroute_store::Heard::Listening | meldroute_store::Heard::Notification(_) => {
+                chronologies.erasing();
+                lookups.lookup_cache().changed_all();
+            }
             meldroute_store::Heard::Lost => {}
         })
         .await
         .map_err(|e| format!("cannot listen for erasures: {e}"))?
     };
-    // Several nodes on PostgreSQL: session lookups are kept in memory only while this node hears the others'
-    // changes to sessions, accounts, grants and notifications.
-    let _session_listener =
-        db.listen_for_session_changes().await.map_err(|e| format!("cannot listen for session changes: {e}"))?;
+    // Several nodes on PostgreSQL: session and dossier lookups are kept in memory only while this node hears
+    // the others' changes to what they return (migrations 0016 and 0017).
+    let _lookup_listener = db.listen_for_changes().await.map_err(|e| format!("cannot listen for changes: {e}"))?;
     let state = AppState::new(App {
         db: db.clone(),
         writer: writer.clone(),
@@ -135,17 +139,28 @@ pub async fn serve(settings: Settings, demo_mode: bool) -> Result<(), String> {
                 (
                     "meldroute_session_lookups_memory_total",
                     "Session lookups answered from this node's memory.",
-                    db.session_cache().counts().0 as f64,
+                    db.lookup_cache().counts().0 as f64,
                 ),
                 (
                     "meldroute_session_lookups_database_total",
                     "Session lookups read from the database while the memory was on.",
-                    db.session_cache().counts().1 as f64,
+                    db.lookup_cache().counts().1 as f64,
+                ),
+                (
+                    "meldroute_dossier_lookups_memory_total",
+                    "Dossier contexts (dossier, pupil, locations, shares) answered from this node's memory.",
+                    db.lookup_cache().context_counts().0 as f64,
+                ),
+                (
+                    "meldroute_dossier_lookups_database_total",
+                    "Dossier contexts read from the database while the memory was on.",
+                    db.lookup_cache().context_counts().1 as f64,
                 ),
                 (
                     "meldroute_session_cache_on",
-                    "1 while this node keeps session lookups (on PostgreSQL: while it hears every change), else 0.",
-                    f64::from(u8::from(db.session_cache().is_on())),
+                    "1 while this node keeps session lookups and dossier contexts (on PostgreSQL: while it hears \
+                     every change), else 0.",
+                    f64::from(u8::from(db.lookup_cache().is_on())),
                 ),
             ]);
             async move { text }

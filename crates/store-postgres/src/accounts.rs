@@ -107,14 +107,14 @@ impl AccountStore for PgStore {
     }
 
     async fn session_context(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
-        if let Some(kept) = self.sessions.get(id_hash) {
+        if let Some(kept) = self.lookups.get(id_hash) {
             return Ok(Some(kept));
         }
         self.session_context_fresh(id_hash).await
     }
 
     async fn session_context_fresh(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
-        let stamp = self.sessions.stamp();
+        let stamp = self.lookups.stamp();
         let context = sqlx::query(SESSION_CONTEXT)
             .bind(id_hash)
             .try_map(session_context)
@@ -122,13 +122,13 @@ impl AccountStore for PgStore {
             .await
             .map_err(other)?;
         if let Some(context) = &context {
-            self.sessions.put(stamp, context);
+            self.lookups.put(stamp, context);
         }
         Ok(context)
     }
 
     async fn touch_session(&self, id_hash: &[u8], at: OffsetDateTime) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::Session(id_hash.to_vec()));
+        let _changed = self.lookups.marking(Change::Session(id_hash.to_vec()));
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
             .bind(at)
             .bind(id_hash)
@@ -139,7 +139,7 @@ impl AccountStore for PgStore {
     }
 
     async fn rotate_session(&self, old_hash: &[u8], new: &SessionRecord) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::Session(old_hash.to_vec()));
+        let _changed = self.lookups.marking(Change::Session(old_hash.to_vec()));
         let mut tx = self.pool.begin().await.map_err(other)?;
         let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(old_hash)
@@ -154,7 +154,7 @@ impl AccountStore for PgStore {
     }
 
     async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::Session(id_hash.to_vec()));
+        let _changed = self.lookups.marking(Change::Session(id_hash.to_vec()));
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
             .execute(&self.pool)
@@ -164,7 +164,7 @@ impl AccountStore for PgStore {
     }
 
     async fn delete_user_sessions(&self, t: &TenantCtx, user: UserId) -> StoreResult<u64> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
+        let _changed = self.lookups.marking(Change::User(t.org, user));
         let done = sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND user_id = $2")
             .bind(t.org.0)
             .bind(user.0)
@@ -175,7 +175,7 @@ impl AccountStore for PgStore {
     }
 
     async fn purge_expired(&self, purge: &Purge) -> StoreResult<Purged> {
-        let _changed = self.sessions.marking(Change::Everything);
+        let _changed = self.lookups.marking(Change::Everything);
         // Three statements, each on its own: every row they delete is of no use, so there is nothing to keep
         // together, and short statements hold their locks briefly.
         let sessions = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
@@ -204,7 +204,7 @@ impl AccountStore for PgStore {
     }
 
     async fn set_password_hash(&self, t: &TenantCtx, user: UserId, hash: &str) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
+        let _changed = self.lookups.marking(Change::User(t.org, user));
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE org_id = $2 AND id = $3")
             .bind(hash)
             .bind(t.org.0)
@@ -216,7 +216,7 @@ impl AccountStore for PgStore {
     }
 
     async fn set_totp_secret(&self, t: &TenantCtx, user: UserId, secret: Option<&str>) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
+        let _changed = self.lookups.marking(Change::User(t.org, user));
         let done =
             sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE org_id = $2 AND id = $3")
                 .bind(secret)
@@ -229,7 +229,7 @@ impl AccountStore for PgStore {
     }
 
     async fn accept_totp_step(&self, t: &TenantCtx, user: UserId, step: i64) -> StoreResult<bool> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
+        let _changed = self.lookups.marking(Change::User(t.org, user));
         let done = sqlx::query(
             "UPDATE users SET totp_last_step = $1 WHERE org_id = $2 AND id = $3 \
              AND (totp_last_step IS NULL OR totp_last_step < $4)",
@@ -294,7 +294,7 @@ impl AccountStore for PgStore {
     }
 
     async fn set_user_disabled(&self, t: &TenantCtx, user: UserId, disabled: bool) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
+        let _changed = self.lookups.marking(Change::User(t.org, user));
         let mut tx = self.pool.begin().await.map_err(other)?;
         let done = sqlx::query("UPDATE users SET disabled = $1 WHERE org_id = $2 AND id = $3")
             .bind(disabled)
@@ -314,7 +314,7 @@ impl AccountStore for PgStore {
     }
 
     async fn replace_roles(&self, t: &TenantCtx, user: UserId, grants: &[RoleGrant]) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
+        let _changed = self.lookups.marking(Change::User(t.org, user));
         let mut tx = self.pool.begin().await.map_err(other)?;
         let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE org_id = $1 AND id = $2")
             .bind(t.org.0)
@@ -362,7 +362,7 @@ impl AccountStore for PgStore {
     }
 
     async fn set_user_lang(&self, t: &TenantCtx, user: UserId, lang: &str) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
+        let _changed = self.lookups.marking(Change::User(t.org, user));
         let done = sqlx::query("UPDATE users SET lang = $1 WHERE org_id = $2 AND id = $3")
             .bind(lang)
             .bind(t.org.0)
@@ -477,6 +477,7 @@ impl AccountStore for PgStore {
     }
 
     async fn create_share(&self, t: &TenantCtx, s: NewShare) -> StoreResult<Share> {
+        let _changed = self.lookups.marking(Change::Dossier(t.org, s.dossier));
         sqlx::query(
             "INSERT INTO shares (org_id, dossier_id, partner_user_id, entry_kinds, until, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
@@ -515,6 +516,8 @@ impl AccountStore for PgStore {
     }
 
     async fn revoke_share(&self, t: &TenantCtx, id: i64, at: OffsetDateTime) -> StoreResult<()> {
+        // By the share's id: its dossier is not at hand, and revoking is rare.
+        let _changed = self.lookups.marking(Change::Organisation(t.org));
         let done =
             sqlx::query("UPDATE shares SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
                 .bind(at)

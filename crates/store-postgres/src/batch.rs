@@ -12,7 +12,7 @@ use crate::{FK_PREFIX, PgStore, other};
 
 impl BatchApply for PgStore {
     async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<StoreResult<WriteOutcome>>> {
-        let _changed = ops.iter().any(WriteOp::changes_sessions).then(|| self.sessions.marking(Change::Everything));
+        let _changed: Vec<_> = ops.iter().filter_map(WriteOp::changes).map(|c| self.lookups.marking(c)).collect();
         // First without savepoints for the operations that are one statement each (the usual batch: page
         // views' audit rows and appended entries). An SQL error there leaves the transaction unusable, so the
         // whole batch is rolled back and applied again with a savepoint around every operation; nothing of

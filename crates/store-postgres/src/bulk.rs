@@ -28,11 +28,11 @@ async fn insert_all<'a, T>(
 
 impl BulkLoad for PgStore {
     async fn bulk_insert(&self, c: &BulkChunk) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::Everything);
+        let _changed = self.lookups.marking(Change::Everything);
         let mut tx = self.pool.begin().await.map_err(other)?;
         let conn: &mut PgConnection = &mut tx;
-        // No change notification per row (migration 0016): a bulk load fills an empty database, and every node
-        // of this process forgets its session lookups (above).
+        // No change notification per row (migrations 0016 and 0017): a bulk load fills an empty database, and every node
+        // of this process forgets its lookups (above).
         sqlx::query("SELECT set_config('meldroute.bulk_load', 'on', true)").execute(&mut *conn).await.map_err(other)?;
         insert_all(conn, "INSERT INTO organisations (id, name, is_demo, created_at) ", 4, &c.organisations, |b, r| {
             b.push_bind(r.id).push_bind(&r.name).push_bind(r.is_demo).push_bind(r.created_at);

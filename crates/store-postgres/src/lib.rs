@@ -32,8 +32,8 @@ pub struct PgStore {
     /// Write batches applied a second time, with a savepoint around every operation (see `batch.rs`).
     retried: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Recent session lookups: off until this node hears every other node's changes
-    /// ([`PgStore::listen_for_session_changes`]).
-    sessions: std::sync::Arc<meldroute_store::SessionCache>,
+    /// ([`PgStore::listen_for_changes`]).
+    lookups: std::sync::Arc<meldroute_store::LookupCache>,
 }
 
 /// Marks a foreign-key violation in [`StoreError::Other`], so callers that expect one (a reference to a row
@@ -69,18 +69,18 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Other(format!("cannot connect to PostgreSQL: {e}")))?;
-        let sessions = std::sync::Arc::new(meldroute_store::SessionCache::new(false));
-        Ok(PgStore { pool, audit_key: None, retried: Default::default(), sessions })
+        let lookups = std::sync::Arc::new(meldroute_store::LookupCache::new(false));
+        Ok(PgStore { pool, audit_key: None, retried: Default::default(), lookups })
     }
 
     /// Keeps recent session lookups in memory while this node hears every change to sessions, accounts,
     /// grants and notifications from any node (the triggers of migration 0016 notify
-    /// [`meldroute_store::SESSIONS_CHANNEL`] with `org:user`); a lost connection forgets them and keeps none
+    /// [`meldroute_store::LOOKUPS_CHANNEL`] with `org:user`); a lost connection forgets them and keeps none
     /// until the node listens again.
     ///
     /// The node also sends a heartbeat of its own on the channel every two seconds, and answers from memory only
     /// while it comes back: proof that notifications arrive, whatever happens to the connection unnoticed.
-    pub async fn listen_for_session_changes(&self) -> StoreResult<tokio::task::JoinHandle<()>> {
+    pub async fn listen_for_changes(&self) -> StoreResult<tokio::task::JoinHandle<()>> {
         static NODES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let node = format!(
             "{}-{}-{}",
@@ -88,10 +88,10 @@ impl PgStore {
             NODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             time::OffsetDateTime::now_utc().unix_timestamp_nanos()
         );
-        let heartbeat = self.sessions.require_heartbeat(&node);
-        let sessions = self.sessions.clone();
+        let heartbeat = self.lookups.require_heartbeat(&node);
+        let sessions = self.lookups.clone();
         let listener = self
-            .listen_channel(meldroute_store::SESSIONS_CHANNEL, move |heard| match heard {
+            .listen_channel(meldroute_store::LOOKUPS_CHANNEL, move |heard| match heard {
                 Heard::Listening => sessions.set_listening(true),
                 Heard::Notification(payload) => sessions.on_notification(payload),
                 Heard::Lost => sessions.set_listening(false),
@@ -101,7 +101,7 @@ impl PgStore {
         tokio::spawn(async move {
             loop {
                 let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(meldroute_store::SESSIONS_CHANNEL)
+                    .bind(meldroute_store::LOOKUPS_CHANNEL)
                     .bind(&heartbeat)
                     .execute(&pool)
                     .await;
@@ -111,15 +111,15 @@ impl PgStore {
                     Err(err) => tracing::warn!(error = %err, "could not send the session listener's heartbeat"),
                     Ok(_) => {}
                 }
-                tokio::time::sleep(meldroute_store::session_cache::HEARTBEAT_EVERY).await;
+                tokio::time::sleep(meldroute_store::lookup_cache::HEARTBEAT_EVERY).await;
             }
         });
         Ok(listener)
     }
 
     /// This node's memory of session lookups.
-    pub fn session_cache(&self) -> &meldroute_store::SessionCache {
-        &self.sessions
+    pub fn lookup_cache(&self) -> &meldroute_store::LookupCache {
+        &self.lookups
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -566,7 +566,7 @@ impl Store for PgStore {
     }
 
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::User(t.org, grant.user));
+        let _changed = self.lookups.marking(Change::User(t.org, grant.user));
         // The location must belong to the tenant too (0 = organisation-wide).
         if let Some(loc) = grant.location {
             let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = $1 AND id = $2")
@@ -776,6 +776,10 @@ impl Store for PgStore {
     }
 
     async fn dossier_context(&self, t: &TenantCtx, id: DossierId) -> StoreResult<DossierContext> {
+        if let Some(kept) = self.lookups.get_context(t.org, id) {
+            return Ok(kept);
+        }
+        let stamp = self.lookups.stamp();
         let rows =
             sqlx::query(DOSSIER_CONTEXT_SQL).bind(t.org.0).bind(id.0).fetch_all(&self.pool).await.map_err(other)?;
         let (first, rest) = rows.split_first().ok_or(StoreError::NotFound)?;
@@ -783,6 +787,7 @@ impl Store for PgStore {
         for row in rest {
             context.shares.extend(context_share(context.dossier.id, row).map_err(other)?);
         }
+        self.lookups.put_context(stamp, &context);
         Ok(context)
     }
 

@@ -21,7 +21,7 @@ fn notification(row: PgRow) -> Result<Notification, sqlx::Error> {
 
 impl NotificationStore for PgStore {
     async fn notify(&self, t: &TenantCtx, new: &[NewNotification]) -> StoreResult<()> {
-        let _changed: Vec<_> = new.iter().map(|n| self.sessions.marking(Change::User(t.org, n.user))).collect();
+        let _changed: Vec<_> = new.iter().map(|n| self.lookups.marking(Change::User(t.org, n.user))).collect();
         let mut tx = self.pool.begin().await.map_err(other)?;
         for n in new {
             sqlx::query("INSERT INTO notifications (org_id, user_id, dossier_id, kind, urgent, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -62,7 +62,7 @@ impl NotificationStore for PgStore {
     }
 
     async fn mark_all_read(&self, t: &TenantCtx, user: UserId, at: OffsetDateTime) -> StoreResult<u64> {
-        let _changed = self.sessions.marking(Change::User(t.org, user));
+        let _changed = self.lookups.marking(Change::User(t.org, user));
         let done =
             sqlx::query("UPDATE notifications SET read_at = $1 WHERE org_id = $2 AND user_id = $3 AND read_at IS NULL")
                 .bind(at)

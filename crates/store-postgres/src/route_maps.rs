@@ -19,6 +19,8 @@ fn version(row: PgRow) -> Result<RouteMapVersion, sqlx::Error> {
 
 impl RouteMapStore for PgStore {
     async fn save_route_map(&self, t: &TenantCtx, new: NewRouteMapVersion) -> StoreResult<RouteMapVersion> {
+        // A new version changes the dossier context of every dossier at the location.
+        let _changed = self.lookups.marking(Change::Organisation(t.org));
         let mut tx = self.pool.begin().await.map_err(other)?;
         let WriteOutcome::RouteMapSaved { version } = insert_version(&mut tx, t, &new).await? else {
             return Err(StoreError::Other("unexpected outcome of a route map save".into()));

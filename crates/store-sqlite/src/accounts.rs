@@ -109,19 +109,19 @@ impl AccountStore for SqliteStore {
     }
 
     async fn session_context(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
-        if let Some(kept) = self.sessions.get(id_hash) {
+        if let Some(kept) = self.lookups.get(id_hash) {
             return Ok(Some(kept));
         }
         self.session_context_fresh(id_hash).await
     }
 
     async fn session_context_fresh(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>> {
-        let stamp = self.sessions.stamp();
+        let stamp = self.lookups.stamp();
         let context = self
             .readers
             .read(|c| c.prepare_cached(SESSION_CONTEXT)?.query_row([id_hash], session_context).optional())?;
         if let Some(context) = &context {
-            self.sessions.put(stamp, context);
+            self.lookups.put(stamp, context);
         }
         Ok(context)
     }
@@ -130,7 +130,7 @@ impl AccountStore for SqliteStore {
         let (store, id_hash) = (self.clone(), id_hash.to_vec());
         self.detached(async move {
             let id_hash = &id_hash[..];
-            let _changed = store.sessions.marking(Change::Session(id_hash.to_vec()));
+            let _changed = store.lookups.marking(Change::Session(id_hash.to_vec()));
             sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
                 .bind(at)
                 .bind(id_hash)
@@ -147,7 +147,7 @@ impl AccountStore for SqliteStore {
         self.detached(async move {
             let old_hash = &old_hash[..];
             let new = &new;
-            let _changed = store.sessions.marking(Change::Session(old_hash.to_vec()));
+            let _changed = store.lookups.marking(Change::Session(old_hash.to_vec()));
             let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
             let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
                 .bind(old_hash)
@@ -167,7 +167,7 @@ impl AccountStore for SqliteStore {
         let (store, id_hash) = (self.clone(), id_hash.to_vec());
         self.detached(async move {
             let id_hash = &id_hash[..];
-            let _changed = store.sessions.marking(Change::Session(id_hash.to_vec()));
+            let _changed = store.lookups.marking(Change::Session(id_hash.to_vec()));
             sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
                 .bind(id_hash)
                 .execute(&store.pool)
@@ -181,7 +181,7 @@ impl AccountStore for SqliteStore {
     async fn delete_user_sessions(&self, t: &TenantCtx, user: UserId) -> StoreResult<u64> {
         let (store, t) = (self.clone(), *t);
         self.detached(async move {
-            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let _changed = store.lookups.marking(Change::User(t.org, user));
             let done = sqlx::query("DELETE FROM sessions WHERE org_id = ? AND user_id = ?")
                 .bind(t.org.0)
                 .bind(user.0)
@@ -196,7 +196,7 @@ impl AccountStore for SqliteStore {
     async fn purge_expired(&self, purge: &Purge) -> StoreResult<Purged> {
         let (store, purge) = (self.clone(), *purge);
         self.detached(async move {
-            let _changed = store.sessions.marking(Change::Everything);
+            let _changed = store.lookups.marking(Change::Everything);
             // Three statements, each on its own: every row they delete is of no use, so there is nothing to keep
             // together, and short statements hold their locks briefly.
             let sessions = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2")
@@ -230,7 +230,7 @@ impl AccountStore for SqliteStore {
         let (store, t, hash) = (self.clone(), *t, hash.to_string());
         self.detached(async move {
             let hash = hash.as_str();
-            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let _changed = store.lookups.marking(Change::User(t.org, user));
             let done = sqlx::query("UPDATE users SET password_hash = ? WHERE org_id = ? AND id = ?")
                 .bind(hash)
                 .bind(t.org.0)
@@ -247,7 +247,7 @@ impl AccountStore for SqliteStore {
         let (store, t, secret) = (self.clone(), *t, secret.map(str::to_string));
         self.detached(async move {
             let secret = secret.as_deref();
-            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let _changed = store.lookups.marking(Change::User(t.org, user));
             let done =
                 sqlx::query("UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE org_id = ? AND id = ?")
                     .bind(secret)
@@ -264,7 +264,7 @@ impl AccountStore for SqliteStore {
     async fn accept_totp_step(&self, t: &TenantCtx, user: UserId, step: i64) -> StoreResult<bool> {
         let (store, t) = (self.clone(), *t);
         self.detached(async move {
-            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let _changed = store.lookups.marking(Change::User(t.org, user));
             let done = sqlx::query(
                 "UPDATE users SET totp_last_step = ? WHERE org_id = ? AND id = ? \
                  AND (totp_last_step IS NULL OR totp_last_step < ?)",
@@ -333,7 +333,7 @@ impl AccountStore for SqliteStore {
     async fn set_user_disabled(&self, t: &TenantCtx, user: UserId, disabled: bool) -> StoreResult<()> {
         let (store, t) = (self.clone(), *t);
         self.detached(async move {
-            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let _changed = store.lookups.marking(Change::User(t.org, user));
             let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
             let done = sqlx::query("UPDATE users SET disabled = ? WHERE org_id = ? AND id = ?")
                 .bind(disabled)
@@ -358,7 +358,7 @@ impl AccountStore for SqliteStore {
         let (store, t, grants) = (self.clone(), *t, grants.to_vec());
         self.detached(async move {
             let grants = &grants[..];
-            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let _changed = store.lookups.marking(Change::User(t.org, user));
             let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
             let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE org_id = ? AND id = ?")
                 .bind(t.org.0)
@@ -413,7 +413,7 @@ impl AccountStore for SqliteStore {
         let (store, t, lang) = (self.clone(), *t, lang.to_string());
         self.detached(async move {
             let lang = lang.as_str();
-            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let _changed = store.lookups.marking(Change::User(t.org, user));
             let done = sqlx::query("UPDATE users SET lang = ? WHERE org_id = ? AND id = ?")
                 .bind(lang)
                 .bind(t.org.0)
@@ -522,30 +522,35 @@ impl AccountStore for SqliteStore {
     }
 
     async fn create_share(&self, t: &TenantCtx, s: NewShare) -> StoreResult<Share> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO shares (org_id, dossier_id, partner_user_id, entry_kinds, until, created_by, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(t.org.0)
-        .bind(s.dossier.0)
-        .bind(s.partner.0)
-        .bind(s.entry_kinds.join(","))
-        .bind(s.until)
-        .bind(s.created_by.0)
-        .bind(s.created_at)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(fk_as_not_found)?;
-        Ok(Share {
-            id,
-            dossier: s.dossier,
-            partner: s.partner,
-            entry_kinds: s.entry_kinds.into_iter().filter(|k| !k.is_empty()).collect(),
-            until: s.until,
-            created_by: s.created_by,
-            created_at: s.created_at,
-            revoked_at: None,
+        let (store, t) = (self.clone(), *t);
+        self.detached(async move {
+            let _changed = store.lookups.marking(Change::Dossier(t.org, s.dossier));
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO shares (org_id, dossier_id, partner_user_id, entry_kinds, until, created_by, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(t.org.0)
+            .bind(s.dossier.0)
+            .bind(s.partner.0)
+            .bind(s.entry_kinds.join(","))
+            .bind(s.until)
+            .bind(s.created_by.0)
+            .bind(s.created_at)
+            .fetch_one(&store.pool)
+            .await
+            .map_err(fk_as_not_found)?;
+            Ok(Share {
+                id,
+                dossier: s.dossier,
+                partner: s.partner,
+                entry_kinds: s.entry_kinds.into_iter().filter(|k| !k.is_empty()).collect(),
+                until: s.until,
+                created_by: s.created_by,
+                created_at: s.created_at,
+                revoked_at: None,
+            })
         })
+        .await
     }
 
     async fn shares_for_partner(&self, t: &TenantCtx, partner: UserId) -> StoreResult<Vec<Share>> {
@@ -565,14 +570,21 @@ impl AccountStore for SqliteStore {
     }
 
     async fn revoke_share(&self, t: &TenantCtx, id: i64, at: OffsetDateTime) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE shares SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL")
-            .bind(at)
-            .bind(t.org.0)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(other)?;
-        one_row(done.rows_affected())
+        let (store, t) = (self.clone(), *t);
+        self.detached(async move {
+            // By the share's id: its dossier is not at hand, and revoking is rare.
+            let _changed = store.lookups.marking(Change::Organisation(t.org));
+            let done =
+                sqlx::query("UPDATE shares SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL")
+                    .bind(at)
+                    .bind(t.org.0)
+                    .bind(id)
+                    .execute(&store.pool)
+                    .await
+                    .map_err(other)?;
+            one_row(done.rows_affected())
+        })
+        .await
     }
 }
 

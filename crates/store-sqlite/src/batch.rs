@@ -114,7 +114,7 @@ fn run(mut conn: Connection, queue: mpsc::Receiver<Job>) {
 impl BatchApply for SqliteStore {
     async fn apply_batch(&self, ops: &[WriteOp]) -> BatchResult {
         // The thread needs its own copy; entry payloads are small and attachment contents are shared (`Arc`).
-        let _changed = ops.iter().any(WriteOp::changes_sessions).then(|| self.sessions.marking(Change::Everything));
+        let _changed: Vec<_> = ops.iter().filter_map(WriteOp::changes).map(|c| self.lookups.marking(c)).collect();
         let answer = self.writer.submit(ops.to_vec(), self.audit_key.clone())?;
         answer.await.map_err(|_| StoreError::Other("the SQLite writer stopped before answering".into()))?
     }

@@ -28,7 +28,7 @@ async fn insert_all<'a, T>(
 
 impl BulkLoad for SqliteStore {
     async fn bulk_insert(&self, c: &BulkChunk) -> StoreResult<()> {
-        let _changed = self.sessions.marking(Change::Everything);
+        let _changed = self.lookups.marking(Change::Everything);
         let mut tx = self.write_pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
         let conn: &mut SqliteConnection = &mut tx;
         insert_all(conn, "INSERT INTO organisations (id, name, is_demo, created_at) ", 4, &c.organisations, |b, r| {

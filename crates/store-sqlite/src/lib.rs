@@ -48,7 +48,7 @@ pub struct SqliteStore {
     audit_key: Option<std::sync::Arc<meldroute_store::audit::AuditKey>>,
     /// Recent session lookups. One process writes the embedded database, and every store method that changes
     /// a session, an account, its grants or its notifications marks it here, so it is always on.
-    sessions: std::sync::Arc<meldroute_store::SessionCache>,
+    lookups: std::sync::Arc<meldroute_store::LookupCache>,
 }
 
 /// Marks a foreign-key violation in [`StoreError::Other`], so callers that expect one (a reference to a row
@@ -110,13 +110,13 @@ impl SqliteStore {
             readers: std::sync::Arc::new(direct::Readers::new(path.clone())),
             writer: std::sync::Arc::new(batch::WriterThread::new(path)),
             audit_key: None,
-            sessions: std::sync::Arc::new(meldroute_store::SessionCache::new(true)),
+            lookups: std::sync::Arc::new(meldroute_store::LookupCache::new(true)),
         })
     }
 
     /// This process's memory of session lookups.
-    pub fn session_cache(&self) -> &meldroute_store::SessionCache {
-        &self.sessions
+    pub fn lookup_cache(&self) -> &meldroute_store::LookupCache {
+        &self.lookups
     }
 
     /// Runs `write` in a task of its own and waits for it. For the writes that mark the session cache: sqlx
@@ -609,7 +609,7 @@ impl Store for SqliteStore {
     async fn grant_role(&self, t: &TenantCtx, grant: RoleGrant) -> StoreResult<()> {
         let (store, t) = (self.clone(), *t);
         self.detached(async move {
-            let _changed = store.sessions.marking(Change::User(t.org, grant.user));
+            let _changed = store.lookups.marking(Change::User(t.org, grant.user));
             // The location must belong to the tenant too (0 = organisation-wide).
             if let Some(loc) = grant.location {
                 let n: i64 = sqlx::query_scalar("SELECT count(*) FROM locations WHERE org_id = ? AND id = ?")
@@ -816,7 +816,11 @@ impl Store for SqliteStore {
     }
 
     async fn dossier_context(&self, t: &TenantCtx, id: DossierId) -> StoreResult<DossierContext> {
-        self.readers.read(|c| {
+        if let Some(kept) = self.lookups.get_context(t.org, id) {
+            return Ok(kept);
+        }
+        let stamp = self.lookups.stamp();
+        let context = self.readers.read(|c| {
             let mut statement = c.prepare_cached(DOSSIER_CONTEXT_SQL)?;
             let mut rows = statement.query(params![t.org.0, id.0])?;
             let Some(row) = rows.next()? else { return Err(rusqlite::Error::QueryReturnedNoRows) };
@@ -825,7 +829,9 @@ impl Store for SqliteStore {
                 context.shares.extend(context_share(context.dossier.id, row)?);
             }
             Ok(context)
-        })
+        })?;
+        self.lookups.put_context(stamp, &context);
+        Ok(context)
     }
 
     async fn list_dossiers(&self, t: &TenantCtx, f: &DossierFilter) -> StoreResult<Vec<Dossier>> {

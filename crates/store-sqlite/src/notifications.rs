@@ -24,7 +24,7 @@ impl NotificationStore for SqliteStore {
         let (store, t, new) = (self.clone(), *t, new.to_vec());
         self.detached(async move {
             let new = &new[..];
-            let _changed: Vec<_> = new.iter().map(|n| store.sessions.marking(Change::User(t.org, n.user))).collect();
+            let _changed: Vec<_> = new.iter().map(|n| store.lookups.marking(Change::User(t.org, n.user))).collect();
             let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await.map_err(other)?;
             for n in new {
                 sqlx::query("INSERT INTO notifications (org_id, user_id, dossier_id, kind, urgent, created_at) VALUES (?, ?, ?, ?, ?, ?)")
@@ -69,7 +69,7 @@ impl NotificationStore for SqliteStore {
     async fn mark_all_read(&self, t: &TenantCtx, user: UserId, at: OffsetDateTime) -> StoreResult<u64> {
         let (store, t) = (self.clone(), *t);
         self.detached(async move {
-            let _changed = store.sessions.marking(Change::User(t.org, user));
+            let _changed = store.lookups.marking(Change::User(t.org, user));
             let done = sqlx::query(
                 "UPDATE notifications SET read_at = ? WHERE org_id = ? AND user_id = ? AND read_at IS NULL",
             )

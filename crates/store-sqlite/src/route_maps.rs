@@ -19,9 +19,10 @@ fn version(row: &rusqlite::Row<'_>) -> rusqlite::Result<RouteMapVersion> {
 
 impl RouteMapStore for SqliteStore {
     async fn save_route_map(&self, t: &TenantCtx, new: NewRouteMapVersion) -> StoreResult<RouteMapVersion> {
-        // Through the writer's thread, with the same code as `WriteOp::SaveRouteMap`.
-        let op = WriteOp::SaveRouteMap { tenant: *t, version: new.clone() };
-        match self.apply_batch(&[op]).await?.pop() {
+        // Through the writer's thread, with the same code as `WriteOp::SaveRouteMap`; in a task of its own, so
+        // the batch's mark of the cache follows its commit even when this request is cancelled.
+        let (store, op) = (self.clone(), WriteOp::SaveRouteMap { tenant: *t, version: new.clone() });
+        match self.detached(async move { store.apply_batch(&[op]).await }).await?.pop() {
             Some(Ok(WriteOutcome::RouteMapSaved { version })) => Ok(RouteMapVersion {
                 location: new.location,
                 version,

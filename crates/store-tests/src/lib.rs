@@ -86,7 +86,7 @@ impl TestDb {
         let db = Database::connect(&url).await.map_err(|e| e.to_string())?.with_audit_key(test_audit_key());
         db.migrate().await.map_err(|e| e.to_string())?;
         // As a serving node does: session lookups are kept while the node hears every change.
-        db.listen_for_session_changes().await.map_err(|e| e.to_string())?;
+        db.listen_for_changes().await.map_err(|e| e.to_string())?;
         Ok(Some(TestDb { db, url, cleanup: Cleanup::Postgres { admin_url, name } }))
     }
 

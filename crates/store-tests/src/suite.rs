@@ -31,7 +31,7 @@ pub async fn fixture<S: Store>(s: &S, name: &str) -> Fixture {
     Fixture { tenant, location, group, user, pupil }
 }
 
-fn new_user(login: &str) -> NewUser {
+pub fn new_user(login: &str) -> NewUser {
     NewUser {
         login: login.into(),
         display_name: format!("User {login}"),

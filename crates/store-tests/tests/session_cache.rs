@@ -1,4 +1,4 @@
-//! A node keeps recent session lookups in memory (`meldroute_store::SessionCache`): every change to what a
+//! A node keeps recent session lookups in memory (`meldroute_store::LookupCache`): every change to what a
 //! lookup returns is seen at the next lookup, on this node at once and, on PostgreSQL, on every other node as
 //! soon as it hears the change.
 
@@ -60,9 +60,9 @@ async fn every_change_is_seen_at_the_next_lookup(db: &Database) {
     // On PostgreSQL this node also hears its own writes of the setup, a moment later, and reads again once.
     let mut from_memory = false;
     for _ in 0..100 {
-        let (hits, _) = db.session_cache().counts();
+        let (hits, _) = db.lookup_cache().counts();
         assert_eq!(db.session_context(hash).await.unwrap(), Some(first.clone()));
-        if db.session_cache().counts().0 == hits + 1 {
+        if db.lookup_cache().counts().0 == hits + 1 {
             from_memory = true;
             break;
         }
@@ -135,7 +135,7 @@ async fn eventually(db: &Database, hash: &[u8], what: &str, ok: impl Fn(Option<&
 /// Whether `db` keeps lookups within five seconds (listening, and its heartbeat heard).
 async fn turns_on(db: &Database) -> bool {
     for _ in 0..250 {
-        if db.session_cache().is_on() {
+        if db.lookup_cache().is_on() {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -149,7 +149,7 @@ async fn postgres_a_change_on_one_node_is_seen_by_the_other() {
     let Some(t) = TestDb::postgres().await.unwrap() else { return };
     let a = &t.db;
     let b = Database::connect(&t.url).await.unwrap();
-    let listener = b.listen_for_session_changes().await.unwrap().unwrap();
+    let listener = b.listen_for_changes().await.unwrap().unwrap();
     // On once its own heartbeat came back through the database.
     assert!(turns_on(&b).await, "node B keeps lookups");
     let s = setup(a, "Alpha").await;
@@ -158,9 +158,9 @@ async fn postgres_a_change_on_one_node_is_seen_by_the_other() {
     // Node B keeps the lookup ...
     let mut from_memory = false;
     for _ in 0..100 {
-        let (hits, _) = b.session_cache().counts();
+        let (hits, _) = b.lookup_cache().counts();
         assert!(b.session_context(hash).await.unwrap().is_some());
-        if b.session_cache().counts().0 == hits + 1 {
+        if b.lookup_cache().counts().0 == hits + 1 {
             from_memory = true;
             break;
         }
@@ -195,7 +195,7 @@ async fn postgres_a_change_on_one_node_is_seen_by_the_other() {
     // Both listeners (A's and B's) were ended; each turns its memory off until it listens again (a second on).
     let mut turned_off = false;
     for _ in 0..50 {
-        if !b.session_cache().is_on() {
+        if !b.lookup_cache().is_on() {
             turned_off = true;
             break;
         }

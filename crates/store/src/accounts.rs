@@ -142,7 +142,7 @@ pub trait AccountStore: Clone + Send + Sync + 'static {
     /// The session with this token hash together with its user, the user's role grants and the number of
     /// unread notifications, in one query: every authenticated request needs all four. `None` for an unknown
     /// token.
-    /// May be answered from this node's memory of recent lookups ([`crate::SessionCache`]).
+    /// May be answered from this node's memory of recent lookups ([`crate::LookupCache`]).
     async fn session_context(&self, id_hash: &[u8]) -> StoreResult<Option<SessionContext>>;
     /// [`AccountStore::session_context`] read from the database, never from memory: ask this before ending a
     /// session on what a lookup said (expired, disabled).

@@ -10,10 +10,10 @@ pub mod audit;
 pub mod bulk;
 pub mod error;
 pub mod ids;
+pub mod lookup_cache;
 pub mod notifications;
 pub mod retention;
 pub mod route_maps;
-pub mod session_cache;
 pub mod team_sessions;
 pub mod transfers;
 pub mod types;
@@ -26,13 +26,13 @@ pub use accounts::{
 pub use api_tokens::{ApiToken, ApiTokenStore, NewApiToken, TokenContext};
 pub use error::{StoreError, StoreResult};
 pub use ids::*;
+pub use lookup_cache::{Change, LOOKUPS_CHANNEL, LookupCache};
 pub use notifications::{NewNotification, Notification, NotificationStore};
 pub use retention::{
     ClosedDossier, ERASURE_CHANNEL, ErasureProposal, ErasureRequest, NewErasureProposal, NewErasureRequest,
     RetentionSetting, RetentionStore,
 };
 pub use route_maps::{NewRouteMapVersion, RouteMapStore, RouteMapVersion};
-pub use session_cache::{Change, SESSIONS_CHANNEL, SessionCache};
 pub use team_sessions::{
     NewTeamAction, NewTeamSession, TeamAction, TeamAnswer, TeamDot, TeamGroup, TeamGroupField, TeamGroupMember,
     TeamPoint, TeamSession, TeamSessionStore, TeamSessionUpdate,

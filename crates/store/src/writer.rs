@@ -149,13 +149,23 @@ pub enum WriteOp {
 }
 
 impl WriteOp {
-    /// Whether this operation changes what a session lookup returns ([`crate::SessionCache`]): an erasure
-    /// deletes the notifications of a dossier, for any number of users.
-    pub fn changes_sessions(&self) -> bool {
+    /// What this operation changes of what lookups return ([`crate::LookupCache`]), to mark once its batch is
+    /// over: an append changes its dossier's row, and so does a refused one (it was refused because the row
+    /// had moved on: the retry reads it again); a new route map version changes every dossier of its
+    /// location, an imported dossier is marked with its organisation; an erasure deletes the notifications of
+    /// a dossier for any number of users, its pupil and more.
+    pub fn changes(&self) -> Option<crate::lookup_cache::Change> {
+        use crate::lookup_cache::Change;
         match self {
-            WriteOp::EraseDossier { .. } => true,
-            WriteOp::Audited { op, .. } => op.changes_sessions(),
-            _ => false,
+            WriteOp::AppendEntry { tenant, dossier, .. } | WriteOp::AppendAttachment { tenant, dossier, .. } => {
+                Some(Change::Dossier(tenant.org, *dossier))
+            }
+            WriteOp::SaveRouteMap { tenant, .. } | WriteOp::ImportDossier { tenant, .. } => {
+                Some(Change::Organisation(tenant.org))
+            }
+            WriteOp::EraseDossier { .. } => Some(Change::Everything),
+            WriteOp::Audited { op, .. } => op.changes(),
+            _ => None,
         }
     }
 }

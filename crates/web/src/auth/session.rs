@@ -138,7 +138,7 @@ fn expired(state: &AppState, record: &SessionRecord, now: OffsetDateTime) -> boo
 }
 
 /// Looks up the request's session (half or full): one query for the session, its user, the user's grants
-/// and unread notifications, or this node's memory of that query (`meldroute_store::SessionCache`).
+/// and unread notifications, or this node's memory of that query (`meldroute_store::LookupCache`).
 pub async fn find(state: &AppState, headers: &HeaderMap) -> Result<Found, NoSession> {
     let token = token_from(headers, cookie_name(state)).ok_or(NoSession::Login)?;
     let hash = token_hash(&token);
