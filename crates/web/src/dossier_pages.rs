@@ -621,7 +621,8 @@ pub async fn dossier(
             hint: crate::attachments::file_hint(&i),
         }),
     };
-    Ok(render(&page, StatusCode::OK))
+    // The chronology's HTML, and room for the header, panel and forms around it.
+    Ok(crate::pages::render_sized(&page, StatusCode::OK, page.chronology.len() + 8 * 1024))
 }
 
 /// The display name of `user` among `users` (as [`crate::names::Names::of`] gives them), or its number.

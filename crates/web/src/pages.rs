@@ -107,8 +107,16 @@ impl Layout {
 
 /// Renders a template, turning a (programming) error into a plain 500 without details.
 pub fn render<T: Template>(template: &T, status: StatusCode) -> Response {
-    match template.render() {
-        Ok(html) => (status, Html(html)).into_response(),
+    render_sized(template, status, 0)
+}
+
+/// [`render`], into a buffer made room for `extra` bytes more than the template's own text: for a page that
+/// inserts HTML rendered before (the dossier page's chronology), so the buffer is not grown and copied
+/// several times on the way.
+pub fn render_sized<T: Template>(template: &T, status: StatusCode, extra: usize) -> Response {
+    let mut html = String::with_capacity(T::SIZE_HINT + extra);
+    match template.render_into(&mut html) {
+        Ok(()) => (status, Html(html)).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "template rendering failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
