@@ -102,7 +102,7 @@ async fn close_in_the_past(db: &Database, t: &TenantCtx, d: DossierId, days_ago:
     task.await.unwrap();
     // The stored projection is the fold's.
     let reloaded = dossiers::load(db, &Default::default(), t, d).await.unwrap();
-    assert_eq!(reloaded.dossier.projection, dossiers::projection(&reloaded.state));
+    assert_eq!(reloaded.dossier.projection, dossiers::projection(reloaded.state()));
     assert_eq!(reloaded.dossier.projection.closed_on, Some(at.date()));
 }
 

@@ -555,7 +555,7 @@ pub async fn dossier(
         None => None,
     };
     let today = clock::today_nl();
-    let state_ = &loaded.state;
+    let state_ = loaded.state();
     let reason_text =
         |r: &meldroute_domain::Reason| meldroute_i18n::text(i.lang, &r.message_key(), &localise_args(r.fluent_args()));
     let panel = if limited {
@@ -658,7 +658,7 @@ async fn chronology_list(
     named.dedup();
     let users = state.names.of(&state.db, tenant, &named).await?;
     let original = |id: meldroute_domain::EntryId| received.and_then(|r| r.entries.iter().find(|x| x.entry.0 == id.0));
-    let corrected = &loaded.state.corrected;
+    let corrected = &loaded.state().corrected;
     let seq_of = |id: meldroute_domain::EntryId| loaded.entries.iter().find(|e| e.id == id).map(|e| e.seq);
     let texts = entry_texts(state, &i, loaded);
     let entries = loaded
@@ -702,9 +702,9 @@ async fn route_panel(state: &AppState, me: &CurrentUser, loaded: &Loaded, i: &I1
     // Newest version first: the one in force, and every version's date for the steps already taken.
     let history = state.route_histories.of(&state.db, &me.tenant, &loaded.location, loaded.route_map_version).await?;
     let (versions, current) = (&history.versions, &history.current);
-    let step = loaded.state.step;
+    let step = loaded.state().step;
     let mut who = Vec::new();
-    if !loaded.state.closed {
+    if !loaded.state().closed {
         let next = STEPS.iter().find(|s| s.number() == step.number() + 1);
         for s in std::iter::once(&step).chain(next) {
             let names = crate::route_map::who_acts(i, &current.map, *s);
@@ -969,10 +969,10 @@ pub async fn tasks(
                 continue;
             }
             let pupil = format!("{} {}", loaded.pupil.first_name, loaded.pupil.last_name);
-            if loaded.state.meldingen_due().next().is_some() {
+            if loaded.state().meldingen_due().next().is_some() {
                 urgent.push((id.0, pupil.clone()));
             }
-            for deadline in &loaded.state.deadlines {
+            for deadline in &loaded.state().deadlines {
                 let text = meldroute_i18n::text(
                     i.lang,
                     &deadline.reason.message_key(),

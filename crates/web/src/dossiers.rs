@@ -116,7 +116,16 @@ pub struct Loaded {
     /// Taken before the dossier row was read: an append keeps its new chronology in the cache only if no
     /// erasure began since.
     pub epoch: Epoch,
-    pub state: DossierState,
+    /// The folded state, computed when first asked for ([`Loaded::state`]): an append validates and folds
+    /// the chronology with its new entry itself, and has no use for the state before it.
+    state: std::sync::OnceLock<DossierState>,
+}
+
+impl Loaded {
+    /// The dossier's state: the fold of its chronology.
+    pub fn state(&self) -> &DossierState {
+        self.state.get_or_init(|| fold(&self.ctx, &self.entries))
+    }
 }
 
 /// A dossier of this tenant with what pages and writes need: its pupil, location and shares in one query, its
@@ -145,7 +154,6 @@ pub async fn load(db: &Database, cache: &Chronologies, t: &TenantCtx, id: Dossie
         }
     };
     let Chronology { entries, bytes: entries_bytes, texts } = chronology;
-    let state = fold(&ctx, &entries);
     Ok(Loaded {
         dossier,
         pupil,
@@ -158,7 +166,7 @@ pub async fn load(db: &Database, cache: &Chronologies, t: &TenantCtx, id: Dossie
         entries_bytes,
         texts,
         epoch,
-        state,
+        state: std::sync::OnceLock::new(),
     })
 }
 

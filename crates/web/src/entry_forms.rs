@@ -534,10 +534,10 @@ pub async fn new_entry_form(
     me.authorize(Action::AppendEntry(kind), &resource)?;
     let mut p = Posted::new();
     if kind == EntryKind::AssessmentAnswer
-        && let Some(next) = loaded.state.afwegingskader.next_question
+        && let Some(next) = loaded.state().afwegingskader.next_question
     {
         p.insert("question".into(), vec![next.as_str().into()]);
-        if loaded.state.afwegingskader.with_veilig_thuis {
+        if loaded.state().afwegingskader.with_veilig_thuis {
             p.insert("with_veilig_thuis".into(), vec!["on".into()]);
         }
     }
@@ -560,8 +560,8 @@ fn form_page(
     let i = layout.i;
     let reason = |r: &meldroute_domain::Reason| meldroute_i18n::text(i.lang, &r.message_key(), &r.fluent_args());
     let consequences = if kind == EntryKind::AssessmentAnswer {
-        let mut list: Vec<String> = loaded.state.afwegingskader.reasons.iter().map(reason).collect();
-        if let Some(q) = loaded.state.afwegingskader.next_question {
+        let mut list: Vec<String> = loaded.state().afwegingskader.reasons.iter().map(reason).collect();
+        if let Some(q) = loaded.state().afwegingskader.next_question {
             list.push(format!("{}: {}", i.t("panel-next-question"), i.t(&format!("question-{}", q.as_str()))));
         }
         list

@@ -362,9 +362,9 @@ async fn facts_of(state: &AppState, me: &CurrentUser, loaded: &Loaded) -> Result
     let requests = state.db.erasure_requests(&me.tenant, loaded.dossier.id).await?;
     let pending = state.db.erasure_proposal(&me.tenant, loaded.dossier.id).await?;
     let facts = ErasureFacts {
-        closed: loaded.state.closed,
+        closed: loaded.state().closed,
         last_seq: loaded.dossier.last_seq,
-        retention: retention_status(loaded.state.closed_on, period, clock::today_nl()),
+        retention: retention_status(loaded.state().closed_on, period, clock::today_nl()),
         granted_request: requests.iter().any(|r| r.decision == RequestDecision::Granted.as_str()),
     };
     Ok(Facts { facts, pending, requests })

@@ -199,7 +199,7 @@ pub async fn entries(
                     .ok_or_else(|| ApiError::invalid_body(format!("unknown entry kind `{code}`")).with_field("kind"))?,
             ),
         };
-        let corrected = &loaded.state.corrected;
+        let corrected = &loaded.state().corrected;
         let entries: Vec<Value> = loaded
             .entries
             .iter()
@@ -245,7 +245,7 @@ pub async fn state(
 
 fn state_json(me: &CurrentUser, loaded: &Loaded, limited: bool) -> Value {
     let lang = me.lang;
-    let s = &loaded.state;
+    let s = loaded.state();
     let step = json!({
         "number": s.step.number(),
         "code": s.step,

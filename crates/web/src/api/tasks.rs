@@ -67,7 +67,7 @@ async fn tasks(state: &AppState, me: &CurrentUser, addr: &SocketAddr) -> Result<
         {
             continue;
         }
-        for deadline in &loaded.state.deadlines {
+        for deadline in &loaded.state().deadlines {
             rows.push((
                 deadline.due,
                 d.id.0,
