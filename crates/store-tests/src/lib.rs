@@ -121,6 +121,18 @@ pub fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// Whether `db` answers lookups from memory within five seconds (on PostgreSQL: once it listens and its own
+/// heartbeat came back through the database).
+pub async fn lookups_turn_on(db: &Database) -> bool {
+    for _ in 0..250 {
+        if db.lookup_cache().is_on() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use meldroute_database::Database;
 use meldroute_store::*;
-use meldroute_store_tests::TestDb;
 use meldroute_store_tests::suite::{self, Fixture};
+use meldroute_store_tests::{TestDb, lookups_turn_on};
 use time::macros::{date, datetime};
 
 const T0: time::OffsetDateTime = datetime!(2026-03-02 09:00 UTC);
@@ -138,14 +138,7 @@ async fn postgres_a_change_on_one_node_is_seen_by_the_other() {
     let a = &t.db;
     let b = Database::connect(&t.url).await.unwrap();
     let listener = b.listen_for_changes().await.unwrap().unwrap();
-    // On once its own heartbeat came back through the database.
-    for _ in 0..250 {
-        if b.lookup_cache().is_on() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(b.lookup_cache().is_on(), "node B keeps lookups");
+    assert!(lookups_turn_on(&b).await, "node B keeps lookups");
     let f = suite::fixture(a, "Alpha").await;
     let d = suite::open_dossier(a, &f).await;
     let partner = a.create_user(&f.tenant, suite::new_user("jgz@alpha")).await.unwrap();

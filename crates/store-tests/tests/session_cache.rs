@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use meldroute_database::Database;
 use meldroute_store::*;
-use meldroute_store_tests::{TestDb, suite};
+use meldroute_store_tests::{TestDb, lookups_turn_on, suite};
 use time::macros::datetime;
 
 const T0: time::OffsetDateTime = datetime!(2026-03-02 09:00 UTC);
@@ -132,17 +132,6 @@ async fn eventually(db: &Database, hash: &[u8], what: &str, ok: impl Fn(Option<&
     panic!("the other node did not see it within two seconds: {what}");
 }
 
-/// Whether `db` keeps lookups within five seconds (listening, and its heartbeat heard).
-async fn turns_on(db: &Database) -> bool {
-    for _ in 0..250 {
-        if db.lookup_cache().is_on() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
-}
-
 /// Two nodes on one PostgreSQL database: what one node changes, the other sees, although it keeps lookups.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_change_on_one_node_is_seen_by_the_other() {
@@ -151,7 +140,7 @@ async fn postgres_a_change_on_one_node_is_seen_by_the_other() {
     let b = Database::connect(&t.url).await.unwrap();
     let listener = b.listen_for_changes().await.unwrap().unwrap();
     // On once its own heartbeat came back through the database.
-    assert!(turns_on(&b).await, "node B keeps lookups");
+    assert!(lookups_turn_on(&b).await, "node B keeps lookups");
     let s = setup(a, "Alpha").await;
     let hash = &s.session.id_hash;
 
@@ -202,7 +191,7 @@ async fn postgres_a_change_on_one_node_is_seen_by_the_other() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(turned_off, "a lost listening connection turns the memory off");
-    assert!(turns_on(&b).await, "listening again after the lost connection");
+    assert!(lookups_turn_on(&b).await, "listening again after the lost connection");
     a.delete_session(hash).await.unwrap();
     eventually(&b, hash, "a logout after the reconnect", |c| c.is_none()).await;
 

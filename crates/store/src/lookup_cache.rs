@@ -119,6 +119,16 @@ struct Kept<T> {
     at: Instant,
 }
 
+/// Records a change of `key` at clock value `now` in `marks`; `false` when `marks` is full (the caller then
+/// forgets every mark, and with them everything kept).
+fn note<K: std::hash::Hash + Eq>(marks: &mut HashMap<K, Mark>, key: K, now: u64) -> bool {
+    if marks.len() >= MAX_CHANGED && !marks.contains_key(&key) {
+        return false;
+    }
+    marks.insert(key, Mark { clock: now, at: Instant::now() });
+    true
+}
+
 /// Whether nothing was marked in `marks` under `key` since `stamp`.
 fn unmarked<K: std::hash::Hash + Eq>(marks: &HashMap<K, Mark>, key: &K, stamp: u64) -> bool {
     marks.get(key).is_none_or(|changed| stamp >= changed.clock)
@@ -281,10 +291,8 @@ impl LookupCache {
     pub fn changed(&self, org: OrgId, user: UserId) {
         let mut inner = self.lock();
         let now = self.tick();
-        if inner.changed.len() >= MAX_CHANGED && !inner.changed.contains_key(&(org, user)) {
+        if !note(&mut inner.changed, (org, user), now) {
             Self::forget_marks(&mut inner, now);
-        } else {
-            inner.changed.insert((org, user), Mark { clock: now, at: Instant::now() });
         }
     }
 
@@ -292,10 +300,8 @@ impl LookupCache {
     pub fn changed_session(&self, id_hash: &[u8]) {
         let mut inner = self.lock();
         let now = self.tick();
-        if inner.changed_sessions.len() >= MAX_CHANGED && !inner.changed_sessions.contains_key(id_hash) {
+        if !note(&mut inner.changed_sessions, id_hash.to_vec(), now) {
             Self::forget_marks(&mut inner, now);
-        } else {
-            inner.changed_sessions.insert(id_hash.to_vec(), Mark { clock: now, at: Instant::now() });
         }
     }
 
@@ -305,10 +311,8 @@ impl LookupCache {
         let mut inner = self.lock();
         let now = self.tick();
         inner.contexts.remove(&(org, dossier));
-        if inner.changed_dossiers.len() >= MAX_CHANGED && !inner.changed_dossiers.contains_key(&(org, dossier)) {
+        if !note(&mut inner.changed_dossiers, (org, dossier), now) {
             Self::forget_marks(&mut inner, now);
-        } else {
-            inner.changed_dossiers.insert((org, dossier), Mark { clock: now, at: Instant::now() });
         }
     }
 
@@ -318,10 +322,8 @@ impl LookupCache {
         let mut inner = self.lock();
         let now = self.tick();
         inner.contexts.retain(|(o, _), _| *o != org);
-        if inner.changed_orgs.len() >= MAX_CHANGED && !inner.changed_orgs.contains_key(&org) {
+        if !note(&mut inner.changed_orgs, org, now) {
             Self::forget_marks(&mut inner, now);
-        } else {
-            inner.changed_orgs.insert(org, Mark { clock: now, at: Instant::now() });
         }
     }
 
