@@ -277,6 +277,19 @@ async fn run<B: BatchApply>(backend: B, mut rx: mpsc::Receiver<Request>, stats: 
     let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
     // `recv_many` waits for at least one request, then takes whatever else is already queued.
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // Give way once before committing: the runtime first runs the requests that are ready and polls the
+        // sockets, and requests that are about to hand in a write (under load, most audit rows of page views)
+        // join this transaction instead of waiting for the next. Fewer, larger commits cost less CPU per
+        // write (each commit is an fsync); an idle writer pays one extra poll.
+        if batch.len() < MAX_BATCH {
+            tokio::task::yield_now().await;
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+        }
         let (ops, replies): (Vec<WriteOp>, Vec<_>) = batch.drain(..).map(|r| (r.op, r.reply)).unzip();
         let results = match backend.apply_batch(&ops).await {
             Ok(results) if results.len() == ops.len() => results,

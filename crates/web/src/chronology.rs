@@ -23,9 +23,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use meldroute_domain::access::EntryKindFilter;
-use meldroute_domain::{Entry, EntryKind};
+use meldroute_domain::{Entry, EntryKind, FoldContext};
 use meldroute_i18n::Lang;
-use meldroute_store::{Dossier, DossierId, OrgId, PupilId};
+use meldroute_store::{Dossier, DossierId, LocationId, OrgId, PupilId};
 use time::OffsetDateTime;
 
 use crate::dossier_pages::EntryText;
@@ -35,9 +35,9 @@ use crate::dossier_pages::EntryText;
 const MAX_DOSSIERS: usize = 2_000;
 const MAX_ENTRIES: usize = 100_000;
 const MAX_BYTES: usize = 32 << 20;
-/// How many renderings of a chronology's list ([`ListKey`]) are kept per chronology; a new one replaces the
-/// one kept longest.
-const MAX_LISTS: usize = 4;
+/// How many renderings of a chronology's list ([`ListKey`]), and how many of its panel ([`PanelKey`]), are kept
+/// per chronology; a new one replaces the one kept longest.
+const MAX_RENDERINGS: usize = 4;
 
 pub struct Chronologies {
     inner: Mutex<Inner>,
@@ -64,14 +64,16 @@ struct Cached {
     bytes: usize,
     texts: Rendered,
     /// The chronology list as HTML, per [`ListKey`], for exactly this state.
-    lists: Vec<(ListKey, Arc<str>)>,
+    lists: Renderings<ListKey>,
+    /// The dossier page's panel as HTML, per [`PanelKey`], for exactly this state.
+    panels: Renderings<PanelKey>,
     used: u64,
 }
 
 impl Cached {
     /// What this chronology counts against the byte bound.
     fn size(&self) -> usize {
-        self.bytes + self.texts.bytes() + self.lists.iter().map(|(_, html)| html.len()).sum::<usize>()
+        self.bytes + self.texts.bytes() + self.lists.bytes() + self.panels.bytes()
     }
 
     fn is(&self, dossier: &Dossier) -> bool {
@@ -127,6 +129,50 @@ pub struct ListKey {
     pub filter: EntryKindFilter,
     pub kind: Option<EntryKind>,
     pub correction_links: bool,
+}
+
+/// Everything the dossier page's panel (step, next actions, deadlines, who acts, steps taken) depends on besides
+/// the chronology: the language, the day (a deadline before it is overdue), whether the viewer gets the
+/// limited view, what the fold needs besides the entries, and the location's route map version. Two
+/// viewers with the same key see the very same panel ([`Chronologies::panel`], [`Chronologies::put_panel`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelKey {
+    pub lang: Lang,
+    pub today: time::Date,
+    pub limited: bool,
+    pub ctx: FoldContext,
+    pub location: LocationId,
+    pub route_map_version: Option<i64>,
+}
+
+/// HTML rendered from one chronology state, per key: at most [`MAX_RENDERINGS`], a new one replacing the one
+/// kept longest.
+struct Renderings<K>(Vec<(K, Arc<str>)>);
+
+impl<K> Default for Renderings<K> {
+    fn default() -> Self {
+        Renderings(Vec::new())
+    }
+}
+
+impl<K: PartialEq> Renderings<K> {
+    fn get(&self, key: &K) -> Option<Arc<str>> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, html)| html.clone())
+    }
+
+    fn bytes(&self) -> usize {
+        self.0.iter().map(|(_, html)| html.len()).sum()
+    }
+
+    /// Adds `html` for `key` unless one is kept for it already; gives what it evicted to make room.
+    fn put(&mut self, key: K, html: Arc<str>) -> Option<Option<Arc<str>>> {
+        if self.0.iter().any(|(k, _)| *k == key) {
+            return None;
+        }
+        let oldest = (self.0.len() >= MAX_RENDERINGS).then(|| self.0.remove(0).1);
+        self.0.push((key, html));
+        Some(oldest)
+    }
 }
 
 /// See [`Chronologies::erasure_guard`].
@@ -195,9 +241,17 @@ impl Chronologies {
         inner.clock += 1;
         let used = inner.clock;
         let added = entries.len();
-        let lists = Vec::new();
-        let cached =
-            Cached { last_seq, pupil: dossier.pupil, opened_at: dossier.opened_at, entries, bytes, texts, lists, used };
+        let cached = Cached {
+            last_seq,
+            pupil: dossier.pupil,
+            opened_at: dossier.opened_at,
+            entries,
+            bytes,
+            texts,
+            lists: Renderings::default(),
+            panels: Renderings::default(),
+            used,
+        };
         let size = cached.size();
         if let Some(old) = inner.map.insert((dossier.org, dossier.id), cached) {
             inner.entries -= old.entries.len();
@@ -240,32 +294,43 @@ impl Chronologies {
 
     /// The list of `dossier` (a row just read) rendered for `key`, if the cache holds exactly that state.
     pub fn list(&self, dossier: &Dossier, key: &ListKey) -> Option<Arc<str>> {
-        let inner = self.lock();
-        let cached = inner.map.get(&(dossier.org, dossier.id)).filter(|c| c.is(dossier))?;
-        cached.lists.iter().find(|(k, _)| k == key).map(|(_, html)| html.clone())
+        self.rendered(dossier, |c| c.lists.get(key))
     }
 
     /// Keeps `html` as the list of `dossier` rendered for `key`, if the cache holds exactly that state (the one
     /// whose entries were rendered) and no erasure began since `epoch`.
     pub fn put_list(&self, dossier: &Dossier, epoch: Epoch, key: ListKey, html: Arc<str>) {
-        let mut evicted = Vec::new();
+        self.put_rendered(dossier, epoch, |c| c.lists.put(key, html));
+    }
+
+    /// The panel of `dossier` (a row just read) rendered for `key`, if the cache holds exactly that state.
+    pub fn panel(&self, dossier: &Dossier, key: &PanelKey) -> Option<Arc<str>> {
+        self.rendered(dossier, |c| c.panels.get(key))
+    }
+
+    /// Keeps `html` as the panel of `dossier` rendered for `key`, under the same conditions as
+    /// [`Chronologies::put_list`].
+    pub fn put_panel(&self, dossier: &Dossier, epoch: Epoch, key: PanelKey, html: Arc<str>) {
+        self.put_rendered(dossier, epoch, |c| c.panels.put(key, html));
+    }
+
+    fn rendered(&self, dossier: &Dossier, get: impl FnOnce(&Cached) -> Option<Arc<str>>) -> Option<Arc<str>> {
+        let inner = self.lock();
+        inner.map.get(&(dossier.org, dossier.id)).filter(|c| c.is(dossier)).and_then(get)
+    }
+
+    /// Adds a rendering with `put` (which gives what it evicted, or `None` when the key was there already) to
+    /// the chronology of `dossier` if the cache holds exactly that state and no erasure began since `epoch`.
+    fn put_rendered(&self, dossier: &Dossier, epoch: Epoch, put: impl FnOnce(&mut Cached) -> Option<Option<Arc<str>>>) {
         let mut inner = self.lock();
         if self.epoch() != epoch {
             return;
         }
         let Some(cached) = inner.map.get_mut(&(dossier.org, dossier.id)).filter(|c| c.is(dossier)) else { return };
-        if cached.lists.iter().any(|(k, _)| *k == key) {
-            return;
-        }
-        let mut removed = 0;
-        if cached.lists.len() >= MAX_LISTS {
-            let (_, oldest) = cached.lists.remove(0);
-            removed = oldest.len();
-            evicted.push(oldest);
-        }
-        let added = html.len();
-        cached.lists.push((key, html));
-        inner.bytes = inner.bytes + added - removed;
+        let before = cached.size();
+        let Some(evicted) = put(cached) else { return };
+        let after = cached.size();
+        inner.bytes = inner.bytes + after - before;
         let mut gone = Vec::new();
         self.shrink(&mut inner, &mut gone);
         drop(inner);
@@ -557,6 +622,77 @@ mod tests {
         assert_eq!(cache.len(), 1, "with 500 bytes of texts the one used longest ago goes");
         assert_eq!(text_count(&cache, &dossier(2, 3), Lang::Nl), Some(3));
         // Everything removed gives its bytes back: the texts too.
+        cache.remove(&dossier(2, 3));
+        cache.put(&dossier(3, 3), 3, cache.epoch(), chronology(3));
+        cache.put(&dossier(4, 3), 3, cache.epoch(), chronology(3));
+        assert_eq!(cache.len(), 2);
+    }
+    fn panel_key(day: u8) -> PanelKey {
+        PanelKey {
+            lang: Lang::Nl,
+            today: time::Date::from_calendar_date(2026, time::Month::March, day).unwrap(),
+            limited: false,
+            ctx: FoldContext {
+                sector: meldroute_domain::Sector::Po,
+                pupil_age: Some(9),
+                calendar: meldroute_domain::Calendar::new(),
+            },
+            location: LocationId(1),
+            route_map_version: Some(2),
+        }
+    }
+
+    #[test]
+    fn a_panel_is_kept_for_the_exact_state_and_key_only() {
+        let cache = Chronologies::default();
+        let d = dossier(7, 3);
+        cache.put(&d, 3, cache.epoch(), chronology(3));
+        let key = panel_key(2);
+        // Rendered from an older state, or read before an erasure began: not kept.
+        cache.put_panel(&dossier(7, 2), cache.epoch(), key.clone(), "old".into());
+        assert!(cache.panel(&d, &key).is_none());
+        let before = cache.epoch();
+        cache.erasing();
+        cache.put(&d, 3, cache.epoch(), chronology(3));
+        cache.put_panel(&d, before, key.clone(), "before".into());
+        assert!(cache.panel(&d, &key).is_none());
+        // The exact state: kept, and found only with the very same key.
+        cache.put_panel(&d, cache.epoch(), key.clone(), "panel".into());
+        assert_eq!(cache.panel(&d, &key).as_deref(), Some("panel"));
+        let others = [
+            panel_key(3),
+            PanelKey { lang: Lang::En, ..key.clone() },
+            PanelKey { limited: true, ..key.clone() },
+            PanelKey { route_map_version: Some(3), ..key.clone() },
+            PanelKey { location: LocationId(2), ..key.clone() },
+            PanelKey { ctx: FoldContext { pupil_age: Some(12), ..key.ctx.clone() }, ..key.clone() },
+        ];
+        for other in &others {
+            assert!(cache.panel(&d, other).is_none(), "{other:?}");
+        }
+        // Another entry landed: the state differs, so does the panel.
+        assert!(cache.panel(&dossier(7, 4), &key).is_none());
+        // A chronology keeps a few renderings; a new one replaces the one kept longest.
+        for (n, other) in others.iter().enumerate().take(MAX_RENDERINGS) {
+            cache.put_panel(&d, cache.epoch(), other.clone(), format!("panel {n}").into());
+        }
+        assert!(cache.panel(&d, &key).is_none());
+        assert_eq!(cache.panel(&d, &others[MAX_RENDERINGS - 1]).as_deref(), Some("panel 3"));
+        // An erasure forgets them with the chronology.
+        cache.erasing();
+        assert!(cache.panel(&d, &others[0]).is_none());
+    }
+
+    #[test]
+    fn panels_count_against_the_byte_bound() {
+        let cache = Chronologies::with_limits(100, 1_000, 1_000);
+        cache.put(&dossier(1, 3), 3, cache.epoch(), chronology(3));
+        cache.put(&dossier(2, 3), 3, cache.epoch(), chronology(3));
+        let _ = cache.get(&dossier(2, 3));
+        cache.put_panel(&dossier(2, 3), cache.epoch(), panel_key(2), "x".repeat(500).into());
+        assert_eq!(cache.len(), 1, "with a 500-byte panel the one used longest ago goes");
+        assert!(cache.panel(&dossier(2, 3), &panel_key(2)).is_some());
+        // Removing the chronology gives the panel's bytes back.
         cache.remove(&dossier(2, 3));
         cache.put(&dossier(3, 3), 3, cache.epoch(), chronology(3));
         cache.put(&dossier(4, 3), 3, cache.epoch(), chronology(3));

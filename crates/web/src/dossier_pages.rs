@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::audit::{self, Event};
 use crate::auth::session::{CurrentUser, Denied};
-use crate::chronology::ListKey;
+use crate::chronology::{ListKey, PanelKey};
 use crate::dossiers::{self, DossierError, Loaded};
 use crate::pages::{I18n, Layout, render};
 use crate::{AppState, clock};
@@ -483,7 +483,8 @@ pub struct DossierPage {
     pub pupil_id: i64,
     pub pupil_name: String,
     pub limited: bool,
-    pub panel: Panel,
+    /// The panel's HTML ([`PanelView`]), rendered once per chronology state and [`PanelKey`].
+    pub panel: Arc<str>,
     /// The chronology's HTML ([`ChronologyList`]), rendered once per chronology state and [`ListKey`].
     pub chronology: Arc<str>,
     pub can_see_access_log: bool,
@@ -554,39 +555,22 @@ pub async fn dossier(
         Some(r) => Some(name_in(&state.names.of(&state.db, &me.tenant, &[r.received_by]).await?, r.received_by)),
         None => None,
     };
-    let today = clock::today_nl();
-    let state_ = loaded.state();
-    let reason_text =
-        |r: &meldroute_domain::Reason| meldroute_i18n::text(i.lang, &r.message_key(), &localise_args(r.fluent_args()));
-    let panel = if limited {
-        // A partner's limited view shows no engine state beyond the step.
-        Panel {
-            step: i.t(&format!("step-{}", state_.step.number())),
-            closed: state_.closed,
-            next: vec![],
-            deadlines: vec![],
-            meldingen_due: vec![],
-            next_question: None,
-            who: vec![],
-            route_not_set: false,
-            steps_taken: vec![],
-        }
-    } else {
-        let route = route_panel(&state, &me, &loaded, &i).await?;
-        Panel {
-            step: i.t(&format!("step-{}", state_.step.number())),
-            closed: state_.closed,
-            next: state_.next_actions.iter().map(|r| reason_text(&r.reason)).collect(),
-            deadlines: state_
-                .deadlines
-                .iter()
-                .map(|d| (reason_text(&d.reason), format_date(d.due), d.due < today))
-                .collect(),
-            meldingen_due: state_.meldingen_due().map(|m| reason_text(&m.melding.reason)).collect(),
-            next_question: state_.afwegingskader.next_question.map(|q| i.t(&format!("question-{}", q.as_str()))),
-            who: route.who,
-            route_not_set: route.not_set,
-            steps_taken: route.steps_taken,
+    let panel_key = PanelKey {
+        lang: i.lang,
+        today: clock::today_nl(),
+        limited,
+        ctx: loaded.ctx.clone(),
+        location: loaded.location.id,
+        route_map_version: loaded.route_map_version,
+    };
+    let panel = match state.chronologies.panel(&loaded.dossier, &panel_key) {
+        Some(html) => html,
+        None => {
+            let html: Arc<str> = panel_html(&state, &me, &loaded, &panel_key).await?.into();
+            if loaded.entries.last().map_or(0, |e| i64::from(e.seq)) == loaded.dossier.last_seq {
+                state.chronologies.put_panel(&loaded.dossier, loaded.epoch, panel_key, html.clone());
+            }
+            html
         }
     };
     let page = DossierPage {
@@ -622,7 +606,56 @@ pub async fn dossier(
         }),
     };
     // The chronology's HTML, and room for the header, panel and forms around it.
-    Ok(crate::pages::render_sized(&page, StatusCode::OK, page.chronology.len() + 8 * 1024))
+    Ok(crate::pages::render_sized(&page, StatusCode::OK, page.chronology.len() + page.panel.len() + 8 * 1024))
+}
+
+/// The dossier page's panel for `key`: the step and, unless the view is limited, what the engine says now
+/// (next actions, deadlines, reports due, the next question) and what the route map says (who acts, which
+/// version applied to each step taken). Everything it shows comes from the chronology and the key.
+#[derive(Template)]
+#[template(path = "dossier_panel.html")]
+pub struct PanelView {
+    pub i: I18n,
+    pub panel: Panel,
+}
+
+async fn panel_html(state: &AppState, me: &CurrentUser, loaded: &Loaded, key: &PanelKey) -> Result<String, PageError> {
+    let i = I18n { lang: key.lang };
+    let state_ = loaded.state();
+    let reason_text =
+        |r: &meldroute_domain::Reason| meldroute_i18n::text(i.lang, &r.message_key(), &localise_args(r.fluent_args()));
+    let panel = if key.limited {
+        // A partner's limited view shows no engine state beyond the step.
+        Panel {
+            step: i.t(&format!("step-{}", state_.step.number())),
+            closed: state_.closed,
+            next: vec![],
+            deadlines: vec![],
+            meldingen_due: vec![],
+            next_question: None,
+            who: vec![],
+            route_not_set: false,
+            steps_taken: vec![],
+        }
+    } else {
+        let route = route_panel(state, me, loaded, &i).await?;
+        Panel {
+            step: i.t(&format!("step-{}", state_.step.number())),
+            closed: state_.closed,
+            next: state_.next_actions.iter().map(|r| reason_text(&r.reason)).collect(),
+            deadlines: state_
+                .deadlines
+                .iter()
+                .map(|d| (reason_text(&d.reason), format_date(d.due), d.due < key.today))
+                .collect(),
+            meldingen_due: state_.meldingen_due().map(|m| reason_text(&m.melding.reason)).collect(),
+            next_question: state_.afwegingskader.next_question.map(|q| i.t(&format!("question-{}", q.as_str()))),
+            who: route.who,
+            route_not_set: route.not_set,
+            steps_taken: route.steps_taken,
+        }
+    };
+    PanelView { i, panel }.render().map_err(|_| PageError::Unavailable)
 }
 
 /// The display name of `user` among `users` (as [`crate::names::Names::of`] gives them), or its number.
