@@ -135,6 +135,8 @@ pub struct ListKey {
 /// the chronology: the language, the day (a deadline before it is overdue), whether the viewer gets the
 /// limited view, what the fold needs besides the entries, and the location's route map version. Two
 /// viewers with the same key see the very same panel ([`Chronologies::panel`], [`Chronologies::put_panel`]).
+/// A location's sector (which chooses the default route map of a location without one) is not in it: no
+/// code changes a location's sector. Whatever else the panel comes to show must join this key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PanelKey {
     pub lang: Lang,

@@ -19,24 +19,16 @@ use tracing::Instrument;
 
 use crate::metrics::Metrics;
 
-/// A fresh request id (64 bits, hex): unique within the process and unpredictable across processes, for
-/// correlation only (never for security). A counter from a random start, through a bijective mix
-/// (SplitMix64's finaliser), so ids do not look sequential, without asking the OS for randomness per
-/// request (a system call on every page).
+/// A fresh request id (64 bits, hex), for correlation only (never for security): a counter put through
+/// SipHash with a key drawn at start-up (std's `RandomState`), so ids neither repeat in practice nor tell how
+/// many requests came in between, without asking the OS for randomness on every request.
 pub fn new_request_id() -> String {
+    use std::hash::BuildHasher;
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: OnceLock<AtomicU64> = OnceLock::new();
-    let next = NEXT.get_or_init(|| {
-        let mut bytes = [0u8; 8];
-        // Failure of the OS random source leaves a zero start: ids stay unique, only predictable.
-        let _ = getrandom::fill(&mut bytes);
-        AtomicU64::new(u64::from_le_bytes(bytes))
-    });
-    let mut z = next.fetch_add(1, Ordering::Relaxed).wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    format!("{:016x}", z ^ (z >> 31))
+    static IDS: OnceLock<(std::hash::RandomState, AtomicU64)> = OnceLock::new();
+    let (key, next) = IDS.get_or_init(|| (std::hash::RandomState::new(), AtomicU64::new(0)));
+    format!("{:016x}", key.hash_one(next.fetch_add(1, Ordering::Relaxed)))
 }
 
 /// From this long on, a request is logged whatever its status.
