@@ -629,6 +629,7 @@ mod tests {
         cache.put(&dossier(4, 3), 3, cache.epoch(), chronology(3));
         assert_eq!(cache.len(), 2);
     }
+
     fn panel_key(day: u8) -> PanelKey {
         PanelKey {
             lang: Lang::Nl,

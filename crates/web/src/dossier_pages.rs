@@ -542,9 +542,7 @@ pub async fn dossier(
         None => {
             let html: Arc<str> =
                 chronology_list(&state, &me.tenant, &loaded, received.as_ref(), &list_key).await?.into();
-            // Kept only when rendered from exactly the state the dossier row names (an entry that landed
-            // between the two reads makes the chronology one longer).
-            if loaded.entries.last().map_or(0, |e| i64::from(e.seq)) == loaded.dossier.last_seq {
+            if loaded.is_the_rows_state() {
                 state.chronologies.put_list(&loaded.dossier, loaded.epoch, list_key.clone(), html.clone());
             }
             html
@@ -567,7 +565,7 @@ pub async fn dossier(
         Some(html) => html,
         None => {
             let html: Arc<str> = panel_html(&state, &me, &loaded, &panel_key).await?.into();
-            if loaded.entries.last().map_or(0, |e| i64::from(e.seq)) == loaded.dossier.last_seq {
+            if loaded.is_the_rows_state() {
                 state.chronologies.put_panel(&loaded.dossier, loaded.epoch, panel_key, html.clone());
             }
             html

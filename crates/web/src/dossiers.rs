@@ -126,6 +126,12 @@ impl Loaded {
     pub fn state(&self) -> &DossierState {
         self.state.get_or_init(|| fold(&self.ctx, &self.entries))
     }
+
+    /// Whether the chronology ends exactly where the dossier row says: what is rendered from it may then be
+    /// kept for that state (an entry that landed between the two reads makes the chronology one longer).
+    pub fn is_the_rows_state(&self) -> bool {
+        self.entries.last().map_or(0, |e| i64::from(e.seq)) == self.dossier.last_seq
+    }
 }
 
 /// A dossier of this tenant with what pages and writes need: its pupil, location and shares in one query, its
