@@ -39,7 +39,7 @@ pub use team_sessions::{
 };
 pub use transfers::{ImportedDossier, ImportedEntry, ReceivedDossier, ReceivedEntry, TransferStore};
 pub use types::*;
-pub use writer::{BatchApply, WriteOp, WriteOutcome, Writer};
+pub use writer::{BatchApply, Pending, WriteOp, WriteOutcome, Writer};
 
 /// Which organisation (tenant) a call acts for. Constructed only after authentication or by operator
 /// commands; every store method scopes its queries to it.

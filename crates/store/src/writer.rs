@@ -240,6 +240,17 @@ pub struct Writer {
     stats: Arc<WriterStats>,
 }
 
+/// An operation queued by [`Writer::enqueue`], not yet known to be committed.
+#[must_use = "a queued write is only known to be committed once its outcome has answered"]
+pub struct Pending(oneshot::Receiver<StoreResult<WriteOutcome>>);
+
+impl Pending {
+    /// Waits until the operation's transaction has committed (or the operation was refused).
+    pub async fn outcome(self) -> StoreResult<WriteOutcome> {
+        self.0.await.map_err(|_| StoreError::Other("the writer stopped before answering".into()))?
+    }
+}
+
 /// Counters for metrics and tests.
 #[derive(Default)]
 pub struct WriterStats {
@@ -262,9 +273,17 @@ impl Writer {
 
     /// Submits one operation and waits until it is committed (or refused).
     pub async fn submit(&self, op: WriteOp) -> StoreResult<WriteOutcome> {
+        self.enqueue(op).await?.outcome().await
+    }
+
+    /// Hands one operation to the writer and returns once it is queued (waiting only while the queue is
+    /// full), so the caller can prepare what it will do next while the batch commits. Nothing that depends
+    /// on the write may leave the process before [`Pending::outcome`] has answered `Ok`; dropping the
+    /// `Pending` does not take the operation back.
+    pub async fn enqueue(&self, op: WriteOp) -> StoreResult<Pending> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(Request { op, reply }).await.map_err(|_| StoreError::Other("the writer has stopped".into()))?;
-        answer.await.map_err(|_| StoreError::Other("the writer stopped before answering".into()))?
+        Ok(Pending(answer))
     }
 
     pub fn stats(&self) -> &WriterStats {

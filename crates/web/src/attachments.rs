@@ -242,7 +242,7 @@ pub async fn upload(
 
 /// Whether `me` may add an attachment to this dossier now (for showing the form).
 pub fn may_add(me: &CurrentUser, resource: &Resource, loaded: &Loaded) -> bool {
-    !loaded.state().closed && me.authorize(Action::AppendEntry(EntryKind::Attachment), resource).is_ok()
+    !loaded.closed() && me.authorize(Action::AppendEntry(EntryKind::Attachment), resource).is_ok()
 }
 
 // --- the download --------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! Recording audit events: who did what to whose data, from where; never the content. The write goes through
 //! the group-commit writer and must succeed: if it fails, the request fails.
 
-use meldroute_store::{DossierId, NewAuditEvent, OrgId, PupilId, UserId, WriteOp};
+use meldroute_store::{DossierId, NewAuditEvent, OrgId, Pending, PupilId, UserId, WriteOp};
 
 use crate::{AppState, clock};
 
@@ -27,6 +27,12 @@ impl axum::response::IntoResponse for AuditFailed {
 }
 
 pub async fn record(state: &AppState, e: Event<'_>) -> Result<(), AuditFailed> {
+    begin(state, e).await?.done().await
+}
+
+/// Hands the audit row of `e` to the writer and returns while it commits, so a page can be prepared
+/// meanwhile; the page may only be sent once [`Recording::done`] has answered `Ok`.
+pub async fn begin(state: &AppState, e: Event<'_>) -> Result<Recording, AuditFailed> {
     let op = WriteOp::Audit(NewAuditEvent {
         at: clock::now_utc(),
         org: e.org,
@@ -38,11 +44,32 @@ pub async fn record(state: &AppState, e: Event<'_>) -> Result<(), AuditFailed> {
         outcome: e.outcome.to_string(),
         source: e.source.to_string(),
     });
-    match state.writer.submit(op).await {
-        Ok(_) => Ok(()),
+    match state.writer.enqueue(op).await {
+        Ok(pending) => Ok(Recording { pending }),
         Err(err) => {
             tracing::error!(error = %err, action = e.action, "audit write failed");
             Err(AuditFailed)
+        }
+    }
+}
+
+/// An audit row on its way to the log (see [`begin`]).
+#[must_use = "what the audit row records may only be shown once `done` has answered"]
+pub struct Recording {
+    pending: Pending,
+}
+
+impl Recording {
+    /// Waits until the row is committed; `Err` when it was not, and then nothing of what it records may be
+    /// shown.
+    pub async fn done(self) -> Result<(), AuditFailed> {
+        match self.pending.outcome().await {
+            Ok(_) => Ok(()),
+            // The request's span names the route.
+            Err(err) => {
+                tracing::error!(error = %err, "audit write failed");
+                Err(AuditFailed)
+            }
         }
     }
 }

@@ -8,11 +8,8 @@
 //! peer, the header is ignored: anyone can send it.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::{ConnectInfo, Request};
 
 /// Addresses and networks whose `X-Forwarded-For` is believed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -120,13 +117,9 @@ fn parse_entry(entry: &str) -> Option<IpAddr> {
     entry.parse::<SocketAddr>().ok().map(|s| s.ip())
 }
 
-/// Middleware: replaces the connection's address by the client's when the connection comes from a trusted
-/// proxy, so every handler that asks for `ConnectInfo` gets the client.
-pub async fn from_trusted_proxy(
-    State(proxies): State<Arc<TrustedProxies>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Replaces the connection's address by the client's when the connection comes from a trusted proxy, so every
+/// handler that asks for `ConnectInfo` gets the client (part of [`crate::edge`]).
+pub fn use_client_address(proxies: &TrustedProxies, request: &mut Request) {
     if !proxies.is_empty()
         && let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied()
     {
@@ -134,7 +127,6 @@ pub async fn from_trusted_proxy(
         let client = proxies.client(peer, values.into_iter());
         request.extensions_mut().insert(ConnectInfo(client));
     }
-    next.run(request).await
 }
 
 #[cfg(test)]

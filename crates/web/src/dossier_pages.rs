@@ -82,10 +82,24 @@ pub(crate) async fn audit_read(
     pupil: Option<PupilId>,
     dossier: Option<DossierId>,
 ) -> Result<(), PageError> {
+    Ok(begin_audit_read(state, me, addr, action, outcome, pupil, dossier).await?.done().await?)
+}
+
+/// As [`audit_read`], but returns while the row commits: the page is prepared meanwhile and sent only after
+/// [`audit::Recording::done`] answered.
+pub(crate) async fn begin_audit_read(
+    state: &AppState,
+    me: &CurrentUser,
+    addr: &SocketAddr,
+    action: &str,
+    outcome: &str,
+    pupil: Option<PupilId>,
+    dossier: Option<DossierId>,
+) -> Result<audit::Recording, PageError> {
     let source = addr.ip().to_string();
     let event =
         Event { org: Some(me.tenant.org), actor: Some(me.user.id), pupil, dossier, action, outcome, source: &source };
-    audit::record(state, event).await.map_err(PageError::from)
+    audit::begin(state, event).await.map_err(PageError::from)
 }
 
 /// The audit row of `me` doing `action` (for a write that carries its own audit row, see
@@ -489,7 +503,7 @@ pub struct DossierPage {
     pub chronology: Arc<str>,
     pub can_see_access_log: bool,
     /// Entry kinds this user may add now: (code, label).
-    pub can_add: Vec<(String, String)>,
+    pub can_add: Vec<(&'static str, std::borrow::Cow<'static, str>)>,
     pub can_share: bool,
     /// The aandachtsfunctionaris and directeur: retention, erasure and erasure requests.
     pub can_erase: bool,
@@ -524,7 +538,10 @@ pub async fn dossier(
             .await?;
         return Err(denied.into());
     }
-    audit_read(&state, &me, &addr, "dossier.read", "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id)).await?;
+    // The page is prepared while its read's audit row commits, and sent only once it has.
+    let recording =
+        begin_audit_read(&state, &me, &addr, "dossier.read", "allowed", Some(loaded.pupil.id), Some(loaded.dossier.id))
+            .await?;
 
     let filter = visible_entry_kinds(me.actor(), &resource);
     let limited = !matches!(filter, EntryKindFilter::All);
@@ -532,9 +549,9 @@ pub async fn dossier(
     let i = layout.i;
     let received = if loaded.received { state.db.received_dossier(&me.tenant, loaded.dossier.id).await? } else { None };
     let wanted = query.kind.as_deref().and_then(EntryKind::from_code);
-    let can_add: Vec<(String, String)> = crate::entry_forms::form_kinds()
+    let can_add: Vec<_> = crate::entry_forms::form_kinds()
         .filter(|k| me.authorize(Action::AppendEntry(*k), &resource).is_ok())
-        .map(|k| (k.as_str().to_string(), i.t(&format!("kind-{}", k.as_str()))))
+        .map(|k| (k.as_str(), i.kind(k)))
         .collect();
     let list_key = ListKey { lang: i.lang, filter, kind: wanted, correction_links: !limited && !can_add.is_empty() };
     let chronology = match state.chronologies.list(&loaded.dossier, &list_key) {
@@ -604,7 +621,11 @@ pub async fn dossier(
         }),
     };
     // The chronology's HTML, and room for the header, panel and forms around it.
-    Ok(crate::pages::render_sized(&page, StatusCode::OK, page.chronology.len() + page.panel.len() + 8 * 1024))
+    let response =
+        crate::pages::render_sized(&page, StatusCode::OK, page.chronology.len() + page.panel.len() + 8 * 1024);
+    // Nothing of the dossier leaves before its read is in the audit log.
+    recording.done().await?;
+    Ok(response)
 }
 
 /// The dossier page's panel for `key`: the step and, unless the view is limited, what the engine says now

@@ -127,6 +127,12 @@ impl Loaded {
         self.state.get_or_init(|| fold(&self.ctx, &self.entries))
     }
 
+    /// Whether the dossier is closed: from the dossier row (which the fold wrote with its newest entry) when the
+    /// chronology ends where the row does, so a page that needs no more than this does not fold.
+    pub fn closed(&self) -> bool {
+        if self.is_the_rows_state() { self.dossier.projection.closed } else { self.state().closed }
+    }
+
     /// Whether the chronology ends exactly where the dossier row says: what is rendered from it may then be
     /// kept for that state (an entry that landed between the two reads makes the chronology one longer).
     pub fn is_the_rows_state(&self) -> bool {

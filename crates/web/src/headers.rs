@@ -2,14 +2,11 @@
 //! script or style, no framing, HSTS, no MIME sniffing, no referrer, and no caching (pages carry personal
 //! data; the few static assets are small).
 
-use axum::extract::Request;
-use axum::http::HeaderValue;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
 };
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue};
 
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -20,9 +17,8 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 pub const DOWNLOAD_CSP: &str =
     "sandbox; default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-pub async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let h = response.headers_mut();
+/// Sets the security headers on a response (part of [`crate::edge`]).
+pub fn add_security_headers(h: &mut HeaderMap) {
     // A handler may only ever make the policy stricter: the download policy is kept, anything else replaced.
     if h.get(CONTENT_SECURITY_POLICY).is_none_or(|v| v.as_bytes() != DOWNLOAD_CSP.as_bytes()) {
         h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
@@ -35,5 +31,4 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
     h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
-    response
 }

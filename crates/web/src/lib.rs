@@ -16,6 +16,7 @@ pub mod csv_export;
 pub mod documents;
 pub mod dossier_pages;
 pub mod dossiers;
+pub mod edge;
 pub mod emergency;
 pub mod entry_forms;
 pub mod headers;
@@ -25,7 +26,6 @@ pub mod metrics;
 pub mod names;
 pub mod pages;
 pub mod password;
-pub mod request_id;
 pub mod retention;
 pub mod route_map;
 pub mod routes;
@@ -102,14 +102,9 @@ impl App {
 
 /// The application's routes with all middleware applied.
 pub fn router(state: AppState) -> Router {
-    let metrics = state.metrics.clone();
-    let proxies = state.trusted_proxies.clone();
     routes::build()
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), pages::readable_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), edge::edge))
         .with_state(state)
-        .layer(axum::middleware::from_fn(auth::csrf::same_origin_only))
-        .layer(axum::middleware::from_fn(headers::security_headers))
-        .layer(axum::middleware::from_fn_with_state(metrics, request_id::trace_request))
-        .layer(axum::middleware::from_fn_with_state(proxies, client_addr::from_trusted_proxy))
 }

@@ -17,16 +17,28 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
+/// Series by route, method and status: nested, so that counting a request of a route seen before looks its
+/// series up by `&str` and allocates nothing.
+type Requests = BTreeMap<String, BTreeMap<String, BTreeMap<u16, Series>>>;
+
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    requests: Mutex<Requests>,
 }
 
 impl Metrics {
     pub fn record(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
         let seconds = elapsed.as_secs_f64();
         let Ok(mut map) = self.requests.lock() else { return };
-        let series = map.entry((route.to_string(), method.to_string(), status)).or_default();
+        let methods = match map.get_mut(route) {
+            Some(methods) => methods,
+            None => map.entry(route.to_string()).or_default(),
+        };
+        let statuses = match methods.get_mut(method) {
+            Some(statuses) => statuses,
+            None => methods.entry(method.to_string()).or_default(),
+        };
+        let series = statuses.entry(status).or_default();
         series.count += 1;
         series.sum_seconds += seconds;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -45,7 +57,15 @@ impl Metrics {
             Ok(map) => map,
             Err(poisoned) => poisoned.into_inner(),
         };
-        for ((route, method, status), s) in map.iter() {
+        let series: Vec<(&String, &String, &u16, &Series)> = map
+            .iter()
+            .flat_map(|(route, methods)| {
+                methods
+                    .iter()
+                    .flat_map(move |(method, statuses)| statuses.iter().map(move |(st, s)| (route, method, st, s)))
+            })
+            .collect();
+        for &(route, method, status, s) in &series {
             let _ = writeln!(
                 out,
                 "meldroute_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {}",
@@ -54,7 +74,7 @@ impl Metrics {
         }
         let _ = writeln!(out, "# HELP meldroute_http_request_duration_seconds Time to answer HTTP requests.");
         let _ = writeln!(out, "# TYPE meldroute_http_request_duration_seconds histogram");
-        for ((route, method, status), s) in map.iter() {
+        for &(route, method, status, s) in &series {
             let labels = format!("route=\"{route}\",method=\"{method}\",status=\"{status}\"");
             for (i, bound) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(

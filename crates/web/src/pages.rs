@@ -28,6 +28,18 @@ impl I18n {
         meldroute_i18n::text_ref(self.lang, key)
     }
 
+    /// The name of an entry kind (text `kind-{code}`), borrowed like [`I18n::tr`].
+    pub fn kind(&self, kind: meldroute_domain::EntryKind) -> std::borrow::Cow<'static, str> {
+        use std::sync::LazyLock;
+        static KEYS: LazyLock<Vec<(meldroute_domain::EntryKind, String)>> = LazyLock::new(|| {
+            meldroute_domain::EntryKind::ALL.iter().map(|k| (*k, format!("kind-{}", k.as_str()))).collect()
+        });
+        match KEYS.iter().find(|(k, _)| *k == kind) {
+            Some((_, key)) => self.tr(key),
+            None => self.tr(&format!("kind-{}", kind.as_str())),
+        }
+    }
+
     /// A text with named arguments.
     pub fn t_args(&self, key: &str, args: &[(&str, String)]) -> String {
         meldroute_i18n::text(self.lang, key, args)

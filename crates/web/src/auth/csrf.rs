@@ -4,7 +4,6 @@
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
@@ -14,11 +13,12 @@ pub const FIELD: &str = "_csrf";
 pub const MAX_FORM_BYTES: usize = 256 * 1024;
 
 /// Refuses state-changing requests that a browser marks as coming from another site.
-pub async fn same_origin_only(request: Request, next: Next) -> Response {
+/// `Some` answer when the request is refused (part of [`crate::edge`]).
+pub fn refusal(request: &Request) -> Option<Response> {
     if is_safe(request.method()) || from_same_origin(request.headers()) {
-        next.run(request).await
+        None
     } else {
-        (StatusCode::FORBIDDEN, "cross-site request refused").into_response()
+        Some((StatusCode::FORBIDDEN, "cross-site request refused").into_response())
     }
 }
 

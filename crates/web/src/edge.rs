@@ -1,14 +1,16 @@
-//! Gives every request an id (in a tracing span and the `x-request-id` response header) and records it in
-//! the metrics. Logs carry the method, the route template, the status and the duration: never the query
-//! string, a form field or any other content that might hold personal data.
+//! The one middleware every request passes through, in this order: the client's address behind a trusted
+//! proxy ([`crate::client_addr`]), a request id (in a tracing span and the `x-request-id` response header),
+//! the same-origin check for requests that change state ([`crate::auth::csrf`]), the handler, the security
+//! headers ([`crate::headers`]), and the request's line in the log and the metrics. One layer rather than one
+//! per concern: every `from_fn` layer boxes the request's future and clones the service behind it.
 //!
-//! A request that went well and quickly is logged at `debug` only (`MELDROUTE_LOG=info,meldroute_web=debug`
-//! shows them): every such request is already counted in the metrics, and every read or write of personal
-//! data is in the audit log, while one formatted line per page was several percent of a busy server's CPU.
-//! Errors (status 400 and up) and slow requests are logged at `info`; whatever a handler logs carries the
-//! request's id either way.
+//! Logs carry the method, the route template, the status and the duration: never the query string, a form
+//! field or any other content that might hold personal data. A request that went well and quickly is logged
+//! at `debug` only (`MELDROUTE_LOG=info,meldroute_web=debug` shows them): every such request is already
+//! counted in the metrics, and every read or write of personal data is in the audit log, while one formatted
+//! line per page was several percent of a busy server's CPU. Errors (status 400 and up) and slow requests are
+//! logged at `info`; whatever a handler logs carries the request's id either way.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -17,7 +19,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
-use crate::metrics::Metrics;
+use crate::AppState;
 
 /// A fresh request id (64 bits, hex), for correlation only (never for security): a counter put through
 /// SipHash with a key drawn at start-up (std's `RandomState`), so ids neither repeat in practice nor tell how
@@ -34,14 +36,19 @@ pub fn new_request_id() -> String {
 /// From this long on, a request is logged whatever its status.
 const SLOW: std::time::Duration = std::time::Duration::from_millis(500);
 
-pub async fn trace_request(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+pub async fn edge(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    crate::client_addr::use_client_address(&state.trusted_proxies, &mut request);
     let id = new_request_id();
-    let method = request.method().as_str().to_string();
-    let route =
-        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let method = request.method().clone();
+    let span = tracing::info_span!("request", request_id = %id, method = method.as_str(), route);
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let mut response = match crate::auth::csrf::refusal(&request) {
+        Some(refused) => refused,
+        None => next.run(request).instrument(span.clone()).await,
+    };
+    crate::headers::add_security_headers(response.headers_mut());
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     span.in_scope(|| {
@@ -52,7 +59,7 @@ pub async fn trace_request(State(metrics): State<Arc<Metrics>>, request: Request
             tracing::debug!(status, elapsed_ms, "answered");
         }
     });
-    metrics.record(&route, &method, status, elapsed);
+    state.metrics.record(route, method.as_str(), status, elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
