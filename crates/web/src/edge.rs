@@ -33,6 +33,8 @@ pub fn new_request_id() -> String {
     format!("{:016x}", key.hash_one(next.fetch_add(1, Ordering::Relaxed)))
 }
 
+const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
+
 /// From this long on, a request is logged whatever its status.
 const SLOW: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -61,7 +63,7 @@ pub async fn edge(State(state): State<AppState>, mut request: Request, next: Nex
     });
     state.metrics.record(route, method.as_str(), status, elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", value);
+        response.headers_mut().insert(REQUEST_ID, value);
     }
     response
 }
