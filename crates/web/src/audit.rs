@@ -60,6 +60,12 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// Hands `page` over once the row is committed, and never when it was not: the way to send what the row
+    /// records (a page built while the row commits has no other way out).
+    pub async fn release<T>(self, page: T) -> Result<T, AuditFailed> {
+        self.done().await.map(|()| page)
+    }
+
     /// Waits until the row is committed; `Err` when it was not, and then nothing of what it records may be
     /// shown.
     pub async fn done(self) -> Result<(), AuditFailed> {

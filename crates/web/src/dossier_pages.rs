@@ -624,8 +624,7 @@ pub async fn dossier(
     let response =
         crate::pages::render_sized(&page, StatusCode::OK, page.chronology.len() + page.panel.len() + 8 * 1024);
     // Nothing of the dossier leaves before its read is in the audit log.
-    recording.done().await?;
-    Ok(response)
+    Ok(recording.release(response).await?)
 }
 
 /// The dossier page's panel for `key`: the step and, unless the view is limited, what the engine says now
