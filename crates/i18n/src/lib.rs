@@ -85,10 +85,13 @@ struct Bundles {
 /// The plain texts of one language by key. The keys are the translation files' own, so the table needs no
 /// protection against chosen collisions; a multiply-rotate hash (as in rustc's `FxHasher`) is several times
 /// cheaper than the default SipHash for keys of twenty-odd bytes, and a page looks up a hundred or so.
-type Plain = HashMap<String, String, std::hash::BuildHasherDefault<KeyHasher>>;
+type Plain = HashMap<String, String, KeyHashing>;
+
+/// The hashing of [`Plain`], for other tables keyed by message keys.
+pub type KeyHashing = std::hash::BuildHasherDefault<KeyHasher>;
 
 #[derive(Default)]
-struct KeyHasher(u64);
+pub struct KeyHasher(u64);
 
 impl std::hash::Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -186,6 +189,11 @@ pub fn text_ref(lang: Lang, key: &str) -> std::borrow::Cow<'static, str> {
         Some(text) => std::borrow::Cow::Borrowed(text.as_str()),
         None => std::borrow::Cow::Owned(text(lang, key, &[])),
     }
+}
+
+/// Every message of `lang` that is plain text (no arguments), by key, as [`text_ref`] gives them borrowed.
+pub fn plain_messages(lang: Lang) -> impl Iterator<Item = (&'static str, &'static str)> {
+    plain(lang).iter().map(|(key, text)| (key.as_str(), text.as_str()))
 }
 
 /// Whether `key` exists in `lang`.

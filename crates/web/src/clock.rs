@@ -1,6 +1,6 @@
 //! The one place that reads the clock, and Dutch local time (the meldcode's dates are Dutch dates).
 
-use time::{Date, Duration, Month, OffsetDateTime, UtcOffset, Weekday};
+use time::{Date, Duration, Month, OffsetDateTime, UtcOffset};
 
 /// Now, in UTC.
 pub fn now_utc() -> OffsetDateTime {
@@ -32,11 +32,9 @@ fn last_sunday(year: i32, month: Month) -> Date {
         Month::December => Date::from_calendar_date(year + 1, Month::January, 1),
         m => Date::from_calendar_date(year, m.next(), 1),
     };
-    let mut day = first_of_next.map(|d| d - Duration::days(1)).unwrap_or(Date::MIN);
-    while day.weekday() != Weekday::Sunday {
-        day -= Duration::days(1);
-    }
-    day
+    let last = first_of_next.map(|d| d - Duration::days(1)).unwrap_or(Date::MIN);
+    // Back from the month's last day to its Sunday: one weekday computation, not one per day.
+    last - Duration::days(i64::from(last.weekday().number_days_from_sunday()))
 }
 
 #[cfg(test)]
@@ -53,5 +51,17 @@ mod tests {
         assert_eq!(dutch_local(datetime!(2026-10-25 01:00 UTC)).offset().whole_hours(), 1);
         // Late evening UTC is already the next day in the Netherlands.
         assert_eq!(dutch_local(datetime!(2026-06-30 22:30 UTC)).date(), time::macros::date!(2026 - 07 - 01));
+    }
+
+    #[test]
+    fn the_last_sunday_is_a_sunday_in_the_months_last_week() {
+        for year in 2000..2100 {
+            for month in [Month::March, Month::October, Month::December, Month::February] {
+                let sunday = last_sunday(year, month);
+                assert_eq!(sunday.weekday(), time::Weekday::Sunday, "{year} {month}");
+                assert_eq!(sunday.month(), month, "{year} {month}");
+                assert!(sunday.day() + 7 > time::util::days_in_month(month, year), "{year} {month}: {sunday}");
+            }
+        }
     }
 }

@@ -588,6 +588,7 @@ pub async fn dossier(
             html
         }
     };
+    let (can_report_summary, can_anonymous_summary) = crate::summaries::links(&me, &resource);
     let page = DossierPage {
         layout,
         id: loaded.dossier.id.0,
@@ -611,8 +612,8 @@ pub async fn dossier(
                 ],
             )
         }),
-        can_report_summary: crate::summaries::links(&me, &resource).0,
-        can_anonymous_summary: crate::summaries::links(&me, &resource).1,
+        can_report_summary,
+        can_anonymous_summary,
         can_add,
         attachment_form: crate::attachments::may_add(&me, &resource, &loaded).then(|| AttachmentForm {
             csrf: me.session.csrf_token.clone(),

@@ -22,21 +22,25 @@ impl I18n {
         meldroute_i18n::text(self.lang, key, &[])
     }
 
-    /// [`I18n::t`] for templates: borrowed, not copied, when the text is plain (see
-    /// [`meldroute_i18n::text_ref`]). A page shows a hundred or so of them.
-    pub fn tr(&self, key: &str) -> std::borrow::Cow<'static, str> {
-        meldroute_i18n::text_ref(self.lang, key)
+    /// [`I18n::t`] for templates, and only for them: the text escaped for HTML, which templates write as it
+    /// is ([`EscapedText`]). Plain texts (most labels and headings; a page shows a hundred or so) were escaped
+    /// once, when the translations loaded; the others are escaped here.
+    pub fn tr(&self, key: &str) -> EscapedText {
+        match escaped_plain_texts(self.lang).get(key) {
+            Some(text) => EscapedText(std::borrow::Cow::Borrowed(text.as_str())),
+            None => EscapedText(std::borrow::Cow::Owned(escape_html(&meldroute_i18n::text(self.lang, key, &[])))),
+        }
     }
 
-    /// The name of an entry kind (text `kind-{code}`), borrowed like [`I18n::tr`].
+    /// The name of an entry kind (text `kind-{code}`), borrowed when it is plain text.
     pub fn kind(&self, kind: meldroute_domain::EntryKind) -> std::borrow::Cow<'static, str> {
         use std::sync::LazyLock;
         static KEYS: LazyLock<Vec<(meldroute_domain::EntryKind, String)>> = LazyLock::new(|| {
             meldroute_domain::EntryKind::ALL.iter().map(|k| (*k, format!("kind-{}", k.as_str()))).collect()
         });
         match KEYS.iter().find(|(k, _)| *k == kind) {
-            Some((_, key)) => self.tr(key),
-            None => self.tr(&format!("kind-{}", kind.as_str())),
+            Some((_, key)) => meldroute_i18n::text_ref(self.lang, key),
+            None => meldroute_i18n::text_ref(self.lang, &format!("kind-{}", kind.as_str())),
         }
     }
 
@@ -47,6 +51,47 @@ impl I18n {
 
     pub fn code(&self) -> &'static str {
         self.lang.code()
+    }
+}
+
+/// A translated text already escaped for HTML ([`I18n::tr`]). Askama writes it without escaping it again
+/// (`HtmlSafe`); nothing else may be put in one.
+pub struct EscapedText(std::borrow::Cow<'static, str>);
+
+impl std::fmt::Display for EscapedText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for EscapedText {}
+
+impl askama::FastWritable for EscapedText {
+    fn write_into<W: std::fmt::Write + ?Sized>(&self, dest: &mut W, _: &dyn askama::Values) -> askama::Result<()> {
+        Ok(dest.write_str(&self.0)?)
+    }
+}
+
+/// `text` escaped as askama escapes what a template writes.
+fn escape_html(text: &str) -> String {
+    askama::filters::escape(text, askama::filters::Html).map_or_else(|_| String::new(), |escaped| escaped.to_string())
+}
+
+/// The plain texts of `lang` escaped for HTML, by key: made once, on first use.
+fn escaped_plain_texts(
+    lang: Lang,
+) -> &'static std::collections::HashMap<&'static str, String, meldroute_i18n::KeyHashing> {
+    use std::collections::HashMap;
+    use std::sync::LazyLock;
+    type Table = HashMap<&'static str, String, meldroute_i18n::KeyHashing>;
+    fn table(lang: Lang) -> Table {
+        meldroute_i18n::plain_messages(lang).map(|(key, text)| (key, escape_html(text))).collect()
+    }
+    static NL: LazyLock<Table> = LazyLock::new(|| table(Lang::Nl));
+    static EN: LazyLock<Table> = LazyLock::new(|| table(Lang::En));
+    match lang {
+        Lang::Nl => &NL,
+        Lang::En => &EN,
     }
 }
 
@@ -311,8 +356,30 @@ mod tests {
             let i = I18n { lang };
             for key in &keys {
                 assert!(meldroute_i18n::has(lang, key), "{} lacks {key}", lang.code());
-                assert_eq!(i.tr(key), i.t(key));
+                assert_eq!(i.tr(key).to_string(), escape_html(&i.t(key)), "{key}");
             }
         }
+    }
+
+    /// A template writes a translated text escaped exactly once: the characters HTML gives a meaning to are
+    /// escaped, and nothing is escaped twice.
+    #[test]
+    fn a_template_escapes_a_translated_text_once() {
+        #[derive(Template)]
+        #[template(source = "<p>{{ i.tr(key) }}</p>", ext = "html")]
+        struct One<'a> {
+            i: I18n,
+            key: &'a str,
+        }
+        let i = I18n { lang: Lang::Nl };
+        let (key, text) = meldroute_i18n::plain_messages(Lang::Nl)
+            .find(|(_, text)| text.contains('\''))
+            .expect("a Dutch text with an apostrophe");
+        let html = One { i, key }.render().unwrap();
+        assert_eq!(html, format!("<p>{}</p>", text.replace('\'', "&#39;")));
+        assert!(!html.contains("&amp;"), "{html}");
+        // A text with arguments is escaped too.
+        let with_args = I18n { lang: Lang::Nl }.tr("dossier-received-from");
+        assert!(!with_args.to_string().contains('<'));
     }
 }
