@@ -77,18 +77,17 @@ fn escape_html(text: &str) -> String {
     askama::filters::escape(text, askama::filters::Html).map_or_else(|_| String::new(), |escaped| escaped.to_string())
 }
 
+/// Escaped plain texts by message key.
+type EscapedTexts = std::collections::HashMap<&'static str, String, meldroute_i18n::KeyHashing>;
+
 /// The plain texts of `lang` escaped for HTML, by key: made once, on first use.
-fn escaped_plain_texts(
-    lang: Lang,
-) -> &'static std::collections::HashMap<&'static str, String, meldroute_i18n::KeyHashing> {
-    use std::collections::HashMap;
+fn escaped_plain_texts(lang: Lang) -> &'static EscapedTexts {
     use std::sync::LazyLock;
-    type Table = HashMap<&'static str, String, meldroute_i18n::KeyHashing>;
-    fn table(lang: Lang) -> Table {
+    fn table(lang: Lang) -> EscapedTexts {
         meldroute_i18n::plain_messages(lang).map(|(key, text)| (key, escape_html(text))).collect()
     }
-    static NL: LazyLock<Table> = LazyLock::new(|| table(Lang::Nl));
-    static EN: LazyLock<Table> = LazyLock::new(|| table(Lang::En));
+    static NL: LazyLock<EscapedTexts> = LazyLock::new(|| table(Lang::Nl));
+    static EN: LazyLock<EscapedTexts> = LazyLock::new(|| table(Lang::En));
     match lang {
         Lang::Nl => &NL,
         Lang::En => &EN,
